@@ -1,0 +1,1 @@
+"""The notifier Lambda function: one email per "book created" SNS message."""

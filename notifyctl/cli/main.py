@@ -1,0 +1,75 @@
+"""The one boundary where errors become messages and exit codes.
+
+0 success · 1 an operation failed · 2 usage or configuration error · 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+from notifyctl.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, NotifyctlError
+
+BUG_REPORT = "This is a bug in notifyctl; please report it with the output of `-v`."
+
+
+def _print_error(message: str, hint: str | None = None) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    err = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")), highlight=False,
+                  soft_wrap=True)
+    err.print(f"[bold red]error:[/bold red] {escape(message)}")
+    if hint:
+        err.print(f"[dim]hint:[/dim] {escape(hint)}")
+
+
+def _verbose(argv: list[str]) -> bool:
+    return "-v" in argv or "--verbose" in argv
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code (used by `main` and by tests)."""
+    import click
+    import typer.main
+
+    from notifyctl.cli.app import app
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = typer.main.get_command(app)
+    try:
+        rv = command.main(args=argv, prog_name="notifyctl", standalone_mode=False)
+        return rv if isinstance(rv, int) else 0
+    except NotifyctlError as exc:
+        _print_error(exc.message, exc.hint)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted\n")
+        return EXIT_INTERRUPTED
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code if exc.exit_code else EXIT_USAGE
+    except Exception as exc:  # the last line of defence
+        from notifyctl.aws.errors import translate
+
+        translated = translate(exc, _LAST_ENDPOINT.get("url"))
+        if translated is not None:
+            _print_error(translated.message, translated.hint)
+            return translated.exit_code
+        if _verbose(argv):
+            traceback.print_exception(type(exc), exc, exc.__traceback__, limit=8)
+        _print_error(f"unexpected {type(exc).__name__}: {exc}",
+                     None if _verbose(argv) else "Run again with -v for a traceback. " + BUG_REPORT)
+        return EXIT_FAILED
+
+
+# Set by AppContext when it builds AWS clients, so an unreachable-endpoint error
+# can name the endpoint even after the click context is gone.
+_LAST_ENDPOINT: dict[str, str | None] = {}
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,90 @@
+"""Fixtures shared by every tier.
+
+Every test runs with AWS and notifyctl settings isolated: a developer's own
+~/.aws, AWS_* variables and NOTIFYCTL_* variables never leak in.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+EVENTS = Path(__file__).resolve().parent / "events"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    home = tmp_path_factory.mktemp("home")
+    for name in list(os.environ):
+        if name.startswith(("AWS_", "NOTIFYCTL_", "BOTO_")) or name in ("NO_COLOR",):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "aws-config-none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "aws-credentials-none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+@pytest.fixture
+def repo_config(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point notifyctl at the repository's config/notifyctl.yaml."""
+    path = REPO / "config" / "notifyctl.yaml"
+    monkeypatch.setenv("NOTIFYCTL_CONFIG", str(path))
+    return path
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+@pytest.fixture
+def cli() -> object:
+    """Run notifyctl in-process: `cli("config", "show")` -> CliResult."""
+    from notifyctl.cli.main import run
+
+    def invoke(*args: str) -> CliResult:
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            code = run(list(args))
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+    return invoke
+
+
+@pytest.fixture
+def moto_aws() -> Iterator[None]:
+    """moto in-process for the duration of the test."""
+    from moto import mock_aws
+
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def aws_clients(moto_aws: None) -> object:
+    """An AwsClients backed by moto in-process (no endpoint)."""
+    from notifyctl.aws.session import AwsClients, AwsSettings
+
+    return AwsClients(AwsSettings(None, "us-east-1", None, False, False))
+
+
+def pytest_report_header() -> str:
+    return f"notifyctl tests on Python {sys.version.split()[0]}"
