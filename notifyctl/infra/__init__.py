@@ -1,0 +1,1 @@
+"""The pipeline's infrastructure: specifications, planner, executor, status, teardown."""

@@ -1,0 +1,1 @@
+"""The release path of the notifier function: packaging, deploy, versions, rollback."""
