@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
-from rich.console import Console
 
 from notifyctl.cli import context
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
 

@@ -29,10 +29,22 @@ def _verbose(argv: list[str]) -> bool:
     return "-v" in argv or "--verbose" in argv
 
 
+def _click_exceptions() -> tuple[type[BaseException], type[Exception]]:
+    """Typer >= 0.29 vendors click as typer._click; older releases use click itself."""
+    from typer import Abort
+
+    try:
+        from typer._click.exceptions import ClickException
+    except ImportError:  # pragma: no cover - older typer
+        from click.exceptions import ClickException  # type: ignore[assignment,no-redef]
+    return Abort, ClickException
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (used by `main` and by tests)."""
-    import click
     import typer.main
+
+    abort, click_exception = _click_exceptions()
 
     from notifyctl.cli.app import app
 
@@ -44,12 +56,12 @@ def run(argv: list[str] | None = None) -> int:
     except NotifyctlError as exc:
         _print_error(exc.message, exc.hint)
         return exc.exit_code
-    except click.exceptions.Abort:
+    except abort:
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
         return EXIT_INTERRUPTED
-    except click.ClickException as exc:
+    except click_exception as exc:
         exc.show()
         return exc.exit_code if exc.exit_code else EXIT_USAGE
     except Exception as exc:  # the last line of defence

@@ -10,9 +10,10 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def _json_default(value: Any) -> Any:
@@ -33,9 +34,29 @@ class Output:
     def __init__(self, fmt: str = "text", verbose: bool = False) -> None:
         self.fmt = fmt
         self.verbose = verbose
-        no_color = bool(os.environ.get("NO_COLOR"))
-        self.console = Console(no_color=no_color, highlight=False, soft_wrap=True)
-        self.err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
+        self._console: Console | None = None
+        self._err: Console | None = None
+
+    # rich is imported on first use: `--help` and JSON output never pay for it.
+    @property
+    def console(self) -> Console:
+        """Results for people, on stdout."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False,
+                                    soft_wrap=True)
+        return self._console
+
+    @property
+    def err(self) -> Console:
+        """Narration, progress and warnings, on stderr."""
+        if self._err is None:
+            from rich.console import Console
+
+            self._err = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")),
+                                highlight=False, soft_wrap=True)
+        return self._err
 
     @property
     def json(self) -> bool:
