@@ -56,6 +56,7 @@ def resolve_settings(
     env_creds = bool(env.get("AWS_ACCESS_KEY_ID"))
     profile = flag_profile or env.get("AWS_PROFILE") or (None if env_creds else config_profile)
     region = flag_region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or config_region
+    endpoint: str | None
     if flag_endpoint:
         endpoint, pass_endpoint = flag_endpoint, True
     elif env.get("AWS_ENDPOINT_URL"):

@@ -62,8 +62,8 @@ def run(argv: list[str] | None = None) -> int:
         sys.stderr.write("\ninterrupted\n")
         return EXIT_INTERRUPTED
     except click_exception as exc:
-        exc.show()
-        return exc.exit_code if exc.exit_code else EXIT_USAGE
+        exc.show()  # type: ignore[attr-defined]
+        return getattr(exc, "exit_code", 0) or EXIT_USAGE
     except Exception as exc:  # the last line of defence
         from notifyctl.aws.errors import translate
 

@@ -14,8 +14,9 @@ from urllib.parse import urlsplit
 
 from notifyctl.errors import ConfigError
 
-_EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
-_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@" + _LABEL + r"(?:\." + _LABEL + r")+$")
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)" + _LABEL + r"(?:\." + _LABEL + r")+$")
 _PREFIX_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,39}$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _RUNTIME_RE = re.compile(r"^python3\.\d{1,2}$")
@@ -194,7 +195,8 @@ FUNCTION_FIELDS: dict[str, Validator] = {
     "memory_mb": _int_range(128, 10240),
     "timeout_s": _int_range(1, 900),
     "log_retention_days": _retention,
-    "log_level": _pattern(re.compile("^(" + "|".join(_LOG_LEVELS) + ")$"), "one of " + ", ".join(_LOG_LEVELS)),
+    "log_level": _pattern(re.compile("^(" + "|".join(_LOG_LEVELS) + ")$"),
+                          "one of " + ", ".join(_LOG_LEVELS)),
 }
 DEDUP_FIELDS: dict[str, Validator] = {
     "retention_hours": _int_range(MIN_DEDUP_RETENTION_HOURS, 24 * 365),
