@@ -9,6 +9,11 @@ import typer
 # Order here is the order in `notifyctl --help`.
 MODULES = [
     "notifyctl.cli.config_cmd",
+    "notifyctl.cli.bootstrap_cmd",
+    "notifyctl.cli.publish_cmd",
+    "notifyctl.cli.deploy_cmd",
+    "notifyctl.cli.logs_cmd",
+    "notifyctl.cli.local_cmd",
 ]
 
 

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import importlib.util
 import io
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,13 @@ PACKAGE_NAME = "book_notifier"
 HANDLER = f"{PACKAGE_NAME}.handler.handler"
 # 1980-01-01 00:00:00, the earliest time a zip entry can carry.
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+# Entries are STORED, not deflated: deflate output depends on the zlib build
+# (zlib, zlib-ng and Apple's differ byte-for-byte at the same level), so a
+# compressed zip is only reproducible on machines that share a zlib. The
+# package is a few small .py files, far below Lambda's 50 MB upload limit.
+COMPRESSION = zipfile.ZIP_STORED
+# UpdateFunctionCode with ZipFile takes at most 50 MB (before base64).
+MAX_DIRECT_UPLOAD_BYTES = 50 * 1024 * 1024
 FILE_MODE = 0o644
 INCLUDE_SUFFIXES = (".py", ".json", ".txt", ".html")
 EXCLUDE_DIRS = {"__pycache__", "tests", "test", ".git", ".mypy_cache", ".pytest_cache"}
@@ -82,10 +90,19 @@ def _included(rel: Path) -> bool:
 
 
 def collect(source: Path) -> list[tuple[str, Path]]:
-    """(archive name, path) pairs, sorted by archive name."""
+    """(archive name, path) pairs, sorted by archive name.
+
+    Symlinks (files or folders) are skipped: one could point outside the tree,
+    at a secret, or make the package depend on the machine it is built on.
+    """
     entries = []
-    for path in source.rglob("*"):
-        if path.is_file():
+    for folder, dirs, files in os.walk(source, followlinks=False):
+        base = Path(folder)
+        dirs[:] = [d for d in dirs if not (base / d).is_symlink()]
+        for name in files:
+            path = base / name
+            if path.is_symlink() or not path.is_file():
+                continue
             rel = path.relative_to(source)
             if _included(rel):
                 entries.append(((Path(PACKAGE_NAME) / rel).as_posix(), path))
@@ -101,10 +118,10 @@ def build(source: Path | None = None) -> Package:
     with zipfile.ZipFile(buf, "w") as zf:
         for name, path in entries:
             info = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = COMPRESSION
             info.create_system = 3  # Unix, so external_attr means the same everywhere
             info.external_attr = (0o100000 | FILE_MODE) << 16
             # Normalise line endings: a Windows checkout must give the same bytes.
             data = path.read_bytes().replace(b"\r\n", b"\n")
-            zf.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+            zf.writestr(info, data)
     return Package(buf.getvalue(), tuple(name for name, _ in entries), src)

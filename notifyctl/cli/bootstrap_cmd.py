@@ -1,0 +1,233 @@
+"""`notifyctl bootstrap`, `notifyctl status`, `notifyctl teardown`.
+
+Thin commands over `notifyctl.infra` (specs, planner, executor, status, teardown).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from notifyctl.cli import context
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from notifyctl.cli.output import Output
+    from notifyctl.infra.plan import Step
+
+STATE_STYLE = {"present": "green", "drifted": "yellow", "missing": "bold red",
+               "not-ours": "bold red"}
+
+
+class _Reporter:
+    """A progress bar on a terminal; one line per finished step otherwise."""
+
+    def __init__(self, out: Output, progress: Any, task: Any) -> None:
+        self.out, self.progress, self.task = out, progress, task
+
+    def step_started(self, step: Step, index: int, total: int) -> None:
+        self.progress.update(self.task, description=step.title)
+
+    def step_done(self, step: Step, index: int, total: int) -> None:
+        self.progress.advance(self.task)
+        if not self.out.interactive:
+            self.out.info(f"[{index}/{total}] done: {step.title}")
+
+    def waiting(self, message: str) -> None:
+        self.progress.update(self.task, description=message)
+        if not self.out.interactive:
+            self.out.info(f"  {message}")
+
+
+def _stdin_interactive() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _confirm(app: Any, *, yes: bool, question: str, what: str, local: bool) -> None:
+    from notifyctl.errors import UsageError
+    from notifyctl.infra.bootstrap import ASK, REFUSE, confirmation
+
+    decision = confirmation(local=local, yes=yes, interactive=_stdin_interactive())
+    if decision == REFUSE:
+        raise UsageError(f"refusing to {what} environment {app.env.name!r} without "
+                         "confirmation: stdin is not a terminal",
+                         hint="Pass --yes to confirm (after reviewing the plan).")
+    if decision == ASK and not typer.confirm(question, default=False, err=True):
+        raise typer.Abort()
+
+
+def bootstrap(
+    ctx: typer.Context,
+    plan_only: bool = typer.Option(False, "--plan", help="Print the plan and change nothing."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Apply without asking."),
+    source: Path | None = typer.Option(
+        None, "--source", file_okay=False,
+        help="The function's source for a first deployment: lambda_src/ or its "
+             "book_notifier/ folder (default: the installed package)."),
+) -> None:
+    """Create or reconcile the pipeline's infrastructure (plan, then apply).
+
+    Topic, de-dup table, log group, failure queue, IAM role and publisher policy,
+    SES identity, function with alias `live`, its invoke config, the SNS permission
+    and subscription. Re-running on an up-to-date environment changes nothing.
+    Code is deployed only when the function is created (later code is
+    `deploy-lambda`'s); drift of the managed function settings (memory, timeout,
+    environment...) is corrected and published as a new version of the same code.
+    """
+    from notifyctl.errors import OperationError
+    from notifyctl.infra import bootstrap as lib
+    from notifyctl.infra import dns_records
+    from notifyctl.infra.executor import DisplayExecutor
+
+    app = context.get(ctx)
+    out = app.out
+    with out.status("planning ..."):
+        specs, the_plan = lib.plan(app.aws, app.env)
+    if plan_only:
+        def render_plan(con: Console) -> None:
+            DisplayExecutor(con, show_calls=out.verbose).execute(the_plan)
+
+        out.result(the_plan.describe(), render_plan)
+        return
+    if not out.json:
+        DisplayExecutor(out.console, show_calls=out.verbose,
+                        hide_unchanged=not out.verbose).execute(the_plan)
+    if the_plan.conflicts:
+        names = ", ".join(f"{s.resource} {s.name}" for s in the_plan.conflicts)
+        raise OperationError(f"refusing to apply: {names} exist(s) but are not this "
+                             f"environment's (no notifyctl tags for env {app.env.name!r})",
+                             hint="notifyctl never adopts resources it did not create; use "
+                                  "another prefix, or remove or tag them yourself.")
+    result_applied: list[str] = []
+    if the_plan.up_to_date:
+        out.info(f"no changes: environment {app.env.name!r} is up to date")
+    else:
+        local = app.env.is_local or app.aws.settings.is_local
+        _confirm(app, yes=yes, local=local, what="change",
+                 question=f"Apply {len(the_plan.changes)} change(s) to environment "
+                          f"{app.env.name!r}?")
+        with out.progress() as progress:
+            task = progress.add_task("applying", total=len(the_plan.changes))
+            result = lib.apply(app.aws, the_plan, source=source,
+                               reporter=_Reporter(out, progress, task))
+        result_applied = [s.title for s in result.applied]
+        out.info(f"applied {len(result_applied)} change(s) to environment {app.env.name!r}")
+    outputs = lib.outputs(app.aws, specs)
+    data = {"environment": app.env.name, "changed": bool(result_applied),
+            "plan": the_plan.describe(), "applied": result_applied,
+            "outputs": outputs.as_dict()}
+
+    def render(con: Console) -> None:
+        con.print(f"publisher policy (attach to the web app's role): "
+                  f"[bold]{outputs.publisher_policy_arn}[/bold]")
+        con.print(f"topic: {outputs.topic_arn}")
+        con.print(f"function alias: {outputs.alias_arn}")
+        if outputs.dns_records:
+            dns_records.render(con, outputs.dns_records)
+
+    out.result(data, render)
+
+
+def status(ctx: typer.Context) -> None:
+    """Show every resource (present / missing / drifted), the function's versions and
+    where `live` points, SES verification, DKIM, quota and sandbox, and the failure
+    queue's depth. Exit 1 if anything required is missing."""
+    from notifyctl.infra import status as lib
+
+    app = context.get(ctx)
+    with app.out.status("reading the environment ..."):
+        report = lib.collect(app.aws, app.env)
+
+    def render(con: Console) -> None:
+        from rich.markup import escape
+        from rich.table import Table
+
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        for col in ("state", "resource", "name"):
+            table.add_column(col, no_wrap=True)
+        table.add_column("detail", overflow="fold")
+        for r in report.resources:
+            style = STATE_STYLE.get(r.state, "")
+            table.add_row(f"[{style}]{r.state}[/{style}]", r.resource, escape(r.name),
+                          escape(r.detail))
+        con.print(f"[bold]environment[/bold] {report.environment}")
+        con.print(table)
+        fn = report.function
+        if fn:
+            versions = ", ".join(v["version"] for v in fn["versions"]) or "none"
+            con.print(f"function versions: {versions}; {fn['alias']} -> "
+                      f"{fn['alias_version'] or 'missing'}")
+        ses = report.ses
+        quota = ses["quota"]
+        quota_text = (quota if isinstance(quota, str) else
+                      f"{quota['sent_last_24h']:g}/{quota['max_24h']:g} in 24 h, "
+                      f"{quota['max_per_second']:g}/s")
+        sandbox = ses["sandbox"]
+        sandbox_text = sandbox if isinstance(sandbox, str) else ("yes" if sandbox else "no")
+        con.print(f"SES {ses['kind']} identity {escape(ses['identity'])}: verification "
+                  f"{ses['verification']}, DKIM {ses['dkim']}; quota {quota_text}; "
+                  f"sandbox {sandbox_text}")
+        if report.queue:
+            con.print(f"failure queue {report.queue['name']}: {report.queue['depth']} "
+                      f"message(s) waiting")
+        if not report.ok:
+            con.print("[bold red]incomplete:[/bold red] run `notifyctl bootstrap`")
+
+    app.out.result(report.as_dict(), render)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def teardown(
+    ctx: typer.Context,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Delete without asking."),
+    delete_data: bool = typer.Option(False, "--delete-data",
+                                     help="Also delete the de-duplication table and its data."),
+) -> None:
+    """Delete this environment's resources (only those tagged as this environment's).
+
+    Keeps the de-duplication table unless --delete-data, and the SES identity.
+    """
+    from notifyctl.infra import teardown as lib
+
+    app = context.get(ctx)
+    out = app.out
+    with out.status("reading the environment ..."):
+        items = lib.plan_teardown(app.aws, app.env, delete_data=delete_data)
+    to_delete = [i for i in items if i.action == lib.DELETE]
+    if to_delete:
+        if not out.json:
+            out.info("will delete:")
+            for i in to_delete:
+                out.info(f"  - {i.resource} {i.name}")
+        _confirm(app, yes=yes, local=False, what="tear down",
+                 question=f"Delete {len(to_delete)} resource(s) of environment "
+                          f"{app.env.name!r}?")
+    result = lib.execute(items, app.env,
+                         on_item=lambda i: out.debug(f"{i.action}: {i.resource} {i.name}"))
+
+    def render(con: Console) -> None:
+        from rich.markup import escape
+
+        if not result.deleted:
+            con.print("nothing to delete")
+        for i in result.deleted:
+            con.print(f"[red]deleted[/red] {i.resource} {escape(i.name)}")
+        for i in result.kept:
+            con.print(f"[green]kept[/green]    {i.resource} {escape(i.name)}: "
+                      f"{escape(i.reason)}")
+
+    out.result({"environment": app.env.name, **result.as_dict()}, render)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bootstrap")(bootstrap)
+    app.command("status")(status)
+    app.command("teardown")(teardown)

@@ -1,0 +1,218 @@
+"""`notifyctl deploy-lambda`, `notifyctl versions`, `notifyctl rollback`.
+
+Thin commands over `notifyctl.release` (package, deploy, versions, rollback).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from notifyctl.cli import context
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from notifyctl.cli.output import Output
+
+
+class _CliReporter:
+    """A spinner per step on a terminal; a line per finished step with -v."""
+
+    def __init__(self, out: Output) -> None:
+        self.out = out
+
+    @contextmanager
+    def step(self, description: str) -> Iterator[None]:
+        with self.out.status(description + " ..."):
+            yield
+        self.out.debug(f"done: {description}")
+
+
+def deploy_lambda(
+    ctx: typer.Context,
+    source: Path | None = typer.Option(
+        None, "--source", file_okay=False, help="The function's source: lambda_src/ or its "
+        "book_notifier/ folder (default: the book_notifier package installed with notifyctl)."),
+    package_only: bool = typer.Option(False, "--package-only",
+                                      help="Only build the zip (no AWS calls); see --out."),
+    out_path: Path | None = typer.Option(None, "--out", dir_okay=False,
+                                         help="Write the zip here (default with "
+                                              "--package-only: ./book_notifier.zip)."),
+    force: bool = typer.Option(
+        False, "--force", help="Publish a new version even if nothing changed. Lambda does not "
+        "publish a version of unchanged code and configuration, so this stamps the function's "
+        "Description first (a configuration change); code and settings stay the same."),
+    appspec: Path | None = typer.Option(None, "--appspec", dir_okay=False,
+                                        help="Also write the CodeDeploy AppSpec (YAML) of "
+                                             "this release here."),
+    publish_only: bool = typer.Option(
+        False, "--publish-only", help="Publish the version but leave the live alias where it "
+        "is (let CodeDeploy shift traffic with --appspec)."),
+    prune: int | None = typer.Option(None, "--prune", min=1, metavar="KEEP",
+                                     help="Afterwards delete versions beyond the newest KEEP "
+                                          "(never one an alias points at)."),
+    plan: bool = typer.Option(False, "--plan", help="Show the steps a deploy would take; "
+                                                    "change nothing."),
+) -> None:
+    """Deploy the notifier function: upload, publish a version, move `live` to it.
+
+    Compares the package's CodeSha256 and the managed configuration with the version
+    `live` points at (in AWS, not a local cache); when nothing differs it says
+    "unchanged" and publishes nothing.
+    """
+    from notifyctl.release.package import build
+
+    app = context.get(ctx)
+    package = build(source)
+    if package_only:
+        target = out_path or Path("book_notifier.zip")
+        package.write(target)
+        data = {"path": str(target), "package_bytes": package.size,
+                "code_sha256": package.sha256_b64, "files": list(package.files)}
+
+        def render_pkg(con: Console) -> None:
+            con.print(f"wrote {target}: {package.size:,} bytes, {len(package.files)} files, "
+                      f"CodeSha256 {package.sha256_b64}")
+
+        app.out.result(data, render_pkg)
+        return
+    if out_path is not None:
+        package.write(out_path)
+
+    from notifyctl.infra.function_spec import desired_function_config
+    from notifyctl.release.deploy import deploy
+
+    env = app.env
+    result = deploy(app.aws.client("lambda"), env.function_name, env.alias_name, package,
+                    desired_function_config(env), force=force, move_alias=not publish_only,
+                    prune_keep=prune, appspec_path=appspec, plan_only=plan,
+                    reporter=_CliReporter(app.out))
+
+    def render(con: Console) -> None:
+        where = f"{result.function}:{result.alias}"
+        if plan:
+            if not result.planned:
+                con.print(f"unchanged, version {result.version} is live ({where}); "
+                          "nothing to do")
+            for i, text in enumerate(result.planned, 1):
+                con.print(f"{i}. {text}")
+            if result.changes:
+                con.print(f"[dim]differs from the live version: {', '.join(result.changes)}"
+                          "[/dim]")
+            return
+        if result.unchanged:
+            con.print(f"unchanged, version {result.version} is live ({where})")
+        else:
+            con.print(f"published version [bold]{result.version}[/bold] "
+                      f"({', '.join(result.changes) or 'forced'})")
+            if result.alias_moved:
+                con.print(f"{where}: {result.previous_version or '(new alias)'} -> "
+                          f"{result.version}")
+            else:
+                con.print(f"{where} left at {result.previous_version}")
+        con.print(f"[dim]package {result.package_bytes:,} bytes, CodeSha256 "
+                  f"{result.code_sha256}[/dim]")
+        if result.pruned is not None:
+            _render_prune(con, result.pruned.to_dict())
+        if result.appspec:
+            con.print(f"AppSpec written to {result.appspec}")
+
+    app.out.result(result.to_dict(), render)
+
+
+def _render_prune(con: Console, pruned: dict[str, Any]) -> None:
+    deleted = ", ".join(pruned["deleted"]) or "none"
+    con.print(f"pruned versions: {deleted}")
+    if pruned["protected"]:
+        con.print(f"[dim]kept (an alias points at them): {', '.join(pruned['protected'])}[/dim]")
+    for item in pruned["failed"]:
+        con.print(f"[yellow]could not delete version {item['version']}: {item['reason']}"
+                  "[/yellow]")
+
+
+def versions(
+    ctx: typer.Context,
+    prune: int | None = typer.Option(None, "--prune", min=1, metavar="KEEP",
+                                     help="Delete versions beyond the newest KEEP (never one an "
+                                          "alias points at, nor live's recorded previous)."),
+) -> None:
+    """List the function's published versions, newest first, and where aliases point."""
+    from notifyctl.release import versions as lib
+    from notifyctl.release.deploy import missing_function_error
+
+    app = context.get(ctx)
+    env = app.env
+    lam = app.aws.client("lambda")
+    try:
+        pruned = lib.prune(lam, env.function_name, prune) if prune is not None else None
+        found = lib.list_versions(lam, env.function_name)
+    except Exception as exc:
+        from notifyctl.aws.errors import error_code
+
+        if error_code(exc) == "ResourceNotFoundException":
+            raise missing_function_error(env.function_name) from None
+        raise
+    data: dict[str, Any] = {"function": env.function_name,
+                            "versions": [v.to_dict() for v in found]}
+    if pruned is not None:
+        data["pruned"] = pruned.to_dict()
+
+    def render(con: Console) -> None:
+        from rich.table import Table
+
+        if pruned is not None:
+            _render_prune(con, pruned.to_dict())
+        if not found:
+            con.print(f"{env.function_name}: no published versions")
+            return
+        table = Table(title=env.function_name, title_justify="left")
+        table.add_column("version", justify="right", no_wrap=True)
+        table.add_column("aliases", no_wrap=True)
+        table.add_column("modified (UTC)", no_wrap=True)
+        table.add_column("bytes", justify="right", no_wrap=True)
+        table.add_column("CodeSha256", no_wrap=True)
+        table.add_column("description")
+        for v in found:
+            # The full hash is in --output json; the description's own sha= repeats it.
+            description = re.sub(r";\s*sha=\S+", "", v.description)
+            table.add_row(v.version, ", ".join(v.aliases),
+                          v.last_modified[:16].replace("T", " "), f"{v.code_size:,}",
+                          v.code_sha256[:12] + "…", description)
+        con.print(table)
+
+    app.out.result(data, render)
+
+
+def rollback(
+    ctx: typer.Context,
+    to_version: int | None = typer.Option(None, "--to-version", min=1, metavar="N",
+                                          help="Move live to version N instead."),
+) -> None:
+    """Move `live` back to the version it pointed at before the last deploy (or to N)."""
+    from notifyctl.release.rollback import rollback as run_rollback
+
+    app = context.get(ctx)
+    env = app.env
+    result = run_rollback(app.aws.client("lambda"), env.function_name, env.alias_name,
+                          to_version)
+
+    def render(con: Console) -> None:
+        where = f"{result.function}:{result.alias}"
+        if result.changed:
+            con.print(f"{where}: {result.from_version} -> {result.to_version}")
+        else:
+            con.print(f"{where} already at version {result.to_version}; nothing to do")
+
+    app.out.result(result.to_dict(), render)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("deploy-lambda")(deploy_lambda)
+    app.command("versions")(versions)
+    app.command("rollback")(rollback)

@@ -1,0 +1,73 @@
+"""`notifyctl publish-book`: send book events to the environment's topic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from notifyctl.cli import context
+from notifyctl.errors import EXIT_FAILED
+
+
+def publish_book(
+    ctx: typer.Context,
+    email: str | None = typer.Option(
+        None, "--email", metavar="EMAIL",
+        help="Recipient (default: success@simulator.amazonses.com, SES's mailbox "
+             "simulator, so tests never hurt the sender's reputation)."),
+    book_id: str | None = typer.Option(None, "--book-id", help="Book id (default: a new UUID)."),
+    title: str | None = typer.Option(None, "--title",
+                                     help="Title (default: 'Test book <id>')."),
+    link: str | None = typer.Option(None, "--link",
+                                    help="Link (default: the environment's link base URL "
+                                         "+ the book id)."),
+    count: int | None = typer.Option(None, "--count", "-n", min=1,
+                                     help="Send N synthetic events (new book id each)."),
+    file: str | None = typer.Option(
+        None, "--file", "-f", metavar="PATH",
+        help="Send the events of a JSON-lines file, or a CSV file with a header "
+             "(columns book_id,email,link,title; email required; '-' reads stdin). "
+             "A bad line is reported with its number and not sent; the rest go."),
+    rate: float | None = typer.Option(None, "--rate", help="At most R events per second."),
+    concurrency: int = typer.Option(8, "--concurrency", help="Concurrent publishers (1-64)."),
+    failed_out: Path | None = typer.Option(
+        None, "--failed-out", metavar="PATH",
+        help="Where events that could not be sent go, as JSON lines resendable with --file "
+             "(default: notifyctl-failed-<time>.jsonl here, written only on failure)."),
+    wait: bool = typer.Option(False, "--wait",
+                              help="Wait for the function's outcome of each message (from "
+                                   "the de-duplication table) and report latency."),
+    timeout: float | None = typer.Option(None, "--timeout", metavar="S",
+                                         help="With --wait: give up after S seconds "
+                                              "(default 60)."),
+) -> None:
+    """Publish "book created" events to the environment's topic.
+
+    One event by default (prints its SNS message id); --count N or --file PATH
+    for many, sent with PublishBatch by concurrent publishers. Exit 1 when any
+    event could not be published or, with --wait, was not sent by the timeout.
+    """
+    from notifyctl.publish.service import (
+        PublishRequest,
+        RichProgress,
+        progress_context,
+    )
+    from notifyctl.publish.service import publish_book as run
+
+    app = context.get(ctx)
+    request = PublishRequest(count=count, file=file, email=email, book_id=book_id,
+                             title=title, link=link, rate=rate, concurrency=concurrency,
+                             failed_out=str(failed_out) if failed_out else None,
+                             wait=wait, timeout_s=timeout)
+    request.check()
+    env = app.env
+    with progress_context(app.out) as bar:
+        report = run(app.aws, env, request, progress=RichProgress(bar) if bar else None)
+    app.out.result(report.to_dict(), report.render)
+    if not report.ok:
+        raise typer.Exit(code=EXIT_FAILED)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("publish-book")(publish_book)

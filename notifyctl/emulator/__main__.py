@@ -1,0 +1,32 @@
+"""`python -m notifyctl.emulator --host 127.0.0.1 --port 4566 --state-dir DIR` (foreground).
+
+`notifyctl local start` runs this in the background; run it directly to watch its log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m notifyctl.emulator",
+                                     description="notifyctl's embedded AWS emulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=4566)
+    parser.add_argument("--state-dir", type=Path, default=None,
+                        help="where function code and environments live "
+                             "(default: $XDG_STATE_HOME/notifyctl/emulator-<port>)")
+    parser.add_argument("--retry-scale", type=float, default=None,
+                        help="multiply AWS retry delays and event ages by this "
+                             "(default $NOTIFYCTL_EMULATOR_RETRY_SCALE or 0.01)")
+    args = parser.parse_args(argv)
+    from notifyctl.emulator import control, server
+
+    state_dir = args.state_dir or control.state_root() / f"emulator-{args.port}"
+    return server.serve(args.host, args.port, state_dir, retry_scale=args.retry_scale)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

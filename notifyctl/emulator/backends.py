@@ -1,0 +1,261 @@
+"""In-process calls into moto's backends (no HTTP): resolve functions, write
+Lambda logs and metrics, send destination records, keep the SES outbox.
+
+Only the emulator process imports this module (it imports moto).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from email import policy
+from email.parser import Parser
+from typing import Any
+
+from moto.awslambda.models import LambdaFunction, lambda_backends
+from moto.cloudwatch.models import cloudwatch_backends
+from moto.core.utils import utcnow
+from moto.logs.models import logs_backends
+from moto.utilities.utils import get_partition
+
+from notifyctl.emulator.delivery import AsyncConfig, FunctionNotFound, Target
+from notifyctl.emulator.runtime.pool import FunctionSpec, Invocation
+
+
+def _lambda_backend(account_id: str, region: str) -> Any:
+    return lambda_backends[account_id][region]
+
+
+def spec_from_model(fn: LambdaFunction, latest: LambdaFunction | None = None) -> FunctionSpec:
+    """Snapshot a moto function version into what the runtime needs."""
+    env = fn.environment_vars or {}
+    reserved = (latest or fn).reserved_concurrency
+    return FunctionSpec(
+        account_id=fn.account_id, region=fn.region, name=fn.function_name,
+        version=str(fn.version),
+        arn=f"arn:{get_partition(fn.region)}:lambda:{fn.region}:{fn.account_id}:function:"
+            f"{fn.function_name}",
+        handler=fn.handler or "", runtime=fn.run_time or "python3.11",
+        memory_mb=int(fn.memory_size or 128), timeout_s=int(fn.timeout or 3),
+        environment=tuple(sorted((str(k), str(v)) for k, v in env.items())),
+        code_sha256=str(getattr(fn, "code_sha_256", "")),
+        code=getattr(fn, "code_bytes", b"") or b"",
+        reserved_concurrency=None if reserved in (None, "") else int(reserved),
+    )
+
+
+def split_function(function: str, qualifier: str | None) -> tuple[str, str | None]:
+    """(name, qualifier) from a name, `name:qualifier`, or a (qualified) ARN."""
+    if function.startswith("arn:"):
+        parts = function.split(":")
+        name = parts[6] if len(parts) > 6 else parts[-1]
+        return name, (parts[7] if len(parts) > 7 else None) or qualifier
+    if ":" in function:
+        name, _, qual = function.partition(":")
+        return name, qual or qualifier
+    return function, qualifier
+
+
+class MotoBackend:
+    """The `delivery.Backend` over moto's Lambda/SQS/SNS backends."""
+
+    def __init__(self, rng: random.Random | None = None) -> None:
+        self._rng = rng or random.Random()
+
+    def resolve(self, account_id: str, region: str, function: str,
+                qualifier: str | None = None) -> Target:
+        """Which version runs for `function`[:qualifier]; honours alias routing weights."""
+        name, qualifier = split_function(function, qualifier)
+        storage = _lambda_backend(account_id, region)._lambdas
+        entry = storage._functions.get(name)
+        if not entry or entry.get("latest") is None:
+            raise FunctionNotFound(name)
+        latest = entry["latest"]
+        base_arn = f"arn:{get_partition(region)}:lambda:{region}:{account_id}:function:{name}"
+        if qualifier is None or qualifier == "$LATEST":
+            fn = latest
+        elif qualifier.isdigit():
+            fn = storage._get_version(name, qualifier)
+        else:
+            alias = storage._aliases.get(base_arn, {}).get(qualifier)
+            if alias is None:
+                raise FunctionNotFound(f"{name}:{qualifier}")
+            version = self._pick_version(alias)
+            fn = latest if version == "$LATEST" else storage._get_version(name, version)
+        if fn is None:
+            raise FunctionNotFound(f"{name}:{qualifier}")
+        invoked = f"{base_arn}:{qualifier}" if qualifier else base_arn
+        resource = f"{name}:{qualifier}" if qualifier else None
+        return Target(spec_from_model(fn, latest), invoked, resource)
+
+    def _pick_version(self, alias: Any) -> str:
+        weights = (alias.routing_config or {}).get("AdditionalVersionWeights") or {}
+        roll = self._rng.random()
+        for version, weight in weights.items():
+            roll -= float(weight)
+            if roll < 0:
+                return str(version)
+        return str(alias.function_version)
+
+    def async_config(self, account_id: str, region: str, function_name: str) -> AsyncConfig:
+        storage = _lambda_backend(account_id, region)._lambdas
+        entry = storage._functions.get(function_name) or {}
+        latest = entry.get("latest")
+        configs = getattr(latest, "event_invoke_config", None) or []
+        if not configs:
+            return AsyncConfig()
+        config = configs[-1].config
+        dest = config.get("DestinationConfig") or {}
+        return AsyncConfig(
+            max_retries=int(config.get("MaximumRetryAttempts", 2)),
+            max_event_age_s=float(config.get("MaximumEventAgeInSeconds", 21600)),
+            on_success=(dest.get("OnSuccess") or {}).get("Destination"),
+            on_failure=(dest.get("OnFailure") or {}).get("Destination"),
+        )
+
+    def send_to_destination(self, account_id: str, region: str, arn: str,
+                            record: dict[str, Any]) -> None:
+        import json
+
+        service = arn.split(":")[2]
+        body = json.dumps(record)
+        if service == "sqs":
+            from moto.sqs.models import sqs_backends
+
+            sqs_backends[arn.split(":")[4]][arn.split(":")[3]].send_message(
+                arn.split(":")[5], body)
+        elif service == "sns":
+            from moto.sns.models import sns_backends
+
+            sns_backends[arn.split(":")[4]][arn.split(":")[3]].publish(body, arn=arn)
+        else:
+            raise ValueError(f"destination type {service} is not emulated")
+
+
+class MotoTelemetry:
+    """Lambda logs to CloudWatch Logs and metrics to CloudWatch, in-process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def create_stream(self, spec: FunctionSpec, stream: str) -> None:
+        logs = logs_backends[spec.account_id][spec.region]
+        with self._lock:
+            # AWS creates the group on first write when the role may; never
+            # touch an existing group (its retention is the operator's).
+            if spec.log_group not in logs.groups:
+                logs.ensure_log_group(spec.log_group)
+            logs.ensure_log_stream(spec.log_group, stream)
+
+    def put_logs(self, spec: FunctionSpec, stream: str, events: list[tuple[int, str]]) -> None:
+        if not events:
+            return
+        self.create_stream(spec, stream)  # the group may have been deleted meanwhile
+        logs = logs_backends[spec.account_id][spec.region]
+        with self._lock:
+            logs.put_log_events(spec.log_group, stream,
+                                [{"timestamp": ts, "message": msg} for ts, msg in events])
+
+    def record(self, spec: FunctionSpec, resource: str | None, invocation: Invocation | None,
+               throttled: bool = False) -> None:
+        dims: list[list[dict[str, str]]] = [[{"Name": "FunctionName", "Value": spec.name}]]
+        if resource:
+            dims.append([{"Name": "FunctionName", "Value": spec.name},
+                         {"Name": "Resource", "Value": resource}])
+            if invocation is not None and not resource.endswith(f":{spec.version}"):
+                dims.append([{"Name": "FunctionName", "Value": spec.name},
+                             {"Name": "Resource", "Value": resource},
+                             {"Name": "ExecutedVersion", "Value": spec.version}])
+        now = utcnow()
+        data: list[dict[str, Any]] = []
+        for dim in dims:
+            if throttled or invocation is None:
+                data.append({"MetricName": "Throttles", "Value": 1.0, "Unit": "Count",
+                             "Dimensions": dim, "Timestamp": now})
+                continue
+            data += [
+                {"MetricName": "Invocations", "Value": 1.0, "Unit": "Count",
+                 "Dimensions": dim, "Timestamp": now},
+                {"MetricName": "Errors", "Value": 0.0 if invocation.ok else 1.0,
+                 "Unit": "Count", "Dimensions": dim, "Timestamp": now},
+                {"MetricName": "Duration", "Value": round(invocation.duration_ms, 2),
+                 "Unit": "Milliseconds", "Dimensions": dim, "Timestamp": now},
+            ]
+        with self._lock:
+            cloudwatch_backends[spec.account_id][spec.region].put_metric_data("AWS/Lambda", data)
+
+
+@dataclass
+class Email:
+    message_id: str
+    source: str
+    to: list[str]
+    cc: list[str]
+    bcc: list[str]
+    subject: str
+    text: str | None
+    html: str | None
+    time: str
+    raw: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Outbox:
+    """Every email SES accepted, with both bodies (moto keeps only one)."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._lock = threading.Lock()
+        self._items: list[Email] = []
+        self._limit = limit
+        self.pending = threading.local()  # bodies seen by the response layer
+
+    def record_simple(self, message: Any, source: str, subject: str, body: str,
+                      destinations: Any) -> None:
+        bodies = getattr(self.pending, "bodies", None) or {}
+        self.pending.bodies = None
+        text, html = bodies.get("text"), bodies.get("html")
+        if text is None and html is None:
+            looks_html = body.lstrip().startswith("<")
+            text, html = (None, body) if looks_html else (body, None)
+        dest = destinations or {}
+        self._add(Email(
+            message_id=message.id, source=source, to=list(dest.get("ToAddresses") or []),
+            cc=list(dest.get("CcAddresses") or []), bcc=list(dest.get("BccAddresses") or []),
+            subject=subject, text=text, html=html, time=_iso_now(),
+        ))
+
+    def record_raw(self, message: Any, source: str | None, destinations: list[str],
+                   raw_data: str) -> None:
+        parsed = Parser(policy=policy.default).parsestr(raw_data)
+        text = html = None
+        for part in parsed.walk():
+            if part.is_multipart() or part.get_content_disposition() == "attachment":
+                continue
+            ctype = part.get_content_type()
+            if ctype == "text/plain" and text is None:
+                text = str(part.get_content())
+            elif ctype == "text/html" and html is None:
+                html = str(part.get_content())
+        self._add(Email(
+            message_id=message.id, source=source or str(parsed.get("From", "")),
+            to=list(destinations) or [a.strip() for a in str(parsed.get("To", "")).split(",")
+                                      if a.strip()],
+            cc=[], bcc=[], subject=str(parsed.get("Subject", "")), text=text, html=html,
+            time=_iso_now(), raw=True,
+        ))
+
+    def _add(self, email: Email) -> None:
+        with self._lock:
+            self._items.append(email)
+            del self._items[:-self._limit]
+
+    def to_json(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [asdict(e) for e in self._items]
+
+
+def _iso_now() -> str:
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"

@@ -1,0 +1,336 @@
+"""Start, stop and inspect the emulator as a background process.
+
+Per port, under the state directory ($XDG_STATE_HOME/notifyctl, default
+~/.local/state/notifyctl):
+    emulator-<port>.json   the running instance: pid, endpoint, log file, start time
+    emulator-<port>.log    its output
+    emulator-<port>/       its working state (function code, environments' TMPDIR)
+
+Readiness is an HTTP check of GET /_notifyctl/health, never a sleep. Stdlib only
+(no boto3, no moto): the CLI imports this module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from notifyctl.errors import OperationError, UsageError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 4566
+SERVICE = "notifyctl-emulator"
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+
+# Popen objects of emulators this process started, so stop() can reap them.
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+
+@dataclass(frozen=True)
+class EmulatorInfo:
+    endpoint: str
+    pid: int
+    host: str
+    port: int
+    log_file: str | None
+    state_dir: str | None
+    started_at: float
+    already_running: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class EmulatorStatus:
+    running: bool
+    endpoint: str
+    info: EmulatorInfo | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def uptime_s(self) -> float | None:
+        return self.details.get("uptime_s")
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"running": self.running, "endpoint": self.endpoint}
+        if self.info is not None:
+            data.update(pid=self.info.pid, log_file=self.info.log_file,
+                        started_at=self.info.started_at)
+        if self.details:
+            for key in ("uptime_s", "moto_version", "functions", "totals", "async", "outbox"):
+                if key in self.details:
+                    data[key] = self.details[key]
+        return data
+
+
+def state_root() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"),
+                                                             ".local", "state")
+    return Path(base) / "notifyctl"
+
+
+def endpoint_for(host: str, port: int) -> str:
+    connect = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    if ":" in connect and not connect.startswith("["):
+        connect = f"[{connect}]"
+    return f"http://{connect}:{port}"
+
+
+def free_port(host: str = DEFAULT_HOST) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _paths(root: Path, port: int) -> tuple[Path, Path, Path]:
+    return (root / f"emulator-{port}.json", root / f"emulator-{port}.log",
+            root / f"emulator-{port}")
+
+
+def _get_json(url: str, timeout: float = 1.0) -> Any:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=timeout) as resp:
+        return json.loads(resp.read().decode("utf-8"))
+
+
+def health(endpoint: str, timeout: float = 1.0) -> dict[str, Any] | None:
+    """The emulator's health document, or None if nothing of ours answers there."""
+    try:
+        data = _get_json(f"{endpoint}/_notifyctl/health", timeout)
+    except (OSError, ValueError, urllib.error.URLError):
+        return None
+    return data if isinstance(data, dict) and data.get("service") == SERVICE else None
+
+
+def _port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                       socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                return True
+            raise UsageError(f"cannot use {host}:{port}: {exc.strerror}",
+                             hint="check --host and --port") from None
+    return False
+
+
+def _alive(pid: int) -> bool:
+    child = _children.get(pid)
+    if child is not None:
+        return child.poll() is None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie still answers kill(0)
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(") ", 1)[1][:1] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _is_emulator_pid(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return b"notifyctl.emulator" in fh.read()
+    except OSError:
+        return True  # no /proc (macOS): trust the record, which names this pid
+
+
+def _read_record(path: Path) -> EmulatorInfo | None:
+    try:
+        data = json.loads(path.read_text())
+        return EmulatorInfo(**{k: data[k] for k in EmulatorInfo.__dataclass_fields__
+                               if k in data})
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _log_tail(path: Path | None, lines: int = 15) -> str:
+    if path is None:
+        return ""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def wait_ready(endpoint: str, *, pid: int | None = None, timeout: float = START_TIMEOUT_S,
+               log_file: Path | None = None, sleep: Callable[[float], None] = time.sleep,
+               clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
+    """Poll the health endpoint until it answers (our process), it dies, or time runs out."""
+    deadline = clock() + timeout
+    delay = 0.01
+    while True:
+        doc = health(endpoint, timeout=1.0)
+        if doc is not None and (pid is None or doc.get("pid") == pid):
+            return doc
+        if pid is not None and not _alive(pid):
+            tail = _log_tail(log_file)
+            raise OperationError(
+                f"the emulator exited during start-up{': ' + tail.splitlines()[-1] if tail else ''}",
+                hint=f"see {log_file}" if log_file else None)
+        if clock() >= deadline:
+            raise OperationError(f"the emulator did not answer at {endpoint} within {timeout:.0f} s",
+                                 hint=f"see {log_file}" if log_file else None)
+        sleep(delay)
+        delay = min(delay * 1.5, 0.1)
+
+
+def start(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | str | None = None,
+          wait: bool = True, *, timeout: float = START_TIMEOUT_S, retry_scale: float | None = None,
+          extra_env: dict[str, str] | None = None) -> EmulatorInfo:
+    """Start the emulator in the background (idempotent) and return where it listens.
+
+    Already running here -> its info with already_running=True. The port taken by
+    something else -> OperationError. With wait=True, returns once it answers.
+    """
+    root = Path(state_dir) if state_dir else state_root()
+    record_path, log_path, work_dir = _paths(root, port)
+    endpoint = endpoint_for(host, port)
+    record = _read_record(record_path)
+    if record is not None and _alive(record.pid):
+        doc = health(record.endpoint)
+        if doc is not None and doc.get("pid") == record.pid:
+            return EmulatorInfo(**{**record.to_dict(), "already_running": True})
+    doc = health(endpoint)
+    if doc is not None:  # ours, started elsewhere (another state dir)
+        return EmulatorInfo(endpoint=endpoint, pid=int(doc.get("pid", 0)), host=host, port=port,
+                            log_file=None, state_dir=doc.get("state_dir"),
+                            started_at=float(doc.get("started_at", 0)), already_running=True)
+    if _port_in_use(host, port):
+        raise OperationError(f"port {port} on {host} is in use by another program",
+                             hint="choose another port with --port, or stop that program")
+    root.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "notifyctl.emulator", "--host", host, "--port", str(port),
+               "--state-dir", str(work_dir)]
+    if retry_scale is not None:
+        command += ["--retry-scale", str(retry_scale)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                close_fds=True)
+    _children[proc.pid] = proc
+    info = EmulatorInfo(endpoint=endpoint, pid=proc.pid, host=host, port=port,
+                        log_file=str(log_path), state_dir=str(work_dir), started_at=time.time())
+    tmp = record_path.with_suffix(f".tmp{proc.pid}")
+    tmp.write_text(json.dumps(info.to_dict()))
+    tmp.replace(record_path)
+    if wait:
+        try:
+            wait_ready(endpoint, pid=proc.pid, timeout=timeout, log_file=log_path)
+        except BaseException:
+            _terminate(proc.pid, 2.0)
+            record_path.unlink(missing_ok=True)
+            raise
+    return info
+
+
+def _terminate(pid: int, timeout: float) -> None:
+    child = _children.pop(pid, None)
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + timeout
+    if child is not None:
+        try:
+            child.wait(timeout=timeout)
+            return
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait(timeout=5)
+            return
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.02)
+    if _alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def stop(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | str | None = None,
+         *, timeout: float = STOP_TIMEOUT_S) -> EmulatorInfo | None:
+    """Stop the emulator on host:port; None if none was running."""
+    root = Path(state_dir) if state_dir else state_root()
+    record_path, _, _ = _paths(root, port)
+    record = _read_record(record_path)
+    info: EmulatorInfo | None = None
+    if record is not None and _alive(record.pid) and _is_emulator_pid(record.pid):
+        info = record
+    else:
+        doc = health(endpoint_for(host, port))
+        if doc is not None and doc.get("pid"):
+            info = EmulatorInfo(endpoint=endpoint_for(host, port), pid=int(doc["pid"]), host=host,
+                                port=port, log_file=None, state_dir=doc.get("state_dir"),
+                                started_at=float(doc.get("started_at", 0)))
+    if info is not None:
+        _terminate(info.pid, timeout)
+    record_path.unlink(missing_ok=True)
+    return info
+
+
+def status(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+           state_dir: Path | str | None = None) -> EmulatorStatus:
+    root = Path(state_dir) if state_dir else state_root()
+    record_path, _, _ = _paths(root, port)
+    record = _read_record(record_path)
+    endpoint = record.endpoint if record is not None else endpoint_for(host, port)
+    try:
+        details = _get_json(f"{endpoint}/_notifyctl/status", timeout=2.0)
+    except (OSError, ValueError, urllib.error.URLError):
+        details = None
+    if not isinstance(details, dict) or details.get("service") != SERVICE:
+        return EmulatorStatus(running=False, endpoint=endpoint)
+    if record is None or record.pid != details.get("pid"):
+        record = EmulatorInfo(endpoint=endpoint, pid=int(details.get("pid", 0)), host=host,
+                              port=port, log_file=None, state_dir=details.get("state_dir"),
+                              started_at=float(details.get("started_at", 0)))
+    return EmulatorStatus(running=True, endpoint=endpoint, info=record, details=details)
+
+
+@contextlib.contextmanager
+def private_emulator(host: str = DEFAULT_HOST, *, retry_scale: float | None = None,
+                     extra_env: dict[str, str] | None = None,
+                     timeout: float = START_TIMEOUT_S) -> Iterator[EmulatorInfo]:
+    """An emulator of our own on a free port in a temporary state dir, always stopped
+    afterwards (also on exceptions and Ctrl-C)."""
+    root = Path(tempfile.mkdtemp(prefix="notifyctl-emulator-"))
+    info: EmulatorInfo | None = None
+    try:
+        for attempt in range(3):
+            port = free_port(host)
+            try:
+                info = start(host, port, state_dir=root, retry_scale=retry_scale,
+                             extra_env=extra_env, timeout=timeout)
+                break
+            except OperationError:
+                if attempt == 2 or not _port_in_use(host, port):
+                    raise
+        assert info is not None
+        yield info
+    finally:
+        if info is not None:
+            stop(host, info.port, state_dir=root)
+        shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,276 @@
+"""Asynchronous invocation: what Lambda's event queue and SNS's delivery do.
+
+SNS Publish and Invoke(InvocationType=Event) only enqueue; dispatcher threads
+run the events through the runtime. Two retry layers, as on AWS:
+
+  SNS -> Lambda service (the function is missing / the call is refused)
+      SNS's delivery policy for lambda endpoints: 3 immediate retries, 2 at 1 s,
+      10 backing off 1..20 s (AWS then keeps trying every 20 s for ~23 days;
+      locally we stop there and log the drop).
+  Lambda event queue -> the function (the function failed)
+      MaximumRetryAttempts (default 2) retries, ~1 min then ~2 min apart,
+      as long as the event is younger than MaximumEventAgeInSeconds (default
+      6 h); then the on-failure destination gets an invocation record.
+      Throttled attempts are re-queued (within the event age) and not counted.
+
+Every AWS duration here is multiplied by `retry_scale` (NOTIFYCTL_EMULATOR_RETRY_SCALE,
+default 0.01: the 1-minute retry waits 0.6 s) so a laptop sees the whole
+sequence in seconds; event ages are scaled the same way so the two stay consistent.
+
+No moto here: the server passes a `Backend` (see backends.py) that resolves
+functions, reads event invoke configs and sends destination records.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from notifyctl.emulator.runtime.pool import FunctionSpec, Invocation, Runtime, Throttled
+
+DEFAULT_RETRY_SCALE = 0.01
+DEFAULT_MAX_RETRIES = 2
+DEFAULT_MAX_EVENT_AGE_S = 6 * 3600
+LAMBDA_RETRY_DELAYS_S = (60.0, 120.0)  # before the 1st and 2nd retry
+THROTTLE_DELAY_S = 1.0
+# SNS delivery policy for lambda endpoints (the part we emulate).
+SNS_RETRY_DELAYS_S = (0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 2.0, 4.0, 8.0, 16.0,
+                      20.0, 20.0, 20.0, 20.0, 20.0)
+
+
+class FunctionNotFound(Exception):
+    """The target function (or qualifier) does not exist."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved invocation target: what to run and how to report it."""
+
+    spec: FunctionSpec
+    invoked_arn: str  # the ARN the caller used, with its qualifier if any
+    resource: str | None  # Resource metric dimension ("name:qualifier") or None
+
+
+@dataclass(frozen=True)
+class AsyncConfig:
+    max_retries: int = DEFAULT_MAX_RETRIES
+    max_event_age_s: float = DEFAULT_MAX_EVENT_AGE_S
+    on_success: str | None = None  # destination ARN
+    on_failure: str | None = None
+
+
+class Backend(Protocol):
+    def resolve(self, account_id: str, region: str, function: str,
+                qualifier: str | None = None) -> Target: ...
+    def async_config(self, account_id: str, region: str, function_name: str) -> AsyncConfig: ...
+    def send_to_destination(self, account_id: str, region: str, arn: str,
+                            record: dict[str, Any]) -> None: ...
+
+
+@dataclass(order=True)
+class _Queued:
+    due: float
+    seq: int
+    event: AsyncEvent = field(compare=False)
+
+
+@dataclass
+class AsyncEvent:
+    account_id: str
+    region: str
+    function: str  # name or ARN, maybe qualified
+    payload: str
+    source: str = "invoke"  # "invoke" | "sns"
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    received: float = field(default_factory=time.time)
+    attempts: int = 0  # function invocations made
+    sns_attempts: int = 0  # SNS deliveries refused (function missing)
+    last: Invocation | None = None
+    last_target: Target | None = None
+
+
+def iso_now(clock: Callable[[], float] = time.time) -> str:
+    now = clock()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
+
+
+def destination_record(event: AsyncEvent, condition: str, function_arn: str,
+                       clock: Callable[[], float] = time.time) -> dict[str, Any]:
+    """The invocation record Lambda sends to a destination (AWS's format)."""
+    try:
+        request_payload: Any = json.loads(event.payload)
+    except ValueError:
+        request_payload = event.payload
+    record: dict[str, Any] = {
+        "version": "1.0",
+        "timestamp": iso_now(clock),
+        "requestContext": {
+            "requestId": event.request_id,
+            "functionArn": function_arn,
+            "condition": condition,
+            "approximateInvokeCount": event.attempts,
+        },
+        "requestPayload": request_payload,
+    }
+    if event.last is not None:
+        response: dict[str, Any] = {"statusCode": 200,
+                                    "executedVersion": event.last.executed_version}
+        if event.last.function_error:
+            response["functionError"] = event.last.function_error
+        record["responseContext"] = response
+        try:
+            record["responsePayload"] = json.loads(event.last.payload or b"null")
+        except ValueError:
+            record["responsePayload"] = event.last.payload.decode("utf-8", "replace")
+    return record
+
+
+class Dispatcher:
+    """The event queue plus the threads that drain it. Thread-safe."""
+
+    def __init__(self, runtime: Runtime, backend: Backend, *, retry_scale: float = DEFAULT_RETRY_SCALE,
+                 threads: int | None = None, clock: Callable[[], float] = time.time,
+                 on_started: Callable[[AsyncEvent], None] | None = None) -> None:
+        self.runtime = runtime
+        self.backend = backend
+        self.retry_scale = retry_scale
+        self._clock = clock
+        self._on_started = on_started
+        self._heap: list[_Queued] = []
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._closed = False
+        self.stats = {"queued": 0, "in_flight": 0, "succeeded": 0, "failed": 0, "retries": 0,
+                      "throttled": 0, "sns_retries": 0, "dropped": 0, "destinations": 0}
+        count = threads or runtime.max_environments
+        self._threads = [threading.Thread(target=self._loop, daemon=True, name=f"async-{i}")
+                         for i in range(count)]
+        for thread in self._threads:
+            thread.start()
+
+    # -- public ----------------------------------------------------------------------
+    def submit(self, event: AsyncEvent, delay_s: float = 0.0) -> None:
+        """Queue an event (never raises on a missing function: that is checked at delivery)."""
+        with self._cond:
+            if event.attempts == 0 and event.sns_attempts == 0:
+                self.stats["queued"] += 1
+            heapq.heappush(self._heap, _Queued(time.monotonic() + delay_s, next(self._seq), event))
+            self._cond.notify()
+
+    def snapshot(self) -> dict[str, int]:
+        with self._cond:
+            return {**self.stats, "pending": len(self._heap)}
+
+    def idle(self) -> bool:
+        with self._cond:
+            return not self._heap and self.stats["in_flight"] == 0
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    # -- internals -------------------------------------------------------------------
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed:
+                    if self._heap and self._heap[0].due <= time.monotonic():
+                        break
+                    wait = self._heap[0].due - time.monotonic() if self._heap else None
+                    self._cond.wait(wait)
+                if self._closed:
+                    return
+                item = heapq.heappop(self._heap)
+                self.stats["in_flight"] += 1
+            try:
+                self._deliver(item.event)
+            except Exception as exc:  # noqa: BLE001 - one bad event must not kill the thread
+                print(f"emulator: async delivery failed: {exc!r}", file=sys.stderr)
+            finally:
+                with self._cond:
+                    self.stats["in_flight"] -= 1
+
+    def _count(self, key: str) -> None:
+        with self._cond:
+            self.stats[key] += 1
+
+    def _scaled(self, seconds: float) -> float:
+        return seconds * self.retry_scale
+
+    def _deliver(self, event: AsyncEvent) -> None:
+        try:
+            target = self.backend.resolve(event.account_id, event.region, event.function)
+        except FunctionNotFound:
+            self._function_missing(event)
+            return
+        config = self.backend.async_config(event.account_id, event.region, target.spec.name)
+        function_arn = target.invoked_arn if target.invoked_arn.count(":") >= 7 \
+            else f"{target.invoked_arn}:$LATEST"
+        age = self._clock() - event.received
+        if event.attempts > 0 and age > self._scaled(config.max_event_age_s):
+            self._give_up(event, config, "EventAgeExceeded", function_arn)
+            return
+        if self._on_started is not None:
+            self._on_started(event)
+        try:
+            result = self.runtime.invoke(target.spec, event.payload, invoked_arn=target.invoked_arn,
+                                         resource=target.resource, request_id=event.request_id)
+        except Throttled:
+            self._count("throttled")
+            if age > self._scaled(config.max_event_age_s):
+                self._give_up(event, config, "EventAgeExceeded", function_arn)
+            else:
+                self.submit(event, max(self._scaled(THROTTLE_DELAY_S), 0.01))
+            return
+        event.attempts += 1
+        event.last, event.last_target = result, target
+        if result.ok:
+            self._count("succeeded")
+            if config.on_success:
+                self._send(event, config.on_success,
+                           destination_record(event, "Success", function_arn, self._clock))
+            return
+        if event.attempts <= config.max_retries:
+            self._count("retries")
+            delay = LAMBDA_RETRY_DELAYS_S[min(event.attempts - 1, len(LAMBDA_RETRY_DELAYS_S) - 1)]
+            self.submit(event, self._scaled(delay))
+            return
+        self._give_up(event, config, "RetriesExhausted", function_arn)
+
+    def _give_up(self, event: AsyncEvent, config: AsyncConfig, condition: str,
+                 function_arn: str) -> None:
+        self._count("failed")
+        if config.on_failure:
+            self._send(event, config.on_failure,
+                       destination_record(event, condition, function_arn, self._clock))
+        else:
+            self._count("dropped")
+            print(f"emulator: event {event.request_id} for {event.function} dropped "
+                  f"({condition}, {event.attempts} attempts)", file=sys.stderr)
+
+    def _send(self, event: AsyncEvent, arn: str, record: dict[str, Any]) -> None:
+        try:
+            self.backend.send_to_destination(event.account_id, event.region, arn, record)
+            self._count("destinations")
+        except Exception as exc:  # noqa: BLE001 - AWS also drops a record it cannot deliver
+            print(f"emulator: could not send to destination {arn}: {exc}", file=sys.stderr)
+
+    def _function_missing(self, event: AsyncEvent) -> None:
+        if event.source != "sns" or event.sns_attempts >= len(SNS_RETRY_DELAYS_S):
+            self._count("dropped")
+            print(f"emulator: no function {event.function}; event {event.request_id} dropped",
+                  file=sys.stderr)
+            return
+        delay = SNS_RETRY_DELAYS_S[event.sns_attempts]
+        event.sns_attempts += 1
+        self._count("sns_retries")
+        self.submit(event, self._scaled(delay))

@@ -1,0 +1,169 @@
+"""The emulator process: moto's WSGI app, our patches, our own endpoints.
+
+    python -m notifyctl.emulator --host 127.0.0.1 --port 4566 --state-dir DIR
+
+Our endpoints (everything else is moto):
+    GET /_notifyctl/health        readiness: {"service": "notifyctl-emulator", "status": "ready", ...}
+    GET /_notifyctl/status        health + functions (warm/busy environments, counts) + async queue
+    GET /_notifyctl/outbox        the emails SES accepted, oldest first
+    GET /_notifyctl/code/<account>/<region>/<function>/<version>   a version's zip (Code.Location)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SERVICE = "notifyctl-emulator"
+PREFIX = "/_notifyctl/"
+ENV_RETRY_SCALE = "NOTIFYCTL_EMULATOR_RETRY_SCALE"
+
+
+@dataclass
+class Hub:
+    """Everything the patches reach: one per process."""
+
+    endpoint: str
+    state_dir: Path
+    runtime: Any
+    dispatcher: Any
+    backend: Any
+    outbox: Any
+    moto_version: str
+    started_at: float = field(default_factory=time.time)
+
+    def health(self) -> dict[str, Any]:
+        return {"service": SERVICE, "status": "ready", "pid": os.getpid(),
+                "endpoint": self.endpoint, "started_at": self.started_at,
+                "uptime_s": round(time.time() - self.started_at, 3),
+                "moto_version": self.moto_version, "state_dir": str(self.state_dir)}
+
+    def status(self) -> dict[str, Any]:
+        functions = self.runtime.status()
+        totals = {k: sum(f.get(k, 0) for f in functions)
+                  for k in ("invocations", "errors", "throttles", "timeouts", "cold_starts",
+                            "warm", "busy")}
+        return {**self.health(), "functions": functions, "totals": totals,
+                "async": self.dispatcher.snapshot(), "outbox": len(self.outbox.to_json())}
+
+    def close(self) -> None:
+        self.dispatcher.close()
+        self.runtime.close()
+
+
+def _json(start_response: Any, data: Any, status: str = "200 OK") -> list[bytes]:
+    body = json.dumps(data).encode("utf-8")
+    start_response(status, [("Content-Type", "application/json"),
+                            ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def make_app(hub: Hub, moto_app: Any) -> Any:
+    """Our endpoints in front of moto's WSGI app."""
+
+    def code(start_response: Any, parts: list[str]) -> list[bytes]:
+        from moto.awslambda.models import lambda_backends
+
+        account, region, name, version = parts
+        storage = lambda_backends[account][region]._lambdas
+        entry = storage._functions.get(name) or {}
+        fn = entry.get("latest") if version == "$LATEST" else storage._get_version(name, version)
+        data = getattr(fn, "code_bytes", b"") if fn is not None else b""
+        if not data:
+            return _json(start_response, {"message": "no such code"}, "404 Not Found")
+        start_response("200 OK", [("Content-Type", "application/zip"),
+                                  ("Content-Length", str(len(data)))])
+        return [data]
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(PREFIX):
+            return moto_app(environ, start_response)
+        route = path[len(PREFIX):].strip("/")
+        if route == "health":
+            return _json(start_response, hub.health())
+        if route == "status":
+            return _json(start_response, hub.status())
+        if route == "outbox":
+            return _json(start_response, hub.outbox.to_json())
+        if route.startswith("code/") and len(route.split("/")) == 5:
+            from urllib.parse import unquote
+
+            return code(start_response, [unquote(p) for p in route.split("/")[1:]])
+        return _json(start_response, {"message": f"unknown endpoint {path}"}, "404 Not Found")
+
+    return app
+
+
+def build_hub(endpoint: str, state_dir: Path, *, retry_scale: float | None = None) -> Hub:
+    """Create the runtime, dispatcher and outbox and install the moto patches."""
+    from notifyctl.emulator import patches
+
+    moto_version = patches.check_version()
+    from notifyctl.emulator.backends import MotoBackend, MotoTelemetry, Outbox
+    from notifyctl.emulator.delivery import DEFAULT_RETRY_SCALE, Dispatcher
+    from notifyctl.emulator.runtime.pool import Runtime
+
+    if retry_scale is None:
+        retry_scale = float(os.environ.get(ENV_RETRY_SCALE) or DEFAULT_RETRY_SCALE)
+    runtime = Runtime(state_dir, endpoint, MotoTelemetry())
+    backend = MotoBackend()
+    dispatcher = Dispatcher(runtime, backend, retry_scale=retry_scale)
+    hub = Hub(endpoint=endpoint, state_dir=state_dir, runtime=runtime, dispatcher=dispatcher,
+              backend=backend, outbox=Outbox(), moto_version=moto_version)
+    patches.install(hub)
+    return hub
+
+
+def serve(host: str, port: int, state_dir: Path, *, retry_scale: float | None = None) -> int:
+    """Run the emulator until SIGTERM/SIGINT. Returns the process exit code."""
+    # AWS managed policies (AWSLambdaBasicExecutionRole...) must exist for bootstrap.
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    state_dir.mkdir(parents=True, exist_ok=True)
+    from notifyctl.emulator.patches import MotoVersionError
+
+    connect_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    try:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        server = make_server(host, port, None, threaded=True,  # type: ignore[arg-type]
+                             request_handler=MotoRequestHandler)
+    except OSError as exc:
+        print(f"emulator: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 3
+    actual_port = server.server_address[1]
+    endpoint = f"http://{connect_host}:{actual_port}"
+    try:
+        hub = build_hub(endpoint, state_dir, retry_scale=retry_scale)
+    except MotoVersionError as exc:
+        print(f"emulator: {exc}", file=sys.stderr)
+        server.server_close()
+        return 4
+    server.app = make_app(hub, DomainDispatcherApplication(create_backend_app))
+
+    def stop(signum: int, frame: Any) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(f"emulator: ready on {endpoint} (pid {os.getpid()}, moto {hub.moto_version}, "
+          f"state {state_dir})", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        hub.close()
+        server.server_close()
+        print("emulator: stopped", flush=True)
+    return 0

@@ -1,0 +1,58 @@
+"""Configuration drift of the function, and the one way to correct it.
+
+Shared by `bootstrap` (which reports and corrects drift of the managed
+configuration fields) and available to `deploy-lambda`, so both agree:
+
+    update_function_configuration (managed fields only, never code)
+    -> wait until the update is done
+    -> publish_version, with CodeSha256 = the code the alias serves now
+       (AWS refuses to publish if $LATEST's code differs: bootstrap never ships code)
+    -> update_alias live -> the new version
+
+Code drift is deploy-lambda's job and is not looked at here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from notifyctl.infra.function_spec import FunctionConfig
+from notifyctl.infra.plan import ApiCall, Var
+
+NEW_VERSION = "function_version"
+
+
+def config_drift(live: dict[str, Any], wanted: FunctionConfig,
+                 role_arn: str | None = None) -> dict[str, tuple[Any, Any]]:
+    """{field: (live, wanted)} of the managed configuration (and the role, if given)."""
+    changes = wanted.differences(live)
+    if role_arn is not None and live.get("Role") != role_arn:
+        changes["Role"] = (live.get("Role"), role_arn)
+    return changes
+
+
+def config_update_calls(function_name: str, wanted: FunctionConfig, *,
+                        role_arn: str | None = None, alias: str | None = None,
+                        alias_code_sha256: str | None = None,
+                        description: str = "notifyctl: configuration update",
+                        ) -> tuple[ApiCall, ...]:
+    """The calls that bring the function's configuration to `wanted` and, when an
+    alias exists, publish it as a new version and move the alias to it."""
+    params: dict[str, Any] = {"FunctionName": function_name, **wanted.as_api()}
+    if role_arn is not None:
+        params["Role"] = role_arn
+    calls = [
+        ApiCall("lambda", "update_function_configuration", params),
+        ApiCall("wait", "function_updated", {"FunctionName": function_name}),
+    ]
+    if alias is not None:
+        publish: dict[str, Any] = {"FunctionName": function_name, "Description": description}
+        if alias_code_sha256:
+            publish["CodeSha256"] = alias_code_sha256
+        calls += [
+            ApiCall("lambda", "publish_version", publish, output=NEW_VERSION,
+                    output_key="Version"),
+            ApiCall("lambda", "update_alias", {"FunctionName": function_name, "Name": alias,
+                                               "FunctionVersion": Var(NEW_VERSION)}),
+        ]
+    return tuple(calls)

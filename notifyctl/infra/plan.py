@@ -1,0 +1,133 @@
+"""The plan model: steps made of API calls, as frozen data (Chalice's model).
+
+A planner produces a `Plan` from describe/list/get calls; an executor carries it
+out; a display-only executor prints the same plan for `--plan`. Values known
+only at execution time are placeholders: `Var` (an earlier call's output, e.g.
+the version number `publish_version` returns) and `CODE` (the packaged zip,
+built only when a step needs it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+CREATE = "create"
+UPDATE = "update"
+UNCHANGED = "unchanged"
+# A same-named resource exists without this environment's tags: never adopted.
+CONFLICT = "conflict"
+ACTIONS = (CREATE, UPDATE, UNCHANGED, CONFLICT)
+
+
+@dataclass(frozen=True)
+class Var:
+    """The output of an earlier call in the same plan."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return f"${{{self.name}}}"
+
+
+@dataclass(frozen=True)
+class CodeRef:
+    """The deployment package of the function, resolved by the executor."""
+
+    def __str__(self) -> str:
+        return "<package: lambda_src/book_notifier>"
+
+
+CODE = CodeRef()
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One call: `service` is a boto3 service name, or "wait" for a bounded wait
+    the executor performs (function_active, function_updated, table_active)."""
+
+    service: str
+    method: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    # Store `response[output_key]` as Var(output) for later calls.
+    output: str | None = None
+    output_key: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"service": self.service, "method": self.method,
+                "params": _displayable(self.params)}
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str
+    resource: str  # kind, e.g. "sns-topic"
+    name: str
+    changes: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)  # field -> (live, wanted)
+    calls: tuple[ApiCall, ...] = ()
+    note: str = ""
+
+    @property
+    def title(self) -> str:
+        return f"{self.action} {self.resource} {self.name}"
+
+    @property
+    def changing(self) -> bool:
+        return self.action in (CREATE, UPDATE)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "resource": self.resource,
+            "name": self.name,
+            "changes": {k: {"live": _displayable(v[0]), "wanted": _displayable(v[1])}
+                        for k, v in self.changes.items()},
+            "calls": [c.describe() for c in self.calls],
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: tuple[Step, ...]
+
+    @property
+    def changes(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.changing)
+
+    @property
+    def conflicts(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.action == CONFLICT)
+
+    @property
+    def up_to_date(self) -> bool:
+        return not self.changes and not self.conflicts
+
+    def counts(self) -> dict[str, int]:
+        out = {a: 0 for a in ACTIONS}
+        for s in self.steps:
+            out[s.action] += 1
+        return out
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [s.describe() for s in self.steps]
+
+    def step(self, resource: str) -> Step:
+        for s in self.steps:
+            if s.resource == resource:
+                return s
+        raise KeyError(resource)
+
+
+def _displayable(value: Any) -> Any:
+    """JSON-safe view of call parameters (zip bytes and placeholders as text)."""
+    if isinstance(value, Mapping):
+        return {k: _displayable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_displayable(v) for v in value]
+    if isinstance(value, Var | CodeRef):
+        return str(value)
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return value

@@ -1,0 +1,605 @@
+"""Compare the specifications with what exists and produce a Plan.
+
+Only describe/list/get calls: the clients handed to the planner are wrapped in
+`ReadOnly`, which refuses any other method, so planning can never change
+anything (and `--plan` and `status` are safe by construction).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from notifyctl.aws.errors import error_code
+from notifyctl.infra import policies
+from notifyctl.infra.function_release import config_drift, config_update_calls
+from notifyctl.infra.plan import (
+    CODE,
+    CONFLICT,
+    CREATE,
+    UNCHANGED,
+    UPDATE,
+    ApiCall,
+    Plan,
+    Step,
+    Var,
+)
+from notifyctl.infra.specs import (
+    INLINE_POLICY_NAME,
+    MAX_EVENT_AGE_S,
+    MAX_RETRY_ATTEMPTS,
+    PARTITION_KEY,
+    SNS_PERMISSION_SID,
+    TTL_ATTRIBUTE,
+    Specs,
+    is_ours,
+)
+
+READ_PREFIXES = ("get_", "describe_", "list_", "can_paginate")
+
+# Resource kinds, in dependency order (also the order of the plan).
+LOG_GROUP = "log-group"
+TABLE = "dynamodb-table"
+QUEUE = "sqs-queue"
+TOPIC = "sns-topic"
+ROLE = "iam-role"
+PUBLISHER_POLICY = "iam-policy"
+SES_IDENTITY = "ses-identity"
+FUNCTION = "lambda-function"
+ALIAS = "lambda-alias"
+INVOKE_CONFIG = "event-invoke-config"
+PERMISSION = "lambda-permission"
+SUBSCRIPTION = "sns-subscription"
+KINDS = (LOG_GROUP, TABLE, QUEUE, TOPIC, ROLE, PUBLISHER_POLICY, SES_IDENTITY, FUNCTION,
+         ALIAS, INVOKE_CONFIG, PERMISSION, SUBSCRIPTION)
+
+QUEUE_URL = "queue_url"
+ALIAS_VERSION = "alias_version"
+
+
+class ReadOnly:
+    """A client proxy that allows only read calls (and paginators over them)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        if not name.startswith(READ_PREFIXES):
+            raise PermissionError(f"planner attempted a non-read call: {name}")
+        return getattr(self._client, name)
+
+    def get_paginator(self, name: str) -> Any:
+        if not name.startswith(("list_", "describe_", "get_")):
+            raise PermissionError(f"planner attempted a non-read paginator: {name}")
+        return self._client.get_paginator(name)
+
+    @property
+    def exceptions(self) -> Any:
+        return self._client.exceptions
+
+
+def _absent(exc: BaseException, *codes: str) -> bool:
+    return error_code(exc) in codes
+
+
+def _tag_changes(live: dict[str, str], wanted: dict[str, str]) -> dict[str, tuple[Any, Any]]:
+    missing = {k: v for k, v in wanted.items() if live.get(k) != v}
+    if not missing:
+        return {}
+    return {"Tags": ({k: live.get(k) for k in missing}, missing)}
+
+
+def _conflict(kind: str, name: str, tags: dict[str, str], specs: Specs) -> Step:
+    owner = tags.get("notifyctl:env")
+    why = (f"exists but belongs to notifyctl environment {owner!r}" if owner
+           else "exists without notifyctl's tags (not created by notifyctl for this "
+                "environment)")
+    return Step(CONFLICT, kind, name,
+                note=f"{why}; it will not be adopted or changed. Rename the prefix of "
+                     f"environment {specs.env.name!r}, or remove/tag the resource yourself.")
+
+
+class Planner:
+    def __init__(self, client: Callable[[str], Any], specs: Specs) -> None:
+        self._client = client
+        self.specs = specs
+        self.env = specs.env
+        self.arns = specs.arns
+        # Facts later steps need (whether a parent exists).
+        self.exists: dict[str, bool] = {}
+        self.alias_version: str | None = None
+
+    def c(self, service: str) -> ReadOnly:
+        return ReadOnly(self._client(service))
+
+    def plan(self) -> Plan:
+        planners = (self.log_group, self.table, self.queue, self.topic, self.role,
+                    self.publisher_policy, self.ses_identity, self.alias_probe, self.function,
+                    self.alias, self.invoke_config, self.permission, self.subscription)
+        steps = [s for p in planners if (s := p()) is not None]
+        return Plan(tuple(steps))
+
+    # ------------------------------------------------------------ log group
+    def log_group(self) -> Step:
+        logs = self.c("logs")
+        name = self.env.log_group_name
+        groups = logs.describe_log_groups(logGroupNamePrefix=name).get("logGroups", [])
+        live = next((g for g in groups if g["logGroupName"] == name), None)
+        retention = self.env.function.log_retention_days
+        self.exists[LOG_GROUP] = live is not None
+        if live is None:
+            return Step(CREATE, LOG_GROUP, name, {"retentionInDays": (None, retention)}, (
+                ApiCall("logs", "create_log_group", {"logGroupName": name,
+                                                     "tags": dict(self.specs.tags)}),
+                ApiCall("logs", "put_retention_policy", {"logGroupName": name,
+                                                         "retentionInDays": retention}),
+            ))
+        tags = logs.list_tags_for_resource(resourceArn=self.arns.log_group).get("tags", {})
+        if not is_ours(tags, self.env):
+            return _conflict(LOG_GROUP, name, tags, self.specs)
+        changes: dict[str, tuple[Any, Any]] = {}
+        calls: list[ApiCall] = []
+        if live.get("retentionInDays") != retention:
+            changes["retentionInDays"] = (live.get("retentionInDays"), retention)
+            calls.append(ApiCall("logs", "put_retention_policy",
+                                 {"logGroupName": name, "retentionInDays": retention}))
+        if tag_changes := _tag_changes(tags, self.specs.tags):
+            changes.update(tag_changes)
+            calls.append(ApiCall("logs", "tag_resource", {"resourceArn": self.arns.log_group,
+                                                          "tags": dict(self.specs.tags)}))
+        return Step(UPDATE if calls else UNCHANGED, LOG_GROUP, name, changes, tuple(calls))
+
+    # ------------------------------------------------------------ table
+    def table(self) -> Step:
+        ddb = self.c("dynamodb")
+        name = self.env.table_name
+        pitr = self.env.dedup.point_in_time_recovery
+        try:
+            table = ddb.describe_table(TableName=name)["Table"]
+        except Exception as exc:
+            if not _absent(exc, "ResourceNotFoundException"):
+                raise
+            table = None
+        self.exists[TABLE] = table is not None
+        ttl_call = ApiCall("dynamodb", "update_time_to_live", {
+            "TableName": name,
+            "TimeToLiveSpecification": {"Enabled": True, "AttributeName": TTL_ATTRIBUTE}})
+        pitr_call = ApiCall("dynamodb", "update_continuous_backups", {
+            "TableName": name,
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": pitr}})
+        if table is None:
+            create = [
+                ApiCall("dynamodb", "create_table", {
+                    "TableName": name,
+                    "AttributeDefinitions": [{"AttributeName": PARTITION_KEY,
+                                              "AttributeType": "S"}],
+                    "KeySchema": [{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}],
+                    "BillingMode": "PAY_PER_REQUEST",
+                    "Tags": self.specs.tag_list(),
+                }),
+                ApiCall("wait", "table_active", {"TableName": name}),
+                ttl_call,
+            ]
+            if pitr:
+                create.append(pitr_call)
+            return Step(CREATE, TABLE, name, {"ttl": (None, TTL_ATTRIBUTE),
+                                              "point_in_time_recovery": (None, pitr)},
+                        tuple(create))
+        tags = {t["Key"]: t["Value"] for t in
+                ddb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])}
+        if not is_ours(tags, self.env):
+            return _conflict(TABLE, name, tags, self.specs)
+        key = [(k["AttributeName"], k["KeyType"]) for k in table.get("KeySchema", [])]
+        if key != [(PARTITION_KEY, "HASH")]:
+            return Step(CONFLICT, TABLE, name, {"KeySchema": (key, [(PARTITION_KEY, "HASH")])},
+                        note="the key schema cannot be changed in place; delete the table "
+                             "(`notifyctl teardown --delete-data`) and bootstrap again")
+        changes: dict[str, tuple[Any, Any]] = {}
+        calls: list[ApiCall] = []
+        billing = (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
+        if billing != "PAY_PER_REQUEST":
+            changes["BillingMode"] = (billing, "PAY_PER_REQUEST")
+            calls.append(ApiCall("dynamodb", "update_table",
+                                 {"TableName": name, "BillingMode": "PAY_PER_REQUEST"}))
+            calls.append(ApiCall("wait", "table_active", {"TableName": name}))
+        ttl = ddb.describe_time_to_live(TableName=name).get("TimeToLiveDescription", {})
+        live_ttl = ttl.get("AttributeName") if ttl.get("TimeToLiveStatus") in (
+            "ENABLED", "ENABLING") else None
+        if live_ttl != TTL_ATTRIBUTE:
+            changes["ttl"] = (live_ttl, TTL_ATTRIBUTE)
+            calls.append(ttl_call)
+        backups = ddb.describe_continuous_backups(TableName=name).get(
+            "ContinuousBackupsDescription", {})
+        live_pitr = (backups.get("PointInTimeRecoveryDescription") or {}).get(
+            "PointInTimeRecoveryStatus") == "ENABLED"
+        if live_pitr != pitr:
+            changes["point_in_time_recovery"] = (live_pitr, pitr)
+            calls.append(pitr_call)
+        if tag_changes := _tag_changes(tags, self.specs.tags):
+            changes.update(tag_changes)
+            calls.append(ApiCall("dynamodb", "tag_resource", {
+                "ResourceArn": table["TableArn"], "Tags": self.specs.tag_list()}))
+        return Step(UPDATE if calls else UNCHANGED, TABLE, name, changes, tuple(calls))
+
+    # ------------------------------------------------------------ queue
+    def queue(self) -> Step:
+        sqs = self.c("sqs")
+        name = self.env.dlq_name
+        wanted = self.specs.queue_attributes
+        try:
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        except Exception as exc:
+            if not _absent(exc, "AWS.SimpleQueueService.NonExistentQueue",
+                           "QueueDoesNotExist"):
+                raise
+            url = None
+        self.exists[QUEUE] = url is not None
+        if url is None:
+            return Step(CREATE, QUEUE, name, {k: (None, v) for k, v in wanted.items()}, (
+                ApiCall("sqs", "create_queue", {"QueueName": name, "Attributes": dict(wanted),
+                                                "tags": dict(self.specs.tags)},
+                        output=QUEUE_URL, output_key="QueueUrl"),
+            ))
+        tags = sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
+        if not is_ours(tags, self.env):
+            return _conflict(QUEUE, name, tags, self.specs)
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]).get(
+            "Attributes", {})
+        changes: dict[str, tuple[Any, Any]] = {}
+        for key, value in wanted.items():
+            live = attrs.get(key)
+            # A queue encrypted with a KMS key is encrypted too: leave it so.
+            if key == "SqsManagedSseEnabled" and attrs.get("KmsMasterKeyId"):
+                continue
+            if str(live).lower() != value.lower():
+                changes[key] = (live, value)
+        calls: list[ApiCall] = []
+        if changes:
+            calls.append(ApiCall("sqs", "set_queue_attributes", {
+                "QueueUrl": url, "Attributes": {k: wanted[k] for k in changes}}))
+        if tag_changes := _tag_changes(tags, self.specs.tags):
+            changes.update(tag_changes)
+            calls.append(ApiCall("sqs", "tag_queue", {"QueueUrl": url,
+                                                      "Tags": dict(self.specs.tags)}))
+        return Step(UPDATE if calls else UNCHANGED, QUEUE, name, changes, tuple(calls))
+
+    # ------------------------------------------------------------ topic
+    def topic(self) -> Step:
+        sns = self.c("sns")
+        name, arn = self.env.topic_name, self.arns.topic
+        policy = self.specs.topic_policy
+        try:
+            attrs = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+        except Exception as exc:
+            if not _absent(exc, "NotFound", "NotFoundException"):
+                raise
+            attrs = None
+        self.exists[TOPIC] = attrs is not None
+        if attrs is None:
+            return Step(CREATE, TOPIC, name, {"Policy": (None, policy)}, (
+                ApiCall("sns", "create_topic", {"Name": name,
+                                                "Attributes": {"Policy": json.dumps(policy)},
+                                                "Tags": self.specs.tag_list()}),
+            ))
+        tags = {t["Key"]: t["Value"] for t in
+                sns.list_tags_for_resource(ResourceArn=arn).get("Tags", [])}
+        if not is_ours(tags, self.env):
+            return _conflict(TOPIC, name, tags, self.specs)
+        changes: dict[str, tuple[Any, Any]] = {}
+        calls: list[ApiCall] = []
+        live_policy = policies.normalize(attrs["Policy"]) if attrs.get("Policy") else None
+        if live_policy != policies.normalize(policy):
+            changes["Policy"] = (live_policy, policy)
+            calls.append(ApiCall("sns", "set_topic_attributes", {
+                "TopicArn": arn, "AttributeName": "Policy", "AttributeValue": json.dumps(policy)}))
+        if tag_changes := _tag_changes(tags, self.specs.tags):
+            changes.update(tag_changes)
+            calls.append(ApiCall("sns", "tag_resource", {"ResourceArn": arn,
+                                                         "Tags": self.specs.tag_list()}))
+        return Step(UPDATE if calls else UNCHANGED, TOPIC, name, changes, tuple(calls))
+
+    # ------------------------------------------------------------ role
+    def role(self) -> Step:
+        iam = self.c("iam")
+        name = self.env.role_name
+        trust, inline = self.specs.trust_policy, self.specs.function_policy
+        put_inline = ApiCall("iam", "put_role_policy", {
+            "RoleName": name, "PolicyName": INLINE_POLICY_NAME,
+            "PolicyDocument": json.dumps(inline)})
+        try:
+            role = iam.get_role(RoleName=name)["Role"]
+        except Exception as exc:
+            if not _absent(exc, "NoSuchEntity"):
+                raise
+            role = None
+        self.exists[ROLE] = role is not None
+        if role is None:
+            return Step(CREATE, ROLE, name, {"AssumeRolePolicyDocument": (None, trust),
+                                             f"inline policy {INLINE_POLICY_NAME}": (None, inline)},
+                        (ApiCall("iam", "create_role", {
+                            "RoleName": name, "AssumeRolePolicyDocument": json.dumps(trust),
+                            "Description": f"notifyctl: {self.env.function_name} execution role",
+                            "Tags": self.specs.tag_list()}),
+                         put_inline))
+        tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=name).get("Tags", [])}
+        if not is_ours(tags, self.env):
+            return _conflict(ROLE, name, tags, self.specs)
+        changes: dict[str, tuple[Any, Any]] = {}
+        calls: list[ApiCall] = []
+        live_trust = policies.normalize(role["AssumeRolePolicyDocument"])
+        if live_trust != policies.normalize(trust):
+            changes["AssumeRolePolicyDocument"] = (live_trust, trust)
+            calls.append(ApiCall("iam", "update_assume_role_policy", {
+                "RoleName": name, "PolicyDocument": json.dumps(trust)}))
+        try:
+            live_inline: Any = policies.normalize(iam.get_role_policy(
+                RoleName=name, PolicyName=INLINE_POLICY_NAME)["PolicyDocument"])
+        except Exception as exc:
+            if not _absent(exc, "NoSuchEntity"):
+                raise
+            live_inline = None
+        if live_inline != policies.normalize(inline):
+            changes[f"inline policy {INLINE_POLICY_NAME}"] = (live_inline, inline)
+            calls.append(put_inline)
+        if tag_changes := _tag_changes(tags, self.specs.tags):
+            changes.update(tag_changes)
+            calls.append(ApiCall("iam", "tag_role", {"RoleName": name,
+                                                     "Tags": self.specs.tag_list()}))
+        return Step(UPDATE if calls else UNCHANGED, ROLE, name, changes, tuple(calls))
+
+    # ------------------------------------------------------------ publisher policy
+    def publisher_policy(self) -> Step:
+        iam = self.c("iam")
+        name, arn = self.env.publisher_policy_name, self.arns.publisher_policy
+        doc = self.specs.publisher_policy
+        try:
+            live = iam.get_policy(PolicyArn=arn)["Policy"]
+        except Exception as exc:
+            if not _absent(exc, "NoSuchEntity"):
+                raise
+            live = None
+        self.exists[PUBLISHER_POLICY] = live is not None
+        if live is None:
+            return Step(CREATE, PUBLISHER_POLICY, name, {"PolicyDocument": (None, doc)}, (
+                ApiCall("iam", "create_policy", {
+                    "PolicyName": name, "PolicyDocument": json.dumps(doc),
+                    "Description": f"Publish book events to {self.env.topic_name} "
+                                   "(attach to the web app's role)",
+                    "Tags": self.specs.tag_list()}),
+            ), note=f"attach {arn} to the web app's instance role")
+        tags = {t["Key"]: t["Value"] for t in iam.list_policy_tags(PolicyArn=arn).get("Tags", [])}
+        if not is_ours(tags, self.env):
+            return _conflict(PUBLISHER_POLICY, name, tags, self.specs)
+        version = iam.get_policy_version(PolicyArn=arn, VersionId=live["DefaultVersionId"])
+        live_doc = policies.normalize(version["PolicyVersion"]["Document"])
+        changes: dict[str, tuple[Any, Any]] = {}
+        calls: list[ApiCall] = []
+        if live_doc != policies.normalize(doc):
+            changes["PolicyDocument"] = (live_doc, doc)
+            versions = iam.list_policy_versions(PolicyArn=arn).get("Versions", [])
+            # IAM keeps at most 5 versions: drop the oldest non-default one first.
+            old = sorted((v for v in versions if not v.get("IsDefaultVersion")),
+                         key=lambda v: v["CreateDate"])
+            if len(versions) >= 5 and old:
+                calls.append(ApiCall("iam", "delete_policy_version", {
+                    "PolicyArn": arn, "VersionId": old[0]["VersionId"]}))
+            calls.append(ApiCall("iam", "create_policy_version", {
+                "PolicyArn": arn, "PolicyDocument": json.dumps(doc), "SetAsDefault": True}))
+        if tag_changes := _tag_changes(tags, self.specs.tags):
+            changes.update(tag_changes)
+            calls.append(ApiCall("iam", "tag_policy", {"PolicyArn": arn,
+                                                       "Tags": self.specs.tag_list()}))
+        return Step(UPDATE if calls else UNCHANGED, PUBLISHER_POLICY, name, changes,
+                    tuple(calls), note=f"attach {arn} to the web app's instance role")
+
+    # ------------------------------------------------------------ SES identity
+    def ses_identity(self) -> Step:
+        ses = self.c("ses")
+        identity, kind = self.specs.ses_identity, self.specs.ses_identity_kind
+        attrs = ses.get_identity_verification_attributes(Identities=[identity]).get(
+            "VerificationAttributes", {}).get(identity)
+        note = ("SES identities carry no tags: an existing identity is used as is and "
+                "teardown keeps it")
+        self.exists[SES_IDENTITY] = attrs is not None
+        verify = (ApiCall("ses", "verify_domain_identity", {"Domain": identity})
+                  if kind == "domain" else
+                  ApiCall("ses", "verify_email_identity", {"EmailAddress": identity}))
+        dkim = ApiCall("ses", "verify_domain_dkim", {"Domain": identity})
+        if attrs is None:
+            calls = (verify, dkim) if kind == "domain" else (verify,)
+            wanted = "verified, Easy DKIM on" if kind == "domain" else "verified"
+            return Step(CREATE, SES_IDENTITY, identity, {"identity": (None, wanted)}, calls,
+                        note=note)
+        changes: dict[str, tuple[Any, Any]] = {}
+        calls_list: list[ApiCall] = []
+        status = attrs.get("VerificationStatus")
+        if status in ("Failed", "TemporaryFailure") or (status == "NotStarted"
+                                                         and kind == "email"):
+            # Email verification links expire after 24 h: ask for a new one.
+            changes["VerificationStatus"] = (status, "Pending")
+            calls_list.append(verify)
+        if kind == "domain":
+            d = ses.get_identity_dkim_attributes(Identities=[identity]).get(
+                "DkimAttributes", {}).get(identity, {})
+            if not d.get("DkimTokens"):
+                changes["DkimTokens"] = (None, "3 tokens")
+                calls_list.append(dkim)
+            elif not d.get("DkimEnabled"):
+                changes["DkimEnabled"] = (False, True)
+                calls_list.append(ApiCall("ses", "set_identity_dkim_enabled",
+                                          {"Identity": identity, "DkimEnabled": True}))
+        return Step(UPDATE if calls_list else UNCHANGED, SES_IDENTITY, identity, changes,
+                    tuple(calls_list), note=note)
+
+    # ------------------------------------------------------------ function
+    def alias_probe(self) -> None:
+        """Read the alias first: the function's update must know whether it exists."""
+        lam = self.c("lambda")
+        try:
+            alias = lam.get_alias(FunctionName=self.env.function_name,
+                                  Name=self.env.alias_name)
+        except Exception as exc:
+            if not _absent(exc, "ResourceNotFoundException"):
+                raise
+            alias = None
+        self.exists[ALIAS] = alias is not None
+        self.alias_version = alias["FunctionVersion"] if alias else None
+        return None
+
+    def function(self) -> Step:
+        lam = self.c("lambda")
+        name = self.env.function_name
+        wanted = self.specs.function
+        try:
+            live = lam.get_function(FunctionName=name)
+        except Exception as exc:
+            if not _absent(exc, "ResourceNotFoundException"):
+                raise
+            live = None
+        self.exists[FUNCTION] = live is not None
+        if live is None:
+            self.exists[ALIAS] = False
+            params = {"FunctionName": name, "Role": self.arns.role, "Code": {"ZipFile": CODE},
+                      "Description": self.specs.description, "Publish": False,
+                      "Tags": dict(self.specs.tags), **wanted.as_api()}
+            return Step(CREATE, FUNCTION, name,
+                        {k: (None, v) for k, v in wanted.as_api().items()}, (
+                ApiCall("lambda", "create_function", params),
+                ApiCall("wait", "function_active", {"FunctionName": name}),
+            ))
+        tags = live.get("Tags") or {}
+        if not is_ours(tags, self.env):
+            return _conflict(FUNCTION, name, tags, self.specs)
+        changes = config_drift(live["Configuration"], wanted, self.arns.role)
+        calls: list[ApiCall] = []
+        if changes:
+            sha = None
+            if self.alias_version:
+                sha = lam.get_function_configuration(
+                    FunctionName=name, Qualifier=self.alias_version)["CodeSha256"]
+            calls += config_update_calls(
+                name, wanted, role_arn=self.arns.role,
+                alias=self.env.alias_name if self.exists.get(ALIAS) else None,
+                alias_code_sha256=sha)
+        if tag_changes := _tag_changes(tags, self.specs.tags):
+            changes.update(tag_changes)
+            calls.append(ApiCall("lambda", "tag_resource", {"Resource": self.arns.function,
+                                                            "Tags": dict(self.specs.tags)}))
+        note = ("configuration only: code is deploy-lambda's; the alias moves to a new "
+                "version with the same code") if calls else ""
+        return Step(UPDATE if calls else UNCHANGED, FUNCTION, name, changes, tuple(calls),
+                    note=note)
+
+    def alias(self) -> Step:
+        name = self.env.function_name
+        alias = self.env.alias_name
+        if self.exists.get(ALIAS):
+            return Step(UNCHANGED, ALIAS, f"{name}:{alias}",
+                        note=f"-> version {self.alias_version}")
+        return Step(CREATE, ALIAS, f"{name}:{alias}", {"FunctionVersion": (None, "new version")}, (
+            ApiCall("lambda", "publish_version", {"FunctionName": name,
+                                                  "Description": "notifyctl bootstrap"},
+                    output=ALIAS_VERSION, output_key="Version"),
+            ApiCall("lambda", "create_alias", {"FunctionName": name, "Name": alias,
+                                               "FunctionVersion": Var(ALIAS_VERSION),
+                                               "Description": "what SNS invokes"}),
+        ))
+
+    def invoke_config(self) -> Step:
+        name, alias = self.env.function_name, self.env.alias_name
+        wanted = {"MaximumRetryAttempts": MAX_RETRY_ATTEMPTS,
+                  "MaximumEventAgeInSeconds": MAX_EVENT_AGE_S,
+                  "DestinationConfig": {"OnFailure": {"Destination": self.arns.queue}}}
+        params = {"FunctionName": name, "Qualifier": alias, **wanted}
+        live = None
+        if self.exists.get(ALIAS):
+            try:
+                live = self.c("lambda").get_function_event_invoke_config(
+                    FunctionName=name, Qualifier=alias)
+            except Exception as exc:
+                if not _absent(exc, "ResourceNotFoundException"):
+                    raise
+        if live is None:
+            return Step(CREATE, INVOKE_CONFIG, f"{name}:{alias}",
+                        {k: (None, v) for k, v in wanted.items()},
+                        (ApiCall("lambda", "put_function_event_invoke_config", params),))
+        changes: dict[str, tuple[Any, Any]] = {}
+        for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds"):
+            if live.get(key) != wanted[key]:
+                changes[key] = (live.get(key), wanted[key])
+        live_dest = ((live.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
+            "Destination")
+        if live_dest != self.arns.queue:
+            changes["OnFailure"] = (live_dest, self.arns.queue)
+        calls = ((ApiCall("lambda", "update_function_event_invoke_config", params),)
+                 if changes else ())
+        return Step(UPDATE if calls else UNCHANGED, INVOKE_CONFIG, f"{name}:{alias}",
+                    changes, calls)
+
+    def permission(self) -> Step:
+        name, alias = self.env.function_name, self.env.alias_name
+        params = policies.sns_invoke_permission(
+            function_name=name, qualifier=alias, statement_id=SNS_PERMISSION_SID,
+            topic_arn=self.arns.topic, account=self.specs.account)
+        add = ApiCall("lambda", "add_permission", params)
+        statement = None
+        if self.exists.get(ALIAS):
+            try:
+                doc = json.loads(self.c("lambda").get_policy(
+                    FunctionName=name, Qualifier=alias)["Policy"])
+                statement = next((s for s in doc.get("Statement", [])
+                                  if s.get("Sid") == SNS_PERMISSION_SID), None)
+            except Exception as exc:
+                if not _absent(exc, "ResourceNotFoundException"):
+                    raise
+        label = f"{name}:{alias} {SNS_PERMISSION_SID}"
+        if statement is None:
+            return Step(CREATE, PERMISSION, label, {"SourceArn": (None, self.arns.topic)},
+                        (add,))
+        live = permission_facts(statement)
+        wanted = {"Principal": "sns.amazonaws.com", "Action": "lambda:InvokeFunction",
+                  "SourceArn": self.arns.topic, "SourceAccount": self.specs.account}
+        changes = {k: (live.get(k), v) for k, v in wanted.items() if live.get(k) != v}
+        if not changes:
+            return Step(UNCHANGED, PERMISSION, label)
+        return Step(UPDATE, PERMISSION, label, changes, (
+            ApiCall("lambda", "remove_permission", {"FunctionName": name, "Qualifier": alias,
+                                                    "StatementId": SNS_PERMISSION_SID}),
+            add))
+
+    def subscription(self) -> Step:
+        endpoint = self.arns.alias
+        label = f"{self.env.topic_name} -> {self.env.function_name}:{self.env.alias_name}"
+        found = None
+        if self.exists.get(TOPIC):
+            paginator = self.c("sns").get_paginator("list_subscriptions_by_topic")
+            for page in paginator.paginate(TopicArn=self.arns.topic):
+                for sub in page.get("Subscriptions", []):
+                    if sub.get("Protocol") == "lambda" and sub.get("Endpoint") == endpoint:
+                        found = sub
+        if found is None:
+            return Step(CREATE, SUBSCRIPTION, label, {"Endpoint": (None, endpoint)}, (
+                ApiCall("sns", "subscribe", {"TopicArn": self.arns.topic, "Protocol": "lambda",
+                                             "Endpoint": endpoint,
+                                             "ReturnSubscriptionArn": True}),
+            ))
+        return Step(UNCHANGED, SUBSCRIPTION, label, note=found.get("SubscriptionArn", ""))
+
+
+def permission_facts(statement: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a Lambda resource-policy statement we care about."""
+    principal = statement.get("Principal")
+    if isinstance(principal, dict):
+        principal = principal.get("Service") or principal.get("AWS")
+    cond = statement.get("Condition") or {}
+    source_arn = ((cond.get("ArnLike") or {}).get("AWS:SourceArn")
+                  or (cond.get("ArnEquals") or {}).get("AWS:SourceArn"))
+    source_account = (cond.get("StringEquals") or {}).get("AWS:SourceAccount")
+    return {"Principal": principal, "Action": statement.get("Action"),
+            "SourceArn": source_arn, "SourceAccount": source_account}
+
+
+def make_plan(aws: Any, specs: Specs) -> Plan:
+    """Plan `specs` against the account `aws` (an AwsClients) points at."""
+    return Planner(aws.client, specs).plan()

@@ -1,0 +1,178 @@
+"""Every IAM and SNS policy document notifyctl writes, as pure functions.
+
+Least privilege: each statement names exact ARNs. Where a `*` appears it is
+written down in `WILDCARDS` below with the reason AWS requires it, and
+tests/unit/test_policies.py checks every document against that list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+VERSION = "2012-10-17"
+
+# The only places a `*` is allowed in a document we write, and why.
+# (document, what, reason)
+WILDCARDS: tuple[tuple[str, str, str], ...] = (
+    ("function_policy", "Resource suffix `log-group:/aws/lambda/<fn>:*`",
+     "CreateLogStream/PutLogEvents are authorised on log-stream ARNs "
+     "(`log-group:<name>:log-stream:<stream>`); stream names are chosen by Lambda at run "
+     "time, so the group's streams are matched by the `:*` suffix. Not a bare `*`."),
+    ("topic_policy", "Principal `*` in the DenyInsecureTransport statement",
+     "A Deny must apply to every caller; it grants nothing."),
+)
+# Bare `*` resources that AWS requires for an action we grant: none. (Actions
+# such as ses:GetSendQuota or sqs:ListQueues would need one; the function does
+# not get them.)
+WILDCARD_RESOURCE_ACTIONS: frozenset[str] = frozenset()
+
+
+def lambda_trust_policy(account: str) -> dict[str, Any]:
+    """Lambda may assume the role, only on behalf of functions in this account."""
+    return {
+        "Version": VERSION,
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+        }],
+    }
+
+
+def function_policy(*, log_streams_arn: str, table_arn: str, queue_arn: str,
+                    ses_identity_arns: list[str], sender: str) -> dict[str, Any]:
+    """The execution role's one inline policy."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {"Sid": "WriteOwnLogs", "Effect": "Allow",
+             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+             "Resource": log_streams_arn},
+            {"Sid": "DedupTable", "Effect": "Allow",
+             "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                        "dynamodb:DeleteItem"],
+             "Resource": table_arn},
+            {"Sid": "SendAsSender", "Effect": "Allow",
+             "Action": ["ses:SendEmail", "ses:SendRawEmail"],
+             "Resource": list(ses_identity_arns) if len(ses_identity_arns) > 1
+             else ses_identity_arns[0],
+             "Condition": {"StringEquals": {"ses:FromAddress": sender}}},
+            {"Sid": "OnFailureDestination", "Effect": "Allow",
+             "Action": "sqs:SendMessage",
+             "Resource": queue_arn},
+        ],
+    }
+
+
+def publisher_policy(topic_arn: str) -> dict[str, Any]:
+    """The managed policy the web app's role attaches: publish to this topic only."""
+    return {
+        "Version": VERSION,
+        "Statement": [{"Sid": "PublishBookEvents", "Effect": "Allow",
+                       "Action": "sns:Publish", "Resource": topic_arn}],
+    }
+
+
+# What the topic's owner may do (the default topic policy's owner actions).
+TOPIC_OWNER_ACTIONS = [
+    "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:AddPermission",
+    "sns:RemovePermission", "sns:DeleteTopic", "sns:Subscribe",
+    "sns:ListSubscriptionsByTopic",
+]
+
+
+def topic_policy(topic_arn: str, account_root: str) -> dict[str, Any]:
+    """Only principals of this account (those whose IAM policies allow it, i.e. the
+    publisher policy) may publish; nobody may publish without TLS."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {"Sid": "AccountPublishers", "Effect": "Allow",
+             "Principal": {"AWS": account_root}, "Action": "sns:Publish",
+             "Resource": topic_arn},
+            {"Sid": "AccountManages", "Effect": "Allow",
+             "Principal": {"AWS": account_root}, "Action": list(TOPIC_OWNER_ACTIONS),
+             "Resource": topic_arn},
+            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+             "Action": "sns:Publish", "Resource": topic_arn,
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        ],
+    }
+
+
+def sns_invoke_permission(*, function_name: str, qualifier: str, statement_id: str,
+                          topic_arn: str, account: str) -> dict[str, Any]:
+    """add_permission arguments: SNS may invoke the alias, from this topic only."""
+    return {
+        "FunctionName": function_name,
+        "Qualifier": qualifier,
+        "StatementId": statement_id,
+        "Action": "lambda:InvokeFunction",
+        "Principal": "sns.amazonaws.com",
+        "SourceArn": topic_arn,
+        "SourceAccount": account,
+    }
+
+
+def normalize(doc: Any) -> Any:
+    """A policy document in a canonical form, so that equal policies compare equal
+    (AWS may return single-element lists as strings, reorder keys, URL-decode...)."""
+    import json
+    from urllib.parse import unquote
+
+    if isinstance(doc, str):
+        text = doc
+        if text.startswith("%7B") or text.startswith("%7b"):
+            text = unquote(text)
+        doc = json.loads(text)
+    return _canon(doc)
+
+
+def _canon(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _canon(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        items = [_canon(v) for v in value]
+        if len(items) == 1 and not isinstance(items[0], dict | list):
+            return items[0]
+        if all(isinstance(i, str) for i in items):
+            return sorted(items)
+        return items
+    return value
+
+
+def lint(doc: Any) -> list[str]:
+    """Problems of a policy document against our least-privilege rules: a `*` or
+    `service:*` action, a bare `*` resource (unless the action is in
+    WILDCARD_RESOURCE_ACTIONS), an Allow to a `*` principal. Empty when clean."""
+    doc = normalize(doc)
+    problems = []
+    statements = doc.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    for i, st in enumerate(statements):
+        sid = st.get("Sid", f"#{i}")
+        actions = _as_list(st.get("Action"))
+        if "NotAction" in st or "NotResource" in st:
+            problems.append(f"{sid}: NotAction/NotResource grants too much")
+        for action in actions:
+            if action == "*" or action.endswith(":*"):
+                problems.append(f"{sid}: wildcard action {action}")
+        resources = _as_list(st.get("Resource"))
+        for res in resources:
+            if res == "*" and not set(actions) <= WILDCARD_RESOURCE_ACTIONS:
+                problems.append(f"{sid}: bare `*` resource for {actions}")
+        principal = st.get("Principal")
+        if st.get("Effect") == "Allow" and (principal == "*" or (
+                isinstance(principal, dict) and "*" in _as_list(principal.get("AWS")))):
+            problems.append(f"{sid}: Allow to every principal")
+    return problems
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [str(value)]

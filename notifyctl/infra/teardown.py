@@ -1,0 +1,297 @@
+"""`notifyctl teardown`: delete this environment's resources, and nothing else.
+
+A resource is deleted only if it carries this environment's tags, checked again
+right before its delete call. Order (dependents first):
+
+    subscription -> function (its alias, versions, permission and event invoke
+    config go with it) -> log group -> role -> publisher policy -> topic -> queue
+    -> table (only with --delete-data)
+
+Kept: the table and its data (unless --delete-data); the SES identity (SES v1
+identities carry no tags and verification is account-wide: delete it yourself
+with `aws ses delete-identity` if nothing else sends from it); a publisher
+policy still attached to a role (detach it first, it is the web app's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from notifyctl.aws.errors import error_code
+from notifyctl.config.schema import Environment
+from notifyctl.errors import NotifyctlError, OperationError
+from notifyctl.infra import planner as p
+from notifyctl.infra.specs import INLINE_POLICY_NAME, Arns, is_ours
+
+DELETE, KEEP, ABSENT, NOT_OURS = "delete", "keep", "absent", "not-ours"
+
+
+class Kept(Exception):
+    """Raised by a deleter that finds a reason not to delete after all."""
+
+
+@dataclass
+class Item:
+    resource: str
+    name: str
+    action: str
+    reason: str = ""
+    # Returns the resource's tags now (None when it no longer exists).
+    probe: Callable[[], dict[str, str] | None] | None = field(default=None, repr=False)
+    delete: Callable[[], None] | None = field(default=None, repr=False)
+
+    def as_dict(self) -> dict[str, str]:
+        return {"resource": self.resource, "name": self.name, "action": self.action,
+                "reason": self.reason}
+
+
+@dataclass
+class Result:
+    deleted: list[Item] = field(default_factory=list)
+    kept: list[Item] = field(default_factory=list)
+    absent: list[Item] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"deleted": [i.as_dict() for i in self.deleted],
+                "kept": [i.as_dict() for i in self.kept],
+                "absent": [i.as_dict() for i in self.absent]}
+
+
+def _missing(exc: BaseException, *codes: str) -> bool:
+    return error_code(exc) in codes
+
+
+class _Resources:
+    """Probe and delete functions for each resource, bound to one account."""
+
+    def __init__(self, aws: Any, env: Environment) -> None:
+        self.aws = aws
+        self.env = env
+        self.arns = Arns(aws.partition, aws.region, aws.account_id, env)
+
+    def c(self, service: str) -> Any:
+        return self.aws.client(service)
+
+    # subscription: owned through the topic's tags
+    def subscriptions(self) -> list[str]:
+        try:
+            pages = self.c("sns").get_paginator("list_subscriptions_by_topic").paginate(
+                TopicArn=self.arns.topic)
+            return [s["SubscriptionArn"] for page in pages for s in page.get("Subscriptions", [])
+                    if s.get("Protocol") == "lambda"
+                    and (s.get("Endpoint") or "").startswith(self.arns.function)
+                    and s.get("SubscriptionArn", "").startswith("arn:")]
+        except Exception as exc:
+            if _missing(exc, "NotFound", "NotFoundException"):
+                return []
+            raise
+
+    def probe_subscription(self) -> dict[str, str] | None:
+        return self.probe_topic() if self.subscriptions() else None
+
+    def delete_subscription(self) -> None:
+        for arn in self.subscriptions():
+            self.c("sns").unsubscribe(SubscriptionArn=arn)
+
+    def probe_function(self) -> dict[str, str] | None:
+        try:
+            return dict(self.c("lambda").get_function(
+                FunctionName=self.env.function_name).get("Tags") or {})
+        except Exception as exc:
+            if _missing(exc, "ResourceNotFoundException"):
+                return None
+            raise
+
+    def delete_function(self) -> None:
+        self.c("lambda").delete_function(FunctionName=self.env.function_name)
+
+    def probe_log_group(self) -> dict[str, str] | None:
+        logs = self.c("logs")
+        groups = logs.describe_log_groups(logGroupNamePrefix=self.env.log_group_name)
+        if not any(g["logGroupName"] == self.env.log_group_name
+                   for g in groups.get("logGroups", [])):
+            return None
+        return dict(logs.list_tags_for_resource(resourceArn=self.arns.log_group).get("tags", {}))
+
+    def delete_log_group(self) -> None:
+        self.c("logs").delete_log_group(logGroupName=self.env.log_group_name)
+
+    def probe_role(self) -> dict[str, str] | None:
+        try:
+            tags = self.c("iam").list_role_tags(RoleName=self.env.role_name).get("Tags", [])
+        except Exception as exc:
+            if _missing(exc, "NoSuchEntity"):
+                return None
+            raise
+        return {t["Key"]: t["Value"] for t in tags}
+
+    def delete_role(self) -> None:
+        iam, name = self.c("iam"), self.env.role_name
+        inline = iam.list_role_policies(RoleName=name).get("PolicyNames", [])
+        attached = iam.list_attached_role_policies(RoleName=name).get("AttachedPolicies", [])
+        others = [n for n in inline if n != INLINE_POLICY_NAME] + [
+            a["PolicyArn"] for a in attached]
+        if others:
+            raise Kept(f"has policies notifyctl did not put there: {', '.join(others)}")
+        if INLINE_POLICY_NAME in inline:
+            iam.delete_role_policy(RoleName=name, PolicyName=INLINE_POLICY_NAME)
+        iam.delete_role(RoleName=name)
+
+    def probe_policy(self) -> dict[str, str] | None:
+        try:
+            tags = self.c("iam").list_policy_tags(
+                PolicyArn=self.arns.publisher_policy).get("Tags", [])
+        except Exception as exc:
+            if _missing(exc, "NoSuchEntity"):
+                return None
+            raise
+        return {t["Key"]: t["Value"] for t in tags}
+
+    def delete_policy(self) -> None:
+        iam, arn = self.c("iam"), self.arns.publisher_policy
+        entities = iam.list_entities_for_policy(PolicyArn=arn)
+        users = [f"role {r['RoleName']}" for r in entities.get("PolicyRoles", [])] + [
+            f"user {u['UserName']}" for u in entities.get("PolicyUsers", [])] + [
+            f"group {g['GroupName']}" for g in entities.get("PolicyGroups", [])]
+        if users:
+            raise Kept(f"still attached to {', '.join(users)}; detach it from the web app "
+                       "first, then run teardown again")
+        for version in iam.list_policy_versions(PolicyArn=arn).get("Versions", []):
+            if not version.get("IsDefaultVersion"):
+                iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
+        iam.delete_policy(PolicyArn=arn)
+
+    def probe_topic(self) -> dict[str, str] | None:
+        sns = self.c("sns")
+        try:
+            sns.get_topic_attributes(TopicArn=self.arns.topic)
+        except Exception as exc:
+            if _missing(exc, "NotFound", "NotFoundException"):
+                return None
+            raise
+        tags = sns.list_tags_for_resource(ResourceArn=self.arns.topic).get("Tags", [])
+        return {t["Key"]: t["Value"] for t in tags}
+
+    def delete_topic(self) -> None:
+        self.c("sns").delete_topic(TopicArn=self.arns.topic)
+
+    def _queue_url(self) -> str | None:
+        try:
+            return str(self.c("sqs").get_queue_url(QueueName=self.env.dlq_name)["QueueUrl"])
+        except Exception as exc:
+            if _missing(exc, "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
+                return None
+            raise
+
+    def probe_queue(self) -> dict[str, str] | None:
+        url = self._queue_url()
+        if url is None:
+            return None
+        return dict(self.c("sqs").list_queue_tags(QueueUrl=url).get("Tags", {}))
+
+    def delete_queue(self) -> None:
+        url = self._queue_url()
+        if url:
+            self.c("sqs").delete_queue(QueueUrl=url)
+
+    def probe_table(self) -> dict[str, str] | None:
+        ddb = self.c("dynamodb")
+        try:
+            table = ddb.describe_table(TableName=self.env.table_name)["Table"]
+        except Exception as exc:
+            if _missing(exc, "ResourceNotFoundException"):
+                return None
+            raise
+        if table.get("TableStatus") == "DELETING":
+            return None
+        tags = ddb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])
+        return {t["Key"]: t["Value"] for t in tags}
+
+    def delete_table(self) -> None:
+        self.c("dynamodb").delete_table(TableName=self.env.table_name)
+
+    def probe_ses(self) -> dict[str, str] | None:
+        identity = self.env.sending_domain or self.env.sender
+        attrs = self.c("ses").get_identity_verification_attributes(
+            Identities=[identity]).get("VerificationAttributes", {})
+        return {} if identity in attrs else None
+
+
+def plan_teardown(aws: Any, env: Environment, *, delete_data: bool = False) -> list[Item]:
+    r = _Resources(aws, env)
+    arns = r.arns
+    rows: list[tuple[str, str, Callable[[], dict[str, str] | None], Callable[[], None] | None,
+                     str]] = [
+        (p.SUBSCRIPTION, f"{env.topic_name} -> {env.function_name}", r.probe_subscription,
+         r.delete_subscription, ""),
+        (p.FUNCTION, env.function_name, r.probe_function, r.delete_function, ""),
+        (p.LOG_GROUP, env.log_group_name, r.probe_log_group, r.delete_log_group, ""),
+        (p.ROLE, env.role_name, r.probe_role, r.delete_role, ""),
+        (p.PUBLISHER_POLICY, arns.publisher_policy, r.probe_policy, r.delete_policy, ""),
+        (p.TOPIC, env.topic_name, r.probe_topic, r.delete_topic, ""),
+        (p.QUEUE, env.dlq_name, r.probe_queue, r.delete_queue, ""),
+        (p.TABLE, env.table_name, r.probe_table, r.delete_table if delete_data else None,
+         "holds the de-duplication records; pass --delete-data to delete it"),
+        (p.SES_IDENTITY, env.sending_domain or env.sender, r.probe_ses, None,
+         "SES identities carry no tags and are account-wide; delete it with "
+         "`aws ses delete-identity` if nothing else sends from it"),
+    ]
+    items = []
+    for kind, name, probe, delete, keep_reason in rows:
+        tags = probe()
+        if tags is None:
+            items.append(Item(kind, name, ABSENT))
+        elif delete is None:
+            items.append(Item(kind, name, KEEP, keep_reason))
+        elif not is_ours(tags, env):
+            items.append(Item(kind, name, NOT_OURS,
+                              f"not tagged managed-by=notifyctl, notifyctl:env={env.name}: "
+                              "left alone"))
+        else:
+            items.append(Item(kind, name, DELETE, probe=probe, delete=delete))
+    return items
+
+
+def _failure(item: Item, done: Result, exc: BaseException) -> OperationError:
+    from notifyctl.aws.errors import translate
+
+    if isinstance(exc, NotifyctlError):
+        reason = exc.message
+    else:
+        translated = translate(exc)
+        reason = translated.message if translated else f"{type(exc).__name__}: {exc}"
+    deleted = ", ".join(f"{i.resource} {i.name}" for i in done.deleted) or "nothing"
+    return OperationError(f"deleting {item.resource} {item.name} failed: {reason} "
+                          f"(deleted so far: {deleted})",
+                          hint="Fix the cause and run teardown again: it continues with "
+                               "what is left.")
+
+
+def execute(items: list[Item], env: Environment,
+            on_item: Callable[[Item], None] | None = None) -> Result:
+    result = Result()
+    for item in items:
+        if item.action == DELETE and item.probe and item.delete:
+            tags = item.probe()  # checked again right before deleting
+            if tags is None:
+                item.action = ABSENT
+            elif not is_ours(tags, env):
+                item.action, item.reason = NOT_OURS, "tags changed since the plan: left alone"
+            else:
+                try:
+                    item.delete()
+                except Kept as why:
+                    item.action, item.reason = KEEP, str(why)
+                except Exception as exc:
+                    raise _failure(item, result, exc) from exc
+        if item.action == DELETE:
+            result.deleted.append(item)
+        elif item.action == ABSENT:
+            result.absent.append(item)
+        else:
+            result.kept.append(item)
+        if on_item:
+            on_item(item)
+    return result

@@ -1,0 +1,145 @@
+"""The summary of one `publish-book` run, as data (for JSON) and for people."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from notifyctl.publish.events import InvalidLine
+    from notifyctl.publish.publisher import PublishOutcome
+    from notifyctl.publish.waiter import WaitResult
+
+SHOWN_PROBLEMS = 10
+
+
+@dataclass
+class PublishReport:
+    topic_arn: str
+    published: int
+    failed: int  # invalid lines + entries SNS did not take
+    message_ids: list[str]
+    elapsed_s: float
+    invalid: list[InvalidLine] = field(default_factory=list)
+    failure_codes: Counter[str] = field(default_factory=Counter)
+    failed_out: str | None = None
+    wait: WaitResult | None = None
+    wait_timeout_s: float | None = None
+    interrupted: bool = False
+
+    @classmethod
+    def build(cls, topic_arn: str, outcome: PublishOutcome, invalid: list[InvalidLine],
+              failed_out: str | None) -> PublishReport:
+        return cls(
+            topic_arn=topic_arn,
+            published=len(outcome.sent),
+            failed=len(outcome.failed) + len(invalid),
+            message_ids=[s.message_id for s in outcome.sent],
+            elapsed_s=outcome.elapsed_s,
+            invalid=list(invalid),
+            failure_codes=Counter(f.code for f in outcome.failed),
+            failed_out=failed_out,
+            interrupted=outcome.interrupted,
+        )
+
+    @property
+    def events_per_s(self) -> float:
+        return self.published / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Everything published and, when waited for, everything sent."""
+        if self.failed or self.interrupted:
+            return False
+        return self.wait is None or self.wait.sent == self.published
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "published": self.published,
+            "failed": self.failed,
+            "message_ids": self.message_ids,
+            "topic_arn": self.topic_arn,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "events_per_s": round(self.events_per_s, 1),
+        }
+        if self.invalid:
+            data["invalid_lines"] = [{"line": i.line, "error": i.error} for i in self.invalid]
+        if self.failure_codes:
+            data["failure_codes"] = dict(self.failure_codes)
+        if self.failed_out:
+            data["failed_out"] = self.failed_out
+        if self.wait is not None:
+            w = self.wait
+            latency = w.latency_percentiles()
+            data["wait"] = {
+                "sent": w.sent,
+                "rejected": w.rejected,
+                "failed": w.failed,
+                "pending": w.pending,
+                "in_progress": w.in_progress,
+                "unseen": w.unseen,
+                "timed_out": w.timed_out,
+                "timeout_s": self.wait_timeout_s,
+                "elapsed_s": round(w.elapsed_s, 3),
+                "sent_per_s": round(w.sent / self.total_s, 1) if self.total_s > 0 else 0.0,
+                "latency_ms": ({k: round(v, 1) for k, v in latency.items()}
+                               if latency else None),
+                "reasons": dict(w.reasons),
+            }
+        return data
+
+    @property
+    def total_s(self) -> float:
+        """Publish plus wait: the end-to-end time of a load test."""
+        return self.elapsed_s + (self.wait.elapsed_s if self.wait else 0.0)
+
+    def render(self, con: Console) -> None:
+        from rich.markup import escape
+
+        if self.published == 1 and not self.failed and self.wait is None:
+            # One event: the message id alone, easy to copy or capture.
+            con.print(self.message_ids[0])
+            return
+        colour = "green" if not self.failed else "red"
+        con.print(f"[{colour}]published {self.published}[/{colour}], failed {self.failed} "
+                  f"in {self.elapsed_s:.2f} s ({self.events_per_s:.0f} events/s)")
+        if self.published == 1:
+            con.print(f"message id: {self.message_ids[0]}")
+        for bad in self.invalid[:SHOWN_PROBLEMS]:
+            con.print(f"  line {bad.line}: {escape(bad.error)}")
+        if len(self.invalid) > SHOWN_PROBLEMS:
+            con.print(f"  … and {len(self.invalid) - SHOWN_PROBLEMS} more invalid lines")
+        for code, n in self.failure_codes.most_common():
+            con.print(f"  {n} × {escape(code)}")
+        if self.failed_out:
+            con.print(f"failed events written to {escape(self.failed_out)} "
+                      f"(resend with `notifyctl publish-book --file {escape(self.failed_out)}`)")
+        if self.interrupted:
+            con.print("[yellow]interrupted[/yellow]: the rest was not sent")
+        if self.wait is not None:
+            self._render_wait(con)
+
+    def _render_wait(self, con: Console) -> None:
+        from rich.markup import escape
+
+        w = self.wait
+        assert w is not None
+        colour = "green" if w.sent == self.published else "red"
+        con.print(f"[{colour}]sent {w.sent}[/{colour}], rejected {w.rejected}, "
+                  f"failed {w.failed}, pending {w.pending}"
+                  + (f" (in progress {w.in_progress}, not seen {w.unseen})" if w.pending else "")
+                  + f" after {w.elapsed_s:.2f} s of waiting")
+        if w.timed_out:
+            con.print(f"[yellow]timed out[/yellow] after {self.wait_timeout_s:g} s "
+                      "with messages still pending")
+        latency = w.latency_percentiles()
+        if latency:
+            con.print("publish → sent latency: " + ", ".join(
+                f"{k} {v:.0f} ms" for k, v in latency.items()))
+        if self.total_s > 0 and w.sent:
+            con.print(f"end to end: {w.sent / self.total_s:.1f} sent/s")
+        for reason, n in w.reasons.most_common(SHOWN_PROBLEMS):
+            con.print(f"  {n} × {escape(reason)}")

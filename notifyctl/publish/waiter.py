@@ -1,0 +1,205 @@
+"""`--wait`: read each published message's outcome from the de-duplication table.
+
+The function writes one item per SNS message (pk = the MessageId exactly), with
+status IN_PROGRESS, then SENT (with sent_at, epoch ms), REJECTED or FAILED (with a
+reason). We read those items by key with BatchGetItem (≤ 100 keys per call, never
+a scan), poll only the ids still pending, and stop when all are terminal or the
+time is up.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from notifyctl.errors import OperationError
+
+BATCH_GET_MAX_KEYS = 100
+TERMINAL = ("SENT", "REJECTED", "FAILED")
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """The part of a de-duplication item the waiter reads."""
+
+    message_id: str
+    status: str
+    sent_at_ms: int | None = None
+    reason: str | None = None
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> Record:
+        sent_at = item.get("sent_at", {}).get("N")
+        return cls(
+            message_id=item["pk"]["S"],
+            status=item.get("status", {}).get("S", ""),
+            sent_at_ms=int(float(sent_at)) if sent_at is not None else None,
+            reason=item.get("reason", {}).get("S"),
+        )
+
+
+@dataclass
+class WaitResult:
+    sent: int = 0
+    rejected: int = 0
+    failed: int = 0
+    in_progress: int = 0  # claimed by the function, no outcome yet
+    unseen: int = 0  # no record at all: the function never saw it (yet)
+    latencies_ms: list[float] = field(default_factory=list)
+    reasons: Counter[str] = field(default_factory=Counter)
+    elapsed_s: float = 0.0
+    timed_out: bool = False
+    records: dict[str, Record] = field(default_factory=dict)
+
+    @property
+    def pending(self) -> int:
+        return self.in_progress + self.unseen
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.rejected + self.failed + self.pending
+
+    def latency_percentiles(self) -> dict[str, float] | None:
+        """p50/p95/p99/max of publish → sent, in ms (nearest rank); None if nothing sent."""
+        if not self.latencies_ms:
+            return None
+        ordered = sorted(self.latencies_ms)
+        return {
+            "p50": percentile(ordered, 50),
+            "p95": percentile(ordered, 95),
+            "p99": percentile(ordered, 99),
+            "max": ordered[-1],
+        }
+
+
+def percentile(ordered: list[float], p: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    if not ordered:
+        raise ValueError("no values")
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def fetch_records(
+    dynamodb: Any,
+    table_name: str,
+    message_ids: Iterable[str],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: Callable[[], float] = random.random,
+    max_rounds: int = 8,
+) -> dict[str, Record]:
+    """The records that exist for these message ids (missing ids are absent).
+
+    UnprocessedKeys (throttling, or the 16 MB response cap) are asked again
+    with full-jitter backoff, up to max_rounds per chunk; what is still
+    unprocessed then is treated as not found this time (the caller polls again).
+    """
+    from botocore.exceptions import ClientError
+
+    from notifyctl.aws.errors import error_code
+
+    found: dict[str, Record] = {}
+    for chunk in _chunks(list(message_ids), BATCH_GET_MAX_KEYS):
+        request: dict[str, Any] = {table_name: {
+            "Keys": [{"pk": {"S": mid}} for mid in chunk],
+            "ProjectionExpression": "pk, #s, sent_at, reason",
+            "ExpressionAttributeNames": {"#s": "status"},
+        }}
+        for round_ in range(1, max_rounds + 1):
+            try:
+                response = dynamodb.batch_get_item(RequestItems=request)
+            except ClientError as exc:
+                if error_code(exc) == "ResourceNotFoundException":
+                    raise OperationError(
+                        f"The de-duplication table {table_name!r} does not exist.",
+                        hint="Run `notifyctl bootstrap` for this environment.") from exc
+                raise
+            for item in response.get("Responses", {}).get(table_name, ()):
+                record = Record.from_item(item)
+                found[record.message_id] = record
+            unprocessed = response.get("UnprocessedKeys") or {}
+            if not unprocessed.get(table_name, {}).get("Keys"):
+                break
+            request = unprocessed
+            sleep(rng() * min(2.0, 0.05 * 2 ** round_))
+    return found
+
+
+def wait_for_outcomes(
+    dynamodb: Any,
+    table_name: str,
+    published: Mapping[str, float],
+    *,
+    timeout_s: float = 60.0,
+    poll_interval_s: float = 0.25,
+    max_interval_s: float = 2.0,
+    on_progress: Callable[[int], None] | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: Callable[[], float] = random.random,
+) -> WaitResult:
+    """Poll until every message in `published` ({message id: publish time, epoch s})
+    has a terminal record, or timeout_s has passed.
+
+    Publish → sent latency = sent_at (the function's clock) − the client's publish
+    time; a negative value (clock skew) counts as 0.
+    """
+    result = WaitResult()
+    pending = list(published)
+    started = monotonic()
+    deadline = started + timeout_s
+    interval = poll_interval_s
+    latest: dict[str, Record] = {}
+    while pending:
+        records = fetch_records(dynamodb, table_name, pending, sleep=sleep, rng=rng)
+        latest.update(records)
+        still: list[str] = []
+        done = 0
+        for mid in pending:
+            record = records.get(mid)
+            if record is None or record.status not in TERMINAL:
+                still.append(mid)
+                continue
+            done += 1
+            result.records[mid] = record
+            if record.status == "SENT":
+                result.sent += 1
+                if record.sent_at_ms is not None:
+                    result.latencies_ms.append(
+                        max(0.0, record.sent_at_ms - published[mid] * 1000.0))
+            elif record.status == "REJECTED":
+                result.rejected += 1
+                result.reasons[record.reason or "rejected"] += 1
+            else:
+                result.failed += 1
+                result.reasons[record.reason or "failed"] += 1
+        if on_progress is not None and done:
+            on_progress(done)
+        pending = still
+        if not pending:
+            break
+        now = monotonic()
+        if now >= deadline:
+            result.timed_out = True
+            break
+        sleep(min(interval, deadline - now))
+        interval = min(max_interval_s, interval * 1.5)
+    for mid in pending:
+        if mid in latest:
+            result.in_progress += 1
+            result.records[mid] = latest[mid]
+        else:
+            result.unseen += 1
+    result.elapsed_s = monotonic() - started
+    return result

@@ -1,0 +1,72 @@
+"""Moving `live` back: to the version it pointed at before its last move, or to N.
+
+Where "back" is comes from AWS alone: the alias's Description records the
+version it pointed at before the last deploy or rollback (so a second rollback
+undoes the first, like `cd -`); failing that, the live version's own
+Description records the version that was live when it was published.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from notifyctl.errors import OperationError
+from notifyctl.release import versions as history
+from notifyctl.release.deploy import read_live
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    function: str
+    alias: str
+    from_version: str
+    to_version: str
+    changed: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"function": self.function, "alias": self.alias,
+                "from_version": self.from_version, "to_version": self.to_version,
+                "changed": self.changed}
+
+
+def rollback_target(live_description: str, alias_description: str) -> str | None:
+    return history.parse_previous(alias_description) or history.parse_previous(live_description)
+
+
+def rollback(lam: Any, function_name: str, alias: str, to_version: int | None = None
+             ) -> RollbackResult:
+    from notifyctl.aws.errors import error_code
+
+    live = read_live(lam, function_name, alias)
+    if not live.alias_exists or live.version is None:
+        raise OperationError(f"{function_name} has no alias {alias}: nothing to roll back.",
+                             hint="Deploy first with `notifyctl deploy-lambda`.")
+    if to_version is not None:
+        target = str(to_version)
+    else:
+        found = rollback_target(live.config.get("Description") or "", live.alias_description)
+        if found is None:
+            raise OperationError(
+                f"No previous version is recorded for {function_name}:{alias} "
+                f"(it points at version {live.version}).",
+                hint="Choose one with `--to-version N` (see `notifyctl versions`).")
+        target = found
+    if target == live.version:
+        return RollbackResult(function_name, alias, live.version, target, changed=False)
+    try:
+        lam.get_function_configuration(FunctionName=function_name, Qualifier=target)
+    except Exception as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            raise OperationError(f"Version {target} of {function_name} does not exist; "
+                                 f"{alias} stays at version {live.version}.",
+                                 hint="See the published versions with `notifyctl versions`."
+                                 ) from None
+        raise
+    kwargs: dict[str, Any] = {}
+    if live.alias_revision:
+        kwargs["RevisionId"] = live.alias_revision
+    lam.update_alias(FunctionName=function_name, Name=alias, FunctionVersion=target,
+                     Description=history.alias_description("rollback", live.version),
+                     RoutingConfig={}, **kwargs)
+    return RollbackResult(function_name, alias, live.version, target, changed=True)

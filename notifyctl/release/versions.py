@@ -1,0 +1,166 @@
+"""Published versions of the notifier function, the aliases on them, and pruning.
+
+Release history lives in AWS, not in a local file: each version notifyctl
+publishes carries `previous=N` in its Description, and the `live` alias's
+Description records the version it pointed at before its last move. `rollback`
+reads them back, so it works from any machine and after a failed deploy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from notifyctl.errors import UsageError
+
+_PREVIOUS_RE = re.compile(r"\bprevious=(\d+)\b")
+# Descriptions are limited to 256 characters by Lambda.
+MAX_DESCRIPTION = 256
+
+
+def version_description(previous: str | None, code_sha256: str, *, force: bool = False) -> str:
+    """What a published version says about where it came from."""
+    parts = ["notifyctl deploy" + (" --force" if force else ""),
+             f"previous={previous or 'none'}", f"sha={code_sha256}"]
+    return "; ".join(parts)[:MAX_DESCRIPTION]
+
+
+def alias_description(action: str, previous: str | None) -> str:
+    """The alias remembers the version it pointed at before this move."""
+    return f"notifyctl {action}; previous={previous or 'none'}"[:MAX_DESCRIPTION]
+
+
+def parse_previous(description: str | None) -> str | None:
+    match = _PREVIOUS_RE.search(description or "")
+    return match.group(1) if match else None
+
+
+@dataclass(frozen=True)
+class AliasInfo:
+    name: str
+    version: str
+    description: str
+    # Extra versions that receive a share of traffic (weighted alias).
+    weights: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def versions(self) -> set[str]:
+        return {self.version, *self.weights}
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> AliasInfo:
+        weights = (data.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        return cls(data["Name"], str(data["FunctionVersion"]), data.get("Description") or "",
+                   {str(k): float(v) for k, v in weights.items()})
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    version: str
+    code_sha256: str
+    code_size: int
+    last_modified: str
+    description: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def number(self) -> int:
+        return int(self.version)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": self.version, "code_sha256": self.code_sha256,
+                "code_size": self.code_size, "last_modified": self.last_modified,
+                "description": self.description, "aliases": list(self.aliases)}
+
+
+def list_aliases(lam: Any, function_name: str) -> list[AliasInfo]:
+    out: list[AliasInfo] = []
+    for page in lam.get_paginator("list_aliases").paginate(FunctionName=function_name):
+        out.extend(AliasInfo.from_api(a) for a in page.get("Aliases", []))
+    return sorted(out, key=lambda a: a.name)
+
+
+def _alias_labels(aliases: Iterable[AliasInfo]) -> dict[str, list[str]]:
+    labels: dict[str, list[str]] = {}
+    for alias in aliases:
+        labels.setdefault(alias.version, []).append(alias.name)
+        for version, weight in alias.weights.items():
+            labels.setdefault(version, []).append(f"{alias.name} ({weight:.0%})")
+    return labels
+
+
+def list_versions(lam: Any, function_name: str,
+                  aliases: list[AliasInfo] | None = None) -> list[VersionInfo]:
+    """Published versions, newest first ($LATEST left out), with alias pointers."""
+    if aliases is None:
+        aliases = list_aliases(lam, function_name)
+    labels = _alias_labels(aliases)
+    found: list[VersionInfo] = []
+    paginator = lam.get_paginator("list_versions_by_function")
+    for page in paginator.paginate(FunctionName=function_name):
+        for v in page.get("Versions", []):
+            number = str(v["Version"])
+            if not number.isdigit():
+                continue
+            found.append(VersionInfo(number, v.get("CodeSha256", ""), int(v.get("CodeSize", 0)),
+                                     v.get("LastModified", ""), v.get("Description") or "",
+                                     tuple(labels.get(number, []))))
+    return sorted(found, key=lambda v: v.number, reverse=True)
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    deleted: tuple[str, ...]
+    protected: tuple[str, ...]  # beyond KEEP, but kept because something points at them
+    failed: tuple[tuple[str, str], ...] = ()  # (version, reason)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"deleted": list(self.deleted), "protected": list(self.protected),
+                "failed": [{"version": v, "reason": r} for v, r in self.failed]}
+
+
+def protected_versions(aliases: Iterable[AliasInfo]) -> set[str]:
+    """Every version an alias routes traffic to, plus each alias's recorded
+    previous version (so `rollback` still has somewhere to go)."""
+    keep: set[str] = set()
+    for alias in aliases:
+        keep |= alias.versions
+        previous = parse_previous(alias.description)
+        if previous:
+            keep.add(previous)
+    return keep
+
+
+def prune(lam: Any, function_name: str, keep: int) -> PruneResult:
+    """Delete published versions beyond the newest `keep`, never an aliased one.
+
+    Aliases are read just before deleting; a version that something else still
+    uses (Lambda answers ResourceConflictException) is reported, not fatal.
+    """
+    from notifyctl.aws.errors import error_code
+
+    if keep < 1:
+        raise UsageError(f"--prune: expected a number of versions to keep of at least 1, "
+                             f"got {keep}")
+    aliases = list_aliases(lam, function_name)
+    guard = protected_versions(aliases)
+    versions = list_versions(lam, function_name, aliases)
+    deleted: list[str] = []
+    protected: list[str] = []
+    failed: list[tuple[str, str]] = []
+    for info in versions[keep:]:
+        if info.version in guard:
+            protected.append(info.version)
+            continue
+        try:
+            lam.delete_function(FunctionName=function_name, Qualifier=info.version)
+        except Exception as exc:
+            code = error_code(exc)
+            if code not in ("ResourceConflictException", "ResourceNotFoundException"):
+                raise
+            failed.append((info.version, code))
+            continue
+        deleted.append(info.version)
+    return PruneResult(tuple(deleted), tuple(protected), tuple(failed))

@@ -1,0 +1,357 @@
+"""`notifyctl bootstrap` against moto: plan, apply, re-plan, drift, conflicts, resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from notifyctl.config import load
+from notifyctl.infra import bootstrap, policies
+from notifyctl.infra.plan import CREATE, UNCHANGED, UPDATE
+
+pytestmark = pytest.mark.functional
+
+CONFIG = """\
+project: books
+defaults:
+  profile: null
+  region: us-east-1
+  endpoint_url: null
+  prefix: t-books
+  sender: notifications@example.com
+  sending_domain: null
+  link_base_url: https://books.example.com/books/
+  link_allowed_hosts: [books.example.com]
+  allow_http_links: false
+  function: {runtime: python3.12, memory_mb: %(memory)d, timeout_s: 30,
+             log_retention_days: %(retention)d, log_level: INFO}
+  dedup: {retention_hours: 168, point_in_time_recovery: true}
+environments:
+  dev: {}
+  mail:
+    prefix: t-mail
+    sender: notifications@books.example.com
+    sending_domain: books.example.com
+"""
+ALL_KINDS = ["log-group", "dynamodb-table", "sqs-queue", "sns-topic", "iam-role", "iam-policy",
+             "ses-identity", "lambda-function", "lambda-alias", "event-invoke-config",
+             "lambda-permission", "sns-subscription"]
+ACCOUNT = "123456789012"
+
+
+def write_config(path: Path, memory: int = 256, retention: int = 30) -> str:
+    path.write_text(CONFIG % {"memory": memory, "retention": retention}, encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> str:
+    return write_config(tmp_path / "notifyctl.yaml")
+
+
+@pytest.fixture
+def run(cli: Any, config: str, moto_aws: None) -> Any:
+    """notifyctl with the test config on moto: run("bootstrap", "--yes")."""
+    def invoke(*args: str, env: str = "dev", config_path: str | None = None) -> Any:
+        return cli("--config", config_path or config, "--env", env, *args)
+    return invoke
+
+
+def plan_json(run: Any, **kw: Any) -> list[dict[str, Any]]:
+    result = run("--output", "json", "bootstrap", "--plan", **kw)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_plan_on_an_empty_account_lists_every_resource_as_create(run: Any,
+                                                                  aws_clients: Any) -> None:
+    steps = plan_json(run)
+    assert [s["resource"] for s in steps] == ALL_KINDS
+    assert {s["action"] for s in steps} == {CREATE}
+    # --plan changed nothing
+    assert aws_clients.client("sns").list_topics()["Topics"] == []
+    assert aws_clients.client("iam").list_roles()["Roles"] == []
+
+
+def test_plan_json_shows_calls_without_zip_bytes(run: Any) -> None:
+    steps = plan_json(run)
+    fn = next(s for s in steps if s["resource"] == "lambda-function")
+    create = fn["calls"][0]
+    assert create["method"] == "create_function"
+    assert create["params"]["Code"]["ZipFile"].startswith("<package")
+
+
+def test_plan_text_is_a_table_and_exits_zero(run: Any) -> None:
+    result = run("bootstrap", "--plan")
+    assert result.exit_code == 0, result.output
+    assert "12 to create" in result.stdout
+    assert "sns-topic" in result.stdout
+
+
+def test_apply_then_plan_again_is_all_unchanged_and_says_no_changes(run: Any) -> None:
+    first = run("bootstrap", "--yes")
+    assert first.exit_code == 0, first.output
+    assert "applied 12 change(s)" in first.stderr
+    assert f"arn:aws:iam::{ACCOUNT}:policy/t-books-book-publisher" in first.stdout
+    assert {s["action"] for s in plan_json(run)} == {UNCHANGED}
+    second = run("bootstrap", "--yes")
+    assert second.exit_code == 0, second.output
+    assert "no changes" in second.stderr
+
+
+def test_everything_is_wired_as_specified(run: Any, aws_clients: Any) -> None:
+    assert run("bootstrap", "--yes").exit_code == 0
+    c = aws_clients.client
+    fn, alias = "t-books-notifier", "live"
+    alias_arn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{fn}:{alias}"
+    topic_arn = f"arn:aws:sns:us-east-1:{ACCOUNT}:t-books-book-events"
+    queue_arn = f"arn:aws:sqs:us-east-1:{ACCOUNT}:t-books-notifier-failures"
+    tags = {"managed-by": "notifyctl", "notifyctl:env": "dev", "notifyctl:project": "books"}
+
+    conf = c("lambda").get_function(FunctionName=fn)
+    assert conf["Configuration"]["Handler"] == "book_notifier.handler.handler"
+    assert conf["Configuration"]["Environment"]["Variables"]["TABLE_NAME"] == "t-books-dedup"
+    assert conf["Tags"] == tags
+    assert c("lambda").get_alias(FunctionName=fn, Name=alias)["FunctionVersion"] == "1"
+    eic = c("lambda").get_function_event_invoke_config(FunctionName=fn, Qualifier=alias)
+    assert eic["MaximumRetryAttempts"] == 2
+    assert eic["MaximumEventAgeInSeconds"] == 21600
+    assert eic["DestinationConfig"]["OnFailure"]["Destination"] == queue_arn
+    statement = json.loads(c("lambda").get_policy(FunctionName=fn, Qualifier=alias)["Policy"])[
+        "Statement"][0]
+    assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == topic_arn
+    subs = c("sns").list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subs] == [("lambda", alias_arn)]
+
+    ddb = c("dynamodb")
+    table = ddb.describe_table(TableName="t-books-dedup")["Table"]
+    assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    ttl = ddb.describe_time_to_live(TableName="t-books-dedup")["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
+    pitr = ddb.describe_continuous_backups(TableName="t-books-dedup")[
+        "ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    assert pitr["PointInTimeRecoveryStatus"] == "ENABLED"
+
+    url = c("sqs").get_queue_url(QueueName="t-books-notifier-failures")["QueueUrl"]
+    attrs = c("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attrs["SqsManagedSseEnabled"] == "true"
+    assert attrs["MessageRetentionPeriod"] == "1209600"
+    assert c("sqs").list_queue_tags(QueueUrl=url)["Tags"] == tags
+
+    group = c("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/t-books-notifier")[
+        "logGroups"][0]
+    assert group["retentionInDays"] == 30
+
+    topic_policy = json.loads(c("sns").get_topic_attributes(TopicArn=topic_arn)["Attributes"][
+        "Policy"])
+    deny = [s for s in topic_policy["Statement"] if s["Effect"] == "Deny"]
+    assert deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    ses = c("ses").get_identity_verification_attributes(Identities=["notifications@example.com"])
+    assert "notifications@example.com" in ses["VerificationAttributes"]
+
+
+def test_every_policy_document_written_is_least_privilege(run: Any, aws_clients: Any) -> None:
+    """Parse every IAM/SNS document the plan writes (and what AWS then holds)."""
+    steps = plan_json(run)
+    written = []
+    for step in steps:
+        for call in step["calls"]:
+            params = call["params"]
+            for key in ("PolicyDocument", "AssumeRolePolicyDocument"):
+                if key in params:
+                    written.append((call["method"], json.loads(params[key])))
+            if "Policy" in params.get("Attributes", {}):
+                written.append((call["method"], json.loads(params["Attributes"]["Policy"])))
+    assert {m for m, _ in written} == {"create_role", "put_role_policy", "create_policy",
+                                       "create_topic"}
+    for method, doc in written:
+        assert policies.lint(doc) == [], method
+    assert run("bootstrap", "--yes").exit_code == 0
+    iam = aws_clients.client("iam")
+    inline = iam.get_role_policy(RoleName="t-books-notifier-role", PolicyName="notifier")
+    assert policies.lint(inline["PolicyDocument"]) == []
+    statement = json.loads(aws_clients.client("lambda").get_policy(
+        FunctionName="t-books-notifier", Qualifier="live")["Policy"])["Statement"][0]
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"].endswith(":t-books-book-events")
+    assert statement["Condition"]["StringEquals"]["AWS:SourceAccount"] == ACCOUNT
+
+
+def test_changed_retention_plans_exactly_that_update(run: Any, tmp_path: Path) -> None:
+    assert run("bootstrap", "--yes").exit_code == 0
+    changed = write_config(tmp_path / "changed.yaml", retention=90)
+    steps = plan_json(run, config_path=changed)
+    updates = [s for s in steps if s["action"] != UNCHANGED]
+    assert [(s["resource"], s["action"]) for s in updates] == [("log-group", UPDATE)]
+    assert updates[0]["changes"] == {"retentionInDays": {"live": 30, "wanted": 90}}
+    assert [c["method"] for c in updates[0]["calls"]] == ["put_retention_policy"]
+    assert run("bootstrap", "--yes", config_path=changed).exit_code == 0
+    assert {s["action"] for s in plan_json(run, config_path=changed)} == {UNCHANGED}
+
+
+def test_changed_memory_updates_configuration_and_moves_alias_keeping_the_code(
+        run: Any, tmp_path: Path, aws_clients: Any) -> None:
+    assert run("bootstrap", "--yes").exit_code == 0
+    lam = aws_clients.client("lambda")
+    code_before = lam.get_function(FunctionName="t-books-notifier")["Configuration"][
+        "CodeSha256"]
+    changed = write_config(tmp_path / "changed.yaml", memory=512)
+    steps = plan_json(run, config_path=changed)
+    updates = [s for s in steps if s["action"] != UNCHANGED]
+    assert [s["resource"] for s in updates] == ["lambda-function"]
+    assert updates[0]["changes"] == {"MemorySize": {"live": 256, "wanted": 512}}
+    assert [c["method"] for c in updates[0]["calls"]] == [
+        "update_function_configuration", "function_updated", "publish_version", "update_alias"]
+    assert run("bootstrap", "--yes", config_path=changed).exit_code == 0
+    live = lam.get_function_configuration(FunctionName="t-books-notifier", Qualifier="live")
+    assert live["MemorySize"] == 512
+    assert live["Version"] == "2"
+    assert live["CodeSha256"] == code_before
+    assert {s["action"] for s in plan_json(run, config_path=changed)} == {UNCHANGED}
+
+
+def test_code_of_an_existing_function_is_not_redeployed(run: Any, aws_clients: Any,
+                                                        tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    assert run("bootstrap", "--yes").exit_code == 0
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("book_notifier/handler.py", "def handler(e, c):\n    return 'other'\n")
+    lam = aws_clients.client("lambda")
+    new_sha = lam.update_function_code(FunctionName="t-books-notifier",
+                                       ZipFile=buf.getvalue())["CodeSha256"]
+    assert {s["action"] for s in plan_json(run)} == {UNCHANGED}
+    assert lam.get_function(FunctionName="t-books-notifier")["Configuration"][
+        "CodeSha256"] == new_sha
+
+
+def test_non_local_environment_refuses_without_yes_when_not_interactive(
+        run: Any, aws_clients: Any) -> None:
+    result = run("bootstrap")
+    assert result.exit_code == 2
+    assert "--yes" in result.stderr
+    assert aws_clients.client("sns").list_topics()["Topics"] == []
+
+
+def test_same_named_resource_without_our_tags_is_a_conflict_and_is_not_touched(
+        run: Any, aws_clients: Any) -> None:
+    sns = aws_clients.client("sns")
+    arn = sns.create_topic(Name="t-books-book-events")["TopicArn"]
+    before = sns.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"]
+    steps = plan_json(run)
+    topic = next(s for s in steps if s["resource"] == "sns-topic")
+    assert topic["action"] == "conflict"
+    assert "without notifyctl's tags" in topic["note"]
+    result = run("bootstrap", "--yes")
+    assert result.exit_code == 1
+    assert "sns-topic t-books-book-events" in result.stderr
+    assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"] == before
+    assert sns.list_tags_for_resource(ResourceArn=arn)["Tags"] == []
+    assert aws_clients.client("iam").list_roles()["Roles"] == []
+
+
+def test_a_failure_part_way_names_the_step_and_a_rerun_continues(
+        moto_aws: None, aws_clients: Any, config: str) -> None:
+    from botocore.exceptions import ClientError
+
+    from notifyctl.errors import OperationError
+
+    env, _ = load(config, "dev")
+
+    class FailingSns:
+        def __init__(self, real: Any) -> None:
+            self.real = real
+
+        def __getattr__(self, name: str) -> Any:
+            if name == "subscribe":
+                def fail(**_: Any) -> None:
+                    raise ClientError({"Error": {"Code": "InternalError",
+                                                 "Message": "boom"}}, "Subscribe")
+                return fail
+            return getattr(self.real, name)
+
+    class Flaky:
+        settings = aws_clients.settings
+        account_id, region, partition = ACCOUNT, "us-east-1", "aws"
+
+        def client(self, service: str) -> Any:
+            real = aws_clients.client(service)
+            return FailingSns(real) if service == "sns" else real
+
+    _, plan = bootstrap.plan(aws_clients, env)
+    with pytest.raises(OperationError) as failed:
+        bootstrap.apply(Flaky(), plan, sleep=lambda _: None)
+    assert "12/12 (create sns-subscription" in failed.value.message
+    assert "sns.subscribe" in failed.value.message
+    assert failed.value.hint and "re-run" in failed.value.hint
+
+    _, resumed = bootstrap.plan(aws_clients, env)
+    assert [s.resource for s in resumed.changes] == ["sns-subscription"]
+    bootstrap.apply(aws_clients, resumed, sleep=lambda _: None)
+    _, final = bootstrap.plan(aws_clients, env)
+    assert final.up_to_date
+    versions = aws_clients.client("lambda").list_versions_by_function(
+        FunctionName="t-books-notifier")["Versions"]
+    assert [v["Version"] for v in versions] == ["$LATEST", "1"]
+
+
+def test_planning_makes_only_read_calls(moto_aws: None, aws_clients: Any, config: str) -> None:
+    from notifyctl.infra.planner import Planner
+    from notifyctl.infra.specs import build_specs
+
+    env, _ = load(config, "dev")
+    called: list[str] = []
+
+    class Recording:
+        def __init__(self, real: Any) -> None:
+            self.real = real
+
+        def __getattr__(self, name: str) -> Any:
+            called.append(name)
+            return getattr(self.real, name)
+
+    def client(service: str) -> Any:
+        return Recording(aws_clients.client(service))
+
+    specs = build_specs(env, ACCOUNT, "us-east-1")
+    assert run_and_apply(aws_clients, env)
+    Planner(client, specs).plan()
+    assert called
+    assert all(n.startswith(("get_", "describe_", "list_", "exceptions")) for n in called), called
+
+
+def run_and_apply(aws: Any, env: Any) -> bool:
+    _, plan = bootstrap.plan(aws, env)
+    bootstrap.apply(aws, plan, sleep=lambda _: None)
+    return True
+
+
+def test_sending_domain_gets_easy_dkim_and_dns_records(run: Any) -> None:
+    result = run("--output", "json", "bootstrap", "--yes", env="mail")
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.stdout)["outputs"]["dns_records"]
+    kinds = [(r["type"], r["name"].split(".")[0]) for r in records]
+    assert kinds[0] == ("TXT", "_amazonses")
+    assert [k for k, _ in kinds].count("CNAME") == 3
+    assert all(r["name"].endswith("._domainkey.books.example.com")
+               for r in records if r["type"] == "CNAME")
+    assert any("v=spf1 include:amazonses.com" in r["value"] for r in records)
+    assert any(r["name"] == "_dmarc.books.example.com" for r in records)
+    text = run("bootstrap", "--yes", env="mail")
+    assert "DNS records to publish" in text.stdout
+    assert "_dmarc.books.example.com" in text.stdout
+
+
+def test_bootstrap_json_output_is_one_document(run: Any) -> None:
+    result = run("--output", "json", "bootstrap", "--yes")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["changed"] is True
+    assert len(data["applied"]) == 12
+    assert data["outputs"]["publisher_policy_arn"].endswith(":policy/t-books-book-publisher")

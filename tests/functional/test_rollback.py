@@ -1,0 +1,102 @@
+"""`notifyctl rollback`: live goes back using what AWS itself records."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from notifyctl.config.loader import load
+from notifyctl.infra.function_spec import desired_function_config
+from notifyctl.release.deploy import deploy
+from notifyctl.release.package import build
+from notifyctl.release.testing import change_one_line, seed_function, source_tree
+
+pytestmark = pytest.mark.functional
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def two_versions(aws_clients: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Version 1 from the fixture, version 2 deployed: live -> 2."""
+    monkeypatch.setenv("NOTIFYCTL_CONFIG", str(REPO / "config" / "notifyctl.yaml"))
+    monkeypatch.setenv("NOTIFYCTL_ENV", "dev")
+    env = load(None, "dev")[0]
+    lam = aws_clients.client("lambda")
+    src = source_tree(tmp_path)
+    wanted = desired_function_config(env)
+    seed_function(lam, aws_clients.client("iam"), env.function_name, "live", build(src), wanted)
+    change_one_line(src, "v2")
+    deploy(lam, env.function_name, "live", build(src), wanted, sleep=lambda s: None)
+    return env, lam, src
+
+
+def live(lam: Any, env: Any) -> str:
+    return lam.get_alias(FunctionName=env.function_name, Name="live")["FunctionVersion"]
+
+
+def rollback_json(cli: Any, *args: str) -> dict[str, Any]:
+    result = cli("--output", "json", "rollback", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_rollback_moves_live_back_to_the_previous_version(cli: Any, two_versions: Any) -> None:
+    env, lam, _ = two_versions
+    out = rollback_json(cli)
+    assert out == {"function": env.function_name, "alias": "live", "from_version": "2",
+                   "to_version": "1", "changed": True}
+    assert live(lam, env) == "1"
+
+
+def test_a_second_rollback_undoes_the_first(cli: Any, two_versions: Any) -> None:
+    env, lam, _ = two_versions
+    rollback_json(cli)
+    assert rollback_json(cli)["to_version"] == "2"
+    assert live(lam, env) == "2"
+
+
+def test_rollback_to_a_missing_version_is_refused(cli: Any, two_versions: Any) -> None:
+    env, lam, _ = two_versions
+    result = cli("rollback", "--to-version", "7")
+    assert result.exit_code == 1
+    assert "Version 7" in result.stderr and "does not exist" in result.stderr
+    assert "live stays at version 2" in result.stderr
+    assert live(lam, env) == "2"
+
+
+def test_rollback_to_a_chosen_version(cli: Any, two_versions: Any) -> None:
+    env, lam, _ = two_versions
+    assert rollback_json(cli, "--to-version", "1")["to_version"] == "1"
+    assert rollback_json(cli, "--to-version", "1")["changed"] is False
+    assert live(lam, env) == "1"
+
+
+def test_rollback_falls_back_to_the_live_versions_own_record(cli: Any,
+                                                             two_versions: Any) -> None:
+    env, lam, _ = two_versions
+    # Someone moved the alias by hand and wiped its description.
+    lam.update_alias(FunctionName=env.function_name, Name="live", FunctionVersion="2",
+                     Description="")
+    assert rollback_json(cli)["to_version"] == "1"  # version 2 says previous=1
+
+
+def test_rollback_without_any_record_asks_for_a_version(cli: Any, two_versions: Any) -> None:
+    env, lam, _ = two_versions
+    lam.update_alias(FunctionName=env.function_name, Name="live", FunctionVersion="1",
+                     Description="")
+    result = cli("rollback")
+    assert result.exit_code == 1 and "--to-version" in result.stderr
+
+
+def test_redeploy_after_rollback_reuses_the_published_version(cli: Any,
+                                                              two_versions: Any) -> None:
+    env, lam, src = two_versions
+    rollback_json(cli)
+    result = cli("--output", "json", "deploy-lambda", "--source", str(src))
+    out = json.loads(result.stdout)
+    # $LATEST already holds version 2's code: Lambda hands back version 2.
+    assert (out["version"], out["previous_version"]) == ("2", "1")
+    assert live(lam, env) == "2"

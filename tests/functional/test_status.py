@@ -1,0 +1,114 @@
+"""`notifyctl status` against moto."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.functional
+
+CONFIG = """\
+project: books
+defaults:
+  profile: null
+  region: us-east-1
+  endpoint_url: null
+  prefix: s-books
+  sender: notifications@example.com
+  sending_domain: null
+  link_base_url: https://books.example.com/books/
+  link_allowed_hosts: [books.example.com]
+  allow_http_links: false
+  function: {runtime: python3.12, memory_mb: %(memory)d, timeout_s: 30,
+             log_retention_days: 30, log_level: INFO}
+  dedup: {retention_hours: 168, point_in_time_recovery: false}
+environments:
+  dev: {}
+  mail:
+    prefix: s-mail
+    sender: notifications@books.example.com
+    sending_domain: books.example.com
+"""
+
+
+@pytest.fixture
+def run(cli: Any, tmp_path: Path, moto_aws: None) -> Any:
+    def write(memory: int) -> str:
+        path = tmp_path / f"notifyctl-{memory}.yaml"
+        path.write_text(CONFIG % {"memory": memory}, encoding="utf-8")
+        return str(path)
+
+    def invoke(*args: str, env: str = "dev", memory: int = 256) -> Any:
+        return cli("--config", write(memory), "--env", env, *args)
+    return invoke
+
+
+def status_json(run: Any, **kw: Any) -> tuple[int, dict[str, Any]]:
+    result = run("--output", "json", "status", **kw)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_status_of_an_empty_account_is_all_missing_and_exits_one(run: Any) -> None:
+    code, report = status_json(run)
+    assert code == 1
+    assert report["ok"] is False
+    assert {r["state"] for r in report["resources"]} == {"missing"}
+    text = run("status")
+    assert text.exit_code == 1
+    assert "run `notifyctl bootstrap`" in text.stdout
+
+
+def test_status_after_bootstrap_is_all_present(run: Any) -> None:
+    assert run("bootstrap", "--yes").exit_code == 0
+    code, report = status_json(run)
+    assert code == 0, report
+    assert {r["state"] for r in report["resources"]} == {"present"}
+    assert report["function"]["alias_version"] == "1"
+    assert [v["version"] for v in report["function"]["versions"]] == ["1"]
+    assert report["ses"]["verification"] == "Success"
+    assert report["ses"]["quota"]["max_24h"] == 200.0
+    assert report["ses"]["sandbox"] == "unknown"  # moto has no sesv2 GetAccount
+    assert report["failure_queue"]["depth"] == 0
+    text = run("status")
+    assert text.exit_code == 0, text.output
+    assert "live -> 1" in text.stdout
+    assert "sandbox unknown" in text.stdout
+
+
+def test_status_counts_messages_waiting_in_the_failure_queue(run: Any,
+                                                              aws_clients: Any) -> None:
+    assert run("bootstrap", "--yes").exit_code == 0
+    sqs = aws_clients.client("sqs")
+    url = sqs.get_queue_url(QueueName="s-books-notifier-failures")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="{}")
+    _, report = status_json(run)
+    assert report["failure_queue"]["depth"] == 1
+
+
+def test_drifted_function_configuration_is_reported_not_fatal(run: Any) -> None:
+    assert run("bootstrap", "--yes").exit_code == 0
+    code, report = status_json(run, memory=1024)
+    assert code == 0
+    fn = next(r for r in report["resources"] if r["resource"] == "lambda-function")
+    assert fn["state"] == "drifted"
+    assert fn["changes"] == {"MemorySize": {"live": 256, "wanted": 1024}}
+
+
+def test_a_deleted_resource_is_missing_and_exits_one(run: Any, aws_clients: Any) -> None:
+    assert run("bootstrap", "--yes").exit_code == 0
+    aws_clients.client("logs").delete_log_group(logGroupName="/aws/lambda/s-books-notifier")
+    code, report = status_json(run)
+    assert code == 1
+    states = {r["resource"]: r["state"] for r in report["resources"]}
+    assert states["log-group"] == "missing"
+    assert states["lambda-function"] == "present"
+
+
+def test_domain_identity_shows_dkim_status(run: Any) -> None:
+    assert run("bootstrap", "--yes", env="mail").exit_code == 0
+    _, report = status_json(run, env="mail")
+    assert report["ses"]["kind"] == "domain"
+    assert report["ses"]["dkim"] == "Success"

@@ -1,0 +1,139 @@
+"""The emulator as an operator meets it: start/stop/status, the SES outbox, and
+the whole pipeline with nothing but boto3 (the issue's "done when")."""
+
+from __future__ import annotations
+
+import json
+import socket
+from typing import Any
+
+import pytest
+
+from notifyctl.emulator import control, outbox
+from notifyctl.errors import OperationError
+
+pytestmark = pytest.mark.integration
+
+SENDS_EMAIL = """
+import boto3
+
+SES = boto3.client("sesv2")
+
+def handler(event, context):
+    resp = SES.send_email(
+        FromEmailAddress="books@example.com",
+        Destination={"ToAddresses": [event["to"]]},
+        Content={"Simple": {"Subject": {"Data": event["subject"]},
+                            "Body": {"Text": {"Data": "plain body"},
+                                     "Html": {"Data": "<p>html body</p>"}}}},
+    )
+    return {"MessageId": resp["MessageId"]}
+"""
+
+
+def test_start_again_on_the_same_port_reports_already_running(emulator: Any) -> None:
+    info = control.start("127.0.0.1", emulator.info.port, state_dir=emulator.state_dir.parent)
+
+    assert info.already_running
+    assert info.pid == emulator.info.pid
+    assert info.endpoint == emulator.endpoint
+
+
+def test_start_on_a_port_taken_by_another_program_is_a_clear_error(tmp_path: Any) -> None:
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+
+        with pytest.raises(OperationError, match=f"port {port} .* in use"):
+            control.start("127.0.0.1", port, state_dir=tmp_path)
+
+
+def test_status_reports_a_running_emulator_and_one_that_is_not(emulator: Any,
+                                                               tmp_path: Any) -> None:
+    running = control.status("127.0.0.1", emulator.info.port, emulator.state_dir.parent)
+    stopped = control.status("127.0.0.1", control.free_port(), tmp_path)
+
+    assert running.running and running.info is not None
+    assert running.info.pid == emulator.info.pid
+    assert running.uptime_s is not None and running.uptime_s >= 0
+    assert not stopped.running
+
+
+def test_stop_when_nothing_runs_returns_none(tmp_path: Any) -> None:
+    assert control.stop("127.0.0.1", control.free_port(), state_dir=tmp_path) is None
+
+
+def test_a_function_email_lands_in_the_outbox_with_both_bodies(emulator: Any, cli: Any) -> None:
+    emulator.client("ses").verify_domain_identity(Domain="example.com")
+    fn = emulator.create_function(SENDS_EMAIL, timeout=10)["FunctionName"]
+    subject = emulator.unique("subject")
+
+    resp = emulator.client("lambda").invoke(
+        FunctionName=fn, Payload=json.dumps({"to": "reader@example.org", "subject": subject}))
+    body = json.loads(resp["Payload"].read())
+
+    assert "FunctionError" not in resp, body
+    emails = [e for e in outbox.read(emulator.endpoint) if e.subject == subject]
+    assert len(emails) == 1
+    email = emails[0]
+    assert email.message_id == body["MessageId"]
+    assert email.sender == "books@example.com"
+    assert email.to == ["reader@example.org"]
+    assert email.text == "plain body"
+    assert email.html == "<p>html body</p>"
+    assert email.time.endswith("Z")
+
+    result = cli("--output", "json", "--endpoint-url", emulator.endpoint, "local", "outbox")
+    assert result.exit_code == 0, result.output
+    listed = [e for e in json.loads(result.stdout) if e["subject"] == subject]
+    assert listed[0]["from"] == "books@example.com"
+    assert listed[0]["message_id"] == body["MessageId"]
+
+
+def test_outbox_of_a_missing_emulator_is_an_operation_error() -> None:
+    with pytest.raises(OperationError, match="no emulator answers"):
+        outbox.read(f"http://127.0.0.1:{control.free_port()}")
+
+
+def test_the_whole_pipeline_with_nothing_but_boto3(emulator: Any) -> None:
+    """Topic, role, table, function from a zip, lambda subscription; publish; the
+    notifier runs with the real MessageId, emails, and logs."""
+    from notifyctl.release.package import HANDLER, build
+
+    sns, lam, ddb = emulator.client("sns"), emulator.client("lambda"), emulator.client("dynamodb")
+    emulator.client("ses").verify_domain_identity(Domain="example.com")
+    table = emulator.unique("dedup")
+    ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    fn = lam.create_function(
+        FunctionName=emulator.unique("book-notifier"), Runtime="python3.11",
+        Role=emulator.role_arn(), Handler=HANDLER, Timeout=10, MemorySize=256,
+        Code={"ZipFile": build(None).data}, Publish=True,
+        Environment={"Variables": {"TABLE_NAME": table, "SENDER": "books@example.com",
+                                   "LINK_ALLOWED_HOSTS": "books.example.com",
+                                   "ALLOW_HTTP_LINKS": "false", "LOG_LEVEL": "INFO",
+                                   "DEDUP_RETENTION_HOURS": "24"}})
+    alias = lam.create_alias(FunctionName=fn["FunctionName"], Name="live", FunctionVersion="1")
+    topic = sns.create_topic(Name=emulator.unique("books"))["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=alias["AliasArn"])
+    book_id = emulator.unique("b")
+    message = json.dumps({"book_id": book_id, "email": "reader@example.org",
+                          "link": f"https://books.example.com/books/{book_id}", "title": "Dune"})
+
+    message_id = sns.publish(TopicArn=topic, Message=message)["MessageId"]
+
+    item = emulator.wait_until(
+        lambda: (i := ddb.get_item(TableName=table, Key={"pk": {"S": message_id}}).get("Item"))
+        and i["status"]["S"] in ("SENT", "REJECTED", "FAILED") and i,
+        what="the dedup record")
+    assert item["status"]["S"] == "SENT", item
+    emails = [e for e in outbox.read(emulator.endpoint)
+              if e.message_id == item["ses_message_id"]["S"]]
+    assert len(emails) == 1 and emails[0].to == ["reader@example.org"]
+    events = emulator.client("logs").filter_log_events(
+        logGroupName=f"/aws/lambda/{fn['FunctionName']}")["events"]
+    text = "".join(e["message"] for e in events)
+    assert "START RequestId" in text and "REPORT RequestId" in text
+    assert message_id in text
