@@ -150,9 +150,8 @@ def status(ctx: typer.Context) -> None:
         from rich.table import Table
 
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        for col in ("state", "resource", "name"):
-            table.add_column(col, no_wrap=True)
-        table.add_column("detail", overflow="fold")
+        for col in ("state", "resource", "name", "detail"):
+            table.add_column(col, overflow="fold")
         for r in report.resources:
             style = STATE_STYLE.get(r.state, "")
             table.add_row(f"[{style}]{r.state}[/{style}]", r.resource, escape(r.name),

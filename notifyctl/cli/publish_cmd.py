@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from notifyctl.cli import context
-from notifyctl.errors import EXIT_FAILED
+from notifyctl.errors import EXIT_FAILED, EXIT_INTERRUPTED
 
 
 def publish_book(
@@ -65,6 +65,8 @@ def publish_book(
     with progress_context(app.out) as bar:
         report = run(app.aws, env, request, progress=RichProgress(bar) if bar else None)
     app.out.result(report.to_dict(), report.render)
+    if report.interrupted:  # Ctrl-C while publishing: the unsent are in --failed-out
+        raise typer.Exit(code=EXIT_INTERRUPTED)
     if not report.ok:
         raise typer.Exit(code=EXIT_FAILED)
 

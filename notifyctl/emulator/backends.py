@@ -9,6 +9,8 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from email import policy
 from email.parser import Parser
@@ -22,6 +24,46 @@ from moto.utilities.utils import get_partition
 
 from notifyctl.emulator.delivery import AsyncConfig, FunctionNotFound, Target
 from notifyctl.emulator.runtime.pool import FunctionSpec, Invocation
+
+
+class MotoLock:
+    """One lock around every use of moto's backends.
+
+    moto's models are not thread-safe (a DynamoDB conditional put is a check then
+    a write) and its server is threaded; the de-duplication table must behave like
+    DynamoDB under concurrent deliveries. A request holds the lock while moto works
+    and releases it while a Lambda function runs (`released()`), because the
+    function calls back into the emulator.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._local = threading.local()
+
+    def __enter__(self) -> MotoLock:
+        self._lock.acquire()
+        self._local.depth = getattr(self._local, "depth", 0) + 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._local.depth -= 1
+        self._lock.release()
+
+    @contextmanager
+    def released(self) -> Iterator[None]:
+        depth = getattr(self._local, "depth", 0)
+        for _ in range(depth):
+            self._lock.release()
+        self._local.depth = 0
+        try:
+            yield
+        finally:
+            for _ in range(depth):
+                self._lock.acquire()
+            self._local.depth = depth
+
+
+MOTO_LOCK = MotoLock()
 
 
 def _lambda_backend(account_id: str, region: str) -> Any:
@@ -67,6 +109,11 @@ class MotoBackend:
     def resolve(self, account_id: str, region: str, function: str,
                 qualifier: str | None = None) -> Target:
         """Which version runs for `function`[:qualifier]; honours alias routing weights."""
+        with MOTO_LOCK:
+            return self._resolve(account_id, region, function, qualifier)
+
+    def _resolve(self, account_id: str, region: str, function: str,
+                 qualifier: str | None) -> Target:
         name, qualifier = split_function(function, qualifier)
         storage = _lambda_backend(account_id, region)._lambdas
         entry = storage._functions.get(name)
@@ -100,6 +147,10 @@ class MotoBackend:
         return str(alias.function_version)
 
     def async_config(self, account_id: str, region: str, function_name: str) -> AsyncConfig:
+        with MOTO_LOCK:
+            return self._async_config(account_id, region, function_name)
+
+    def _async_config(self, account_id: str, region: str, function_name: str) -> AsyncConfig:
         storage = _lambda_backend(account_id, region)._lambdas
         entry = storage._functions.get(function_name) or {}
         latest = entry.get("latest")
@@ -115,12 +166,34 @@ class MotoBackend:
             on_failure=(dest.get("OnFailure") or {}).get("Destination"),
         )
 
+    def may_invoke(self, account_id: str, region: str, function: str, *, principal: str,
+                   source_arn: str | None) -> bool:
+        """Whether the function's resource policy lets `principal` invoke exactly this
+        (qualified) ARN, from `source_arn`. Policies are per qualifier, as on AWS: a
+        permission on the alias does not cover the unqualified function."""
+        name, qualifier = split_function(function, None)
+        storage = _lambda_backend(account_id, region)._lambdas
+        entry = storage._functions.get(name) or {}
+        base = f"arn:{get_partition(region)}:lambda:{region}:{account_id}:function:{name}"
+        wanted = f"{base}:{qualifier}" if qualifier and qualifier != "$LATEST" else base
+        with MOTO_LOCK:
+            policies = {id(fn.policy): fn.policy
+                        for fn in [entry.get("latest"), *entry.get("versions", [])]
+                        if fn is not None}
+            statements = [dict(st) for policy in policies.values() for st in policy.statements]
+        return any(_allows(st, wanted, principal, source_arn, account_id) for st in statements)
+
     def send_to_destination(self, account_id: str, region: str, arn: str,
                             record: dict[str, Any]) -> None:
         import json
 
         service = arn.split(":")[2]
         body = json.dumps(record)
+        with MOTO_LOCK:
+            self._send(service, arn, body)
+
+    @staticmethod
+    def _send(service: str, arn: str, body: str) -> None:
         if service == "sqs":
             from moto.sqs.models import sqs_backends
 
@@ -134,11 +207,43 @@ class MotoBackend:
             raise ValueError(f"destination type {service} is not emulated")
 
 
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _allows(statement: dict[str, Any], resource: str, principal: str, source_arn: str | None,
+            account_id: str) -> bool:
+    from fnmatch import fnmatchcase
+
+    if statement.get("Effect") != "Allow":
+        return False
+    who = statement.get("Principal")
+    services = _as_list(who.get("Service", []) if isinstance(who, dict) else who)
+    if principal not in services and "*" not in services:
+        return False
+    actions = _as_list(statement.get("Action", []))
+    if not {"lambda:InvokeFunction", "lambda:*", "*"} & set(actions):
+        return False
+    if resource not in _as_list(statement.get("Resource", [])):
+        return False
+    # ArnLike/ArnEquals/StringEquals/StringLike: a wildcard match covers them all here.
+    for checks in (statement.get("Condition") or {}).values():
+        for key, expected in checks.items():
+            values = [str(v) for v in _as_list(expected)]
+            if key.lower() == "aws:sourcearn":
+                if source_arn is None or not any(fnmatchcase(source_arn, v) for v in values):
+                    return False
+            elif key.lower() == "aws:sourceaccount" and not any(
+                    fnmatchcase(account_id, v) for v in values):
+                return False
+    return True
+
+
 class MotoTelemetry:
     """Lambda logs to CloudWatch Logs and metrics to CloudWatch, in-process."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = MOTO_LOCK
 
     def create_stream(self, spec: FunctionSpec, stream: str) -> None:
         logs = logs_backends[spec.account_id][spec.region]

@@ -214,7 +214,7 @@ def start(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | 
         doc = health(record.endpoint)
         if doc is not None and doc.get("pid") == record.pid:
             return EmulatorInfo(**{**record.to_dict(), "already_running": True})
-    doc = health(endpoint)
+    doc = health(endpoint, timeout=0.5)
     if doc is not None:  # ours, started elsewhere (another state dir)
         return EmulatorInfo(endpoint=endpoint, pid=int(doc.get("pid", 0)), host=host, port=port,
                             log_file=None, state_dir=doc.get("state_dir"),
@@ -250,10 +250,8 @@ def start(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | 
 
 def _terminate(pid: int, timeout: float) -> None:
     child = _children.pop(pid, None)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
     deadline = time.monotonic() + timeout
     if child is not None:
         try:

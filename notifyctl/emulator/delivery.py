@@ -1,12 +1,13 @@
 """Asynchronous invocation: what Lambda's event queue and SNS's delivery do.
 
 SNS Publish and Invoke(InvocationType=Event) only enqueue; dispatcher threads
-run the events through the runtime. Two retry layers, as on AWS:
+run the events through the runtime.
 
-  SNS -> Lambda service (the function is missing / the call is refused)
-      SNS's delivery policy for lambda endpoints: 3 immediate retries, 2 at 1 s,
-      10 backing off 1..20 s (AWS then keeps trying every 20 s for ~23 days;
-      locally we stop there and log the drop).
+  SNS -> Lambda service
+      The function is missing, or its resource policy does not let SNS invoke it
+      from this topic: a client-side error, which SNS does not retry (AWS docs,
+      "Amazon SNS message delivery retries"); the emulator logs the drop. Set
+      NOTIFYCTL_EMULATOR_CHECK_PERMISSIONS=false to skip the policy check.
   Lambda event queue -> the function (the function failed)
       MaximumRetryAttempts (default 2) retries, ~1 min then ~2 min apart,
       as long as the event is younger than MaximumEventAgeInSeconds (default
@@ -41,9 +42,7 @@ DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_EVENT_AGE_S = 6 * 3600
 LAMBDA_RETRY_DELAYS_S = (60.0, 120.0)  # before the 1st and 2nd retry
 THROTTLE_DELAY_S = 1.0
-# SNS delivery policy for lambda endpoints (the part we emulate).
-SNS_RETRY_DELAYS_S = (0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 2.0, 4.0, 8.0, 16.0,
-                      20.0, 20.0, 20.0, 20.0, 20.0)
+SNS_PRINCIPAL = "sns.amazonaws.com"
 
 
 class FunctionNotFound(Exception):
@@ -73,6 +72,8 @@ class Backend(Protocol):
     def async_config(self, account_id: str, region: str, function_name: str) -> AsyncConfig: ...
     def send_to_destination(self, account_id: str, region: str, arn: str,
                             record: dict[str, Any]) -> None: ...
+    def may_invoke(self, account_id: str, region: str, function: str, *, principal: str,
+                   source_arn: str | None) -> bool: ...
 
 
 @dataclass(order=True)
@@ -92,7 +93,7 @@ class AsyncEvent:
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     received: float = field(default_factory=time.time)
     attempts: int = 0  # function invocations made
-    sns_attempts: int = 0  # SNS deliveries refused (function missing)
+    topic_arn: str | None = None  # for SNS deliveries: the topic (the SourceArn)
     last: Invocation | None = None
     last_target: Target | None = None
 
@@ -137,19 +138,23 @@ class Dispatcher:
     """The event queue plus the threads that drain it. Thread-safe."""
 
     def __init__(self, runtime: Runtime, backend: Backend, *, retry_scale: float = DEFAULT_RETRY_SCALE,
-                 threads: int | None = None, clock: Callable[[], float] = time.time,
-                 on_started: Callable[[AsyncEvent], None] | None = None) -> None:
+                 age_scale: float | None = None, threads: int | None = None,
+                 clock: Callable[[], float] = time.time,
+                 on_started: Callable[[AsyncEvent], None] | None = None,
+                 check_permissions: bool = True) -> None:
         self.runtime = runtime
         self.backend = backend
         self.retry_scale = retry_scale
+        self.age_scale = retry_scale if age_scale is None else age_scale
         self._clock = clock
         self._on_started = on_started
+        self.check_permissions = check_permissions
         self._heap: list[_Queued] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._closed = False
         self.stats = {"queued": 0, "in_flight": 0, "succeeded": 0, "failed": 0, "retries": 0,
-                      "throttled": 0, "sns_retries": 0, "dropped": 0, "destinations": 0}
+                      "throttled": 0, "sns_failed": 0, "dropped": 0, "destinations": 0}
         count = threads or runtime.max_environments
         self._threads = [threading.Thread(target=self._loop, daemon=True, name=f"async-{i}")
                          for i in range(count)]
@@ -160,7 +165,7 @@ class Dispatcher:
     def submit(self, event: AsyncEvent, delay_s: float = 0.0) -> None:
         """Queue an event (never raises on a missing function: that is checked at delivery)."""
         with self._cond:
-            if event.attempts == 0 and event.sns_attempts == 0:
+            if event.attempts == 0:
                 self.stats["queued"] += 1
             heapq.heappush(self._heap, _Queued(time.monotonic() + delay_s, next(self._seq), event))
             self._cond.notify()
@@ -206,17 +211,28 @@ class Dispatcher:
     def _scaled(self, seconds: float) -> float:
         return seconds * self.retry_scale
 
+    def _max_age(self, config: AsyncConfig) -> float:
+        return config.max_event_age_s * self.age_scale
+
     def _deliver(self, event: AsyncEvent) -> None:
         try:
             target = self.backend.resolve(event.account_id, event.region, event.function)
         except FunctionNotFound:
-            self._function_missing(event)
+            self._not_delivered(event, "the function does not exist")
+            return
+        if (event.source == "sns" and event.attempts == 0 and self.check_permissions
+                and not self.backend.may_invoke(event.account_id, event.region, event.function,
+                                                principal=SNS_PRINCIPAL,
+                                                source_arn=event.topic_arn)):
+            self._not_delivered(event, f"its resource policy does not allow {SNS_PRINCIPAL} "
+                                       f"to invoke it from {event.topic_arn} "
+                                       f"(aws lambda add-permission)")
             return
         config = self.backend.async_config(event.account_id, event.region, target.spec.name)
         function_arn = target.invoked_arn if target.invoked_arn.count(":") >= 7 \
             else f"{target.invoked_arn}:$LATEST"
         age = self._clock() - event.received
-        if event.attempts > 0 and age > self._scaled(config.max_event_age_s):
+        if event.attempts > 0 and age > self._max_age(config):
             self._give_up(event, config, "EventAgeExceeded", function_arn)
             return
         if self._on_started is not None:
@@ -226,10 +242,10 @@ class Dispatcher:
                                          resource=target.resource, request_id=event.request_id)
         except Throttled:
             self._count("throttled")
-            if age > self._scaled(config.max_event_age_s):
+            if age > self._max_age(config):
                 self._give_up(event, config, "EventAgeExceeded", function_arn)
             else:
-                self.submit(event, max(self._scaled(THROTTLE_DELAY_S), 0.01))
+                self.submit(event, self._scaled(THROTTLE_DELAY_S))
             return
         event.attempts += 1
         event.last, event.last_target = result, target
@@ -264,13 +280,8 @@ class Dispatcher:
         except Exception as exc:  # noqa: BLE001 - AWS also drops a record it cannot deliver
             print(f"emulator: could not send to destination {arn}: {exc}", file=sys.stderr)
 
-    def _function_missing(self, event: AsyncEvent) -> None:
-        if event.source != "sns" or event.sns_attempts >= len(SNS_RETRY_DELAYS_S):
-            self._count("dropped")
-            print(f"emulator: no function {event.function}; event {event.request_id} dropped",
-                  file=sys.stderr)
-            return
-        delay = SNS_RETRY_DELAYS_S[event.sns_attempts]
-        event.sns_attempts += 1
-        self._count("sns_retries")
-        self.submit(event, self._scaled(delay))
+    def _not_delivered(self, event: AsyncEvent, why: str) -> None:
+        self._count("sns_failed" if event.source == "sns" else "dropped")
+        who = "SNS" if event.source == "sns" else "Lambda"
+        print(f"emulator: {who} could not invoke {event.function}: {why}; "
+              f"event {event.request_id} dropped", file=sys.stderr, flush=True)

@@ -8,7 +8,8 @@ What moto does without Docker, and what each patch changes:
 | Invoke ignores the Qualifier parameter; alias weights ignored | Qualifier read; weights honoured        |
 | InvocationType=Event runs synchronously                       | queued (delivery.Dispatcher), 202       |
 | SNS -> lambda: fake event (constant MessageId, 1970 time),    | real event (sns_event), queued, Publish |
-|   synchronous; a missing function fails the whole Publish     |   returns at once; SNS-side retries     |
+|   synchronous; a missing function fails the whole Publish;    |   returns at once; the function's       |
+|   the function's resource policy is not checked               |   policy must allow SNS (as on AWS)     |
 | a second PutFunctionEventInvokeConfig is ignored              | put replaces, update merges             |
 | SESv2/SES keep one body (HTML or text) of a simple email      | the outbox keeps both                   |
 | GetFunction Code.Location points at the real AWS host         | points at this emulator                 |
@@ -120,6 +121,7 @@ def _patch_lambda(LambdaResponse: Any, LambdaFunction: Any, LambdaBackend: Any) 
     from moto.awslambda.models import EventInvokeConfig
     from moto.utilities.aws_headers import amz_crc32
 
+    from notifyctl.emulator.backends import MOTO_LOCK
     from notifyctl.emulator.delivery import AsyncEvent, FunctionNotFound
     from notifyctl.emulator.runtime.pool import Throttled
 
@@ -161,8 +163,9 @@ def _patch_lambda(LambdaResponse: Any, LambdaFunction: Any, LambdaBackend: Any) 
             h.dispatcher.submit(event)
             return 202, {**headers, "status": "202", "x-amzn-requestid": event.request_id}, b""
         try:
-            result = h.runtime.invoke(target.spec, payload, invoked_arn=target.invoked_arn,
-                                      resource=target.resource)
+            with MOTO_LOCK.released():  # the function calls back into moto
+                result = h.runtime.invoke(target.spec, payload, invoked_arn=target.invoked_arn,
+                                          resource=target.resource)
         except Throttled as exc:
             raise TooManyRequests(str(exc)) from None
         headers["x-amz-executed-version"] = result.executed_version
@@ -192,8 +195,9 @@ def _patch_lambda(LambdaResponse: Any, LambdaFunction: Any, LambdaBackend: Any) 
         h = hub()
         text = event if isinstance(event, str) else json.dumps(event if event is not None else {})
         try:
-            result = h.runtime.invoke(spec_from_model(self), text,
-                                      invoked_arn=self.function_arn)
+            spec = spec_from_model(self)
+            with MOTO_LOCK.released():
+                result = h.runtime.invoke(spec, text, invoked_arn=self.function_arn)
         except Throttled as exc:
             return json.dumps({"errorMessage": str(exc),
                                "errorType": "TooManyRequestsException"}), True, ""
@@ -260,7 +264,7 @@ def _patch_sns(Subscription: Any) -> None:
         account = parts[4] if len(parts) > 4 else self.account_id
         # SNS invokes Lambda asynchronously: Publish returns once the event is queued.
         hub().dispatcher.submit(AsyncEvent(account, region, self.endpoint, json.dumps(event),
-                                           source="sns"))
+                                           source="sns", topic_arn=self.topic.arn))
         return None
 
     Subscription.publish = publish

@@ -24,6 +24,8 @@ from typing import Any
 SERVICE = "notifyctl-emulator"
 PREFIX = "/_notifyctl/"
 ENV_RETRY_SCALE = "NOTIFYCTL_EMULATOR_RETRY_SCALE"
+ENV_CHECK_PERMISSIONS = "NOTIFYCTL_EMULATOR_CHECK_PERMISSIONS"
+ENV_VERBOSE = "NOTIFYCTL_EMULATOR_VERBOSE"  # log every HTTP request
 
 
 @dataclass
@@ -67,15 +69,17 @@ def _json(start_response: Any, data: Any, status: str = "200 OK") -> list[bytes]
 
 def make_app(hub: Hub, moto_app: Any) -> Any:
     """Our endpoints in front of moto's WSGI app."""
+    from notifyctl.emulator.backends import MOTO_LOCK
 
     def code(start_response: Any, parts: list[str]) -> list[bytes]:
         from moto.awslambda.models import lambda_backends
 
         account, region, name, version = parts
-        storage = lambda_backends[account][region]._lambdas
-        entry = storage._functions.get(name) or {}
-        fn = entry.get("latest") if version == "$LATEST" else storage._get_version(name, version)
-        data = getattr(fn, "code_bytes", b"") if fn is not None else b""
+        with MOTO_LOCK:
+            storage = lambda_backends[account][region]._lambdas
+            entry = storage._functions.get(name) or {}
+            fn = entry.get("latest") if version == "$LATEST" else storage._get_version(name, version)
+            data = getattr(fn, "code_bytes", b"") if fn is not None else b""
         if not data:
             return _json(start_response, {"message": "no such code"}, "404 Not Found")
         start_response("200 OK", [("Content-Type", "application/zip"),
@@ -85,7 +89,8 @@ def make_app(hub: Hub, moto_app: Any) -> Any:
     def app(environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
         if not path.startswith(PREFIX):
-            return moto_app(environ, start_response)
+            with MOTO_LOCK:  # see MotoLock: moto's models are not thread-safe
+                return moto_app(environ, start_response)
         route = path[len(PREFIX):].strip("/")
         if route == "health":
             return _json(start_response, hub.health())
@@ -115,7 +120,8 @@ def build_hub(endpoint: str, state_dir: Path, *, retry_scale: float | None = Non
         retry_scale = float(os.environ.get(ENV_RETRY_SCALE) or DEFAULT_RETRY_SCALE)
     runtime = Runtime(state_dir, endpoint, MotoTelemetry())
     backend = MotoBackend()
-    dispatcher = Dispatcher(runtime, backend, retry_scale=retry_scale)
+    check = os.environ.get(ENV_CHECK_PERMISSIONS, "true").strip().lower() not in ("0", "false", "no")
+    dispatcher = Dispatcher(runtime, backend, retry_scale=retry_scale, check_permissions=check)
     hub = Hub(endpoint=endpoint, state_dir=state_dir, runtime=runtime, dispatcher=dispatcher,
               backend=backend, outbox=Outbox(), moto_version=moto_version)
     patches.install(hub)
@@ -127,6 +133,12 @@ def serve(host: str, port: int, state_dir: Path, *, retry_scale: float | None = 
     # AWS managed policies (AWSLambdaBasicExecutionRole...) must exist for bootstrap.
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     state_dir.mkdir(parents=True, exist_ok=True)
+    import logging
+
+    # One line per HTTP request fills the log and costs time under load; keep it
+    # for debugging only.
+    if not os.environ.get(ENV_VERBOSE):
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
     from notifyctl.emulator.patches import MotoVersionError
 
     connect_host = "127.0.0.1" if host in ("0.0.0.0", "") else host

@@ -147,9 +147,8 @@ class DisplayExecutor:
         from rich.table import Table
 
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        for col in ("", "resource", "name"):
-            table.add_column(col, no_wrap=True)
-        table.add_column("changes", overflow="fold")
+        for col in ("", "resource", "name", "changes"):
+            table.add_column(col, overflow="fold")
         shown = [s for s in plan.steps if not (self.hide_unchanged and s.action == "unchanged")]
         for step in shown:
             style = STYLES[step.action]

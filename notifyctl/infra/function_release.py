@@ -18,6 +18,7 @@ from typing import Any
 
 from notifyctl.infra.function_spec import FunctionConfig
 from notifyctl.infra.plan import ApiCall, Var
+from notifyctl.release.versions import alias_description, version_description
 
 NEW_VERSION = "function_version"
 
@@ -34,10 +35,13 @@ def config_drift(live: dict[str, Any], wanted: FunctionConfig,
 def config_update_calls(function_name: str, wanted: FunctionConfig, *,
                         role_arn: str | None = None, alias: str | None = None,
                         alias_code_sha256: str | None = None,
-                        description: str = "notifyctl: configuration update",
+                        alias_version: str | None = None,
                         ) -> tuple[ApiCall, ...]:
     """The calls that bring the function's configuration to `wanted` and, when an
-    alias exists, publish it as a new version and move the alias to it."""
+    alias exists, publish it as a new version and move the alias to it.
+
+    The version and alias descriptions record the version the alias left, in the
+    same form deploy-lambda writes, so `notifyctl rollback` can go back to it."""
     params: dict[str, Any] = {"FunctionName": function_name, **wanted.as_api()}
     if role_arn is not None:
         params["Role"] = role_arn
@@ -46,13 +50,16 @@ def config_update_calls(function_name: str, wanted: FunctionConfig, *,
         ApiCall("wait", "function_updated", {"FunctionName": function_name}),
     ]
     if alias is not None:
+        description = version_description(alias_version, alias_code_sha256 or "unknown")
+        description = description.replace("notifyctl deploy", "notifyctl bootstrap", 1)
         publish: dict[str, Any] = {"FunctionName": function_name, "Description": description}
         if alias_code_sha256:
             publish["CodeSha256"] = alias_code_sha256
         calls += [
             ApiCall("lambda", "publish_version", publish, output=NEW_VERSION,
                     output_key="Version"),
-            ApiCall("lambda", "update_alias", {"FunctionName": function_name, "Name": alias,
-                                               "FunctionVersion": Var(NEW_VERSION)}),
+            ApiCall("lambda", "update_alias", {
+                "FunctionName": function_name, "Name": alias, "FunctionVersion": Var(NEW_VERSION),
+                "Description": alias_description("bootstrap", alias_version)}),
         ]
     return tuple(calls)

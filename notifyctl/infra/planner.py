@@ -481,7 +481,7 @@ class Planner:
             calls += config_update_calls(
                 name, wanted, role_arn=self.arns.role,
                 alias=self.env.alias_name if self.exists.get(ALIAS) else None,
-                alias_code_sha256=sha)
+                alias_code_sha256=sha, alias_version=self.alias_version)
         if tag_changes := _tag_changes(tags, self.specs.tags):
             changes.update(tag_changes)
             calls.append(ApiCall("lambda", "tag_resource", {"Resource": self.arns.function,

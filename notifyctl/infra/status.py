@@ -60,9 +60,7 @@ def collect(aws: Any, env: Environment) -> StatusReport:
         state = STATE.get(step.action, PRESENT)
         if state == DRIFTED:
             detail = summarize_changes(step)
-        elif state == NOT_OURS:
-            detail = step.note
-        elif step.resource == p.ALIAS and state == PRESENT:
+        elif state == NOT_OURS or step.resource == p.ALIAS and state == PRESENT:
             detail = step.note
         elif step.resource == p.PUBLISHER_POLICY:
             detail = specs.arns.publisher_policy

@@ -9,6 +9,7 @@ FilterLogEvents searches every stream of the group, including new ones.
 from __future__ import annotations
 
 import heapq
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -24,6 +25,44 @@ def missing_group(group: str) -> OperationError:
         f"log group {group} not found — has the function been deployed? has it run?",
         hint="A Lambda function's group appears on its first invocation. "
              "Check --env / --region, or name another group with --group.")
+
+
+_FAST_PARSE_ID = "notifyctl-logs-fast-filter-parse"
+
+
+def _fast_parse(response_dict: dict[str, Any], customized_response_dict: dict[str, Any],
+                **_: Any) -> None:
+    """Decode a successful FilterLogEvents body with plain `json.loads`.
+
+    botocore walks its shape model for every field of every event: ~20 µs per event,
+    0.2 s for a full 10,000-event page, more than the request itself. The fields of
+    this response are strings and integers, which json.loads yields as they are, so
+    hand botocore an empty body and the decoded fields through the documented
+    `customized_response_dict` of its before-parse event. Errors (status >= 300)
+    and anything that is not a JSON object take botocore's normal path.
+    """
+    body = response_dict.get("body")
+    if response_dict.get("status_code") != 200 or not isinstance(body, bytes | bytearray) \
+            or body.lstrip()[:1] != b"{":
+        return
+    try:
+        decoded = json.loads(body)
+    except ValueError:
+        return
+    if not isinstance(decoded, dict):
+        return
+    # botocore leaves out members that are null (moto sends "nextToken": null).
+    customized_response_dict.update((k, v) for k, v in decoded.items() if v is not None)
+    response_dict["body"] = b"{}"
+
+
+def enable_fast_parse(client: Any) -> None:
+    """Install `_fast_parse` on a botocore logs client (idempotent; others untouched)."""
+    meta = getattr(client, "meta", None)
+    if meta is None or getattr(meta.service_model, "resolved_protocol", "json") != "json":
+        return  # a stub, or a protocol whose body is not JSON
+    meta.events.register(f"before-parse.{meta.service_model.service_id.hyphenize()}"
+                         ".FilterLogEvents", _fast_parse, unique_id=_FAST_PARSE_ID)
 
 
 def _request(group: str, start_ms: int | None, end_ms: int | None,
@@ -45,6 +84,7 @@ def fetch_pages(client: Any, group: str, *, start_ms: int | None, end_ms: int | 
                 before_call: BeforeCall | None = None) -> Iterator[list[LogEvent]]:
     """Yield each page of `group` in [start_ms, end_ms] as LogEvents (empty pages too)."""
     params = _request(group, start_ms, end_ms, pattern)
+    enable_fast_parse(client)
     token: str | None = None
     while True:
         if token:

@@ -81,6 +81,7 @@ class TextRenderer:
         self._fmt = "%Y-%m-%d %H:%M:%S" if show_date else "%H:%M:%S"
         self._second: int | None = None
         self._second_text = ""
+        self._labels: dict[tuple[str, str], str] = {}
 
     def _c(self, code: str, text: str) -> str:
         return f"{code}{text}{RESET}" if self.color and code else text
@@ -93,6 +94,13 @@ class TextRenderer:
         return f"{self._second_text}.{ms % 1000:03d}"
 
     def label(self, event: LogEvent) -> str:
+        key = (event.group, event.stream)
+        label = self._labels.get(key)
+        if label is None:
+            label = self._labels[key] = self._label(event)
+        return label
+
+    def _label(self, event: LogEvent) -> str:
         version = event.version
         if version is not None:
             text = f"[{version}]"
@@ -224,20 +232,37 @@ def block_dict(block: RequestBlock, platform: bool = False) -> dict[str, Any]:
 
 
 class TextSink:
-    """Writes text to a stream (sys.stdout): buffered, flushed per batch."""
+    """Writes text to a stream (sys.stdout) in chunks; `flush` writes the rest.
+
+    One write per line costs ~5 µs of TextIOWrapper overhead: 50 ms per 10,000 lines.
+    The follower flushes after every poll, so nothing waits on screen.
+    """
+
+    CHUNK = 512
 
     def __init__(self, renderer: TextRenderer, write: Callable[[str], Any],
                  flush: Callable[[], Any] | None = None) -> None:
         self.renderer, self._write, self._flush = renderer, write, flush
+        self._pending: list[str] = []
+
+    def _add(self, text: str) -> None:
+        pending = self._pending
+        pending.append(text)
+        if len(pending) >= self.CHUNK:
+            self._write("\n".join(pending) + "\n")
+            pending.clear()
 
     def event(self, event: LogEvent) -> None:
         if visible(event, self.renderer.platform):
-            self._write(self.renderer.event_line(event) + "\n")
+            self._add(self.renderer.event_line(event))
 
     def block(self, block: RequestBlock) -> None:
-        self._write("\n".join(self.renderer.block_lines(block)) + "\n")
+        self._add("\n".join(self.renderer.block_lines(block)))
 
     def flush(self) -> None:
+        if self._pending:
+            self._write("\n".join(self._pending) + "\n")
+            self._pending.clear()
         if self._flush is not None:
             self._flush()
 

@@ -27,7 +27,6 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from book_notifier import contract
-
 from notifyctl.errors import UsageError
 from notifyctl.publish.publisher import Message
 

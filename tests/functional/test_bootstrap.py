@@ -214,6 +214,17 @@ def test_changed_memory_updates_configuration_and_moves_alias_keeping_the_code(
     assert {s["action"] for s in plan_json(run, config_path=changed)} == {UNCHANGED}
 
 
+def test_rollback_after_a_configuration_update_returns_to_the_previous_version(
+        run: Any, tmp_path: Path, aws_clients: Any) -> None:
+    assert run("bootstrap", "--yes").exit_code == 0
+    changed = write_config(tmp_path / "changed.yaml", memory=512)
+    assert run("bootstrap", "--yes", config_path=changed).exit_code == 0
+    result = run("rollback", config_path=changed)
+    assert result.exit_code == 0, result.output
+    alias = aws_clients.client("lambda").get_alias(FunctionName="t-books-notifier", Name="live")
+    assert alias["FunctionVersion"] == "1"
+
+
 def test_code_of_an_existing_function_is_not_redeployed(run: Any, aws_clients: Any,
                                                         tmp_path: Path) -> None:
     import io

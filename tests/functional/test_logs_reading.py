@@ -217,3 +217,24 @@ def test_by_request_follow_emits_each_invocation_once_complete(logs: Any) -> Non
     run(logs, query, sink, clock=clock, sleep=clock.sleep)
     # The poll saw half an invocation; stopping (like Ctrl-C) shows the open block.
     assert len(sink.blocks) == 1 and sink.blocks[0].outcome == "incomplete"
+
+
+def test_fast_decoding_gives_what_botocore_would(moto_aws: None) -> None:
+    import boto3
+
+    from notifyctl.logs.reader import enable_fast_parse
+
+    plain = boto3.client("logs", region_name="us-east-1")
+    fast = boto3.client("logs", region_name="us-east-1")
+    enable_fast_parse(fast)
+    enable_fast_parse(fast)  # idempotent
+    plain.create_log_group(logGroupName=GROUP)
+    now = int(time.time() * 1000)
+    put(plain, ["é ✓ unicode", '{"level": "INFO"}', "x" * 3000], now - 1000)
+    params = {"logGroupName": GROUP, "startTime": now - 5000, "interleaved": True}
+    a, b = plain.filter_log_events(**params), fast.filter_log_events(**params)
+    a.pop("ResponseMetadata")
+    b.pop("ResponseMetadata")
+    assert a == b and len(b["events"]) == 3
+    with pytest.raises(fast.exceptions.ResourceNotFoundException):  # errors: normal path
+        fast.filter_log_events(logGroupName="/nope")

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from book_notifier import contract
 
+from book_notifier import contract
 from notifyctl.aws.session import AwsClients
 from notifyctl.config import load
 from notifyctl.publish.publisher import MAX_BATCH_ENTRIES

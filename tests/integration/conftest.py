@@ -4,6 +4,10 @@
         sns = emulator.client("sns")          # boto3 client on the emulator (dummy creds)
         clients = emulator.aws_clients()       # notifyctl's AwsClients on the emulator
         emulator.wait_until(lambda: ..., what="the email")   # bounded polling, no fixed sleeps
+        emulator.subscribe_function(topic_arn, alias_arn)     # add_permission for SNS + subscribe
+
+SNS delivers to a function only if its resource policy allows sns.amazonaws.com for the
+exact (qualified) ARN subscribed, as on AWS.
 
 Each test creates its own uniquely named resources (`emulator.unique("topic")`).
 Lambda retry delays run at 1/1000 of AWS's (a 1-minute retry wait is 60 ms).
@@ -104,6 +108,22 @@ class Emulator:
             self._role_arn = iam.create_role(RoleName=name,
                                              AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
         return self._role_arn
+
+    def allow_sns(self, function: str, topic_arn: str, qualifier: str | None = None) -> None:
+        """The resource policy SNS needs to invoke `function`[:qualifier] from the topic."""
+        kwargs: dict[str, Any] = {"Qualifier": qualifier} if qualifier else {}
+        self.client("lambda").add_permission(
+            FunctionName=function, StatementId=self.unique("sns"),
+            Action="lambda:InvokeFunction", Principal="sns.amazonaws.com", SourceArn=topic_arn,
+            **kwargs)
+
+    def subscribe_function(self, topic_arn: str, function_arn: str, **kwargs: Any) -> str:
+        """Allow SNS to invoke the function (or version/alias) ARN, then subscribe it."""
+        parts = function_arn.split(":")
+        self.allow_sns(parts[6], topic_arn, parts[7] if len(parts) > 7 else None)
+        return str(self.client("sns").subscribe(TopicArn=topic_arn, Protocol="lambda",
+                                                Endpoint=function_arn,
+                                                **kwargs)["SubscriptionArn"])
 
     def create_function(self, source: str | dict[str, str], *, name: str | None = None,
                         handler: str = "app.handler", timeout: int = 3,

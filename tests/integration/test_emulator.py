@@ -237,7 +237,7 @@ def test_metrics_are_published_to_aws_lambda(emulator: Any) -> None:
     invoke(emulator, bad)
 
     cw = emulator.client("cloudwatch")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
 
     def total(metric: str, name: str, stat: str = "Sum") -> float:
         resp = cw.get_metric_statistics(
@@ -325,3 +325,42 @@ def _zip(source: str) -> bytes:
     with zipfile.ZipFile(buf, "w") as archive:
         archive.writestr("app.py", source)
     return buf.getvalue()
+
+
+def test_concurrent_conditional_puts_let_exactly_one_win(emulator: Any) -> None:
+    """The de-dup claim relies on this; moto alone checks then writes, unlocked."""
+    import threading
+
+    import boto3
+    from botocore.config import Config
+
+    ddb = emulator.client("dynamodb")
+    table = emulator.unique("claims")
+    ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    clients = [boto3.session.Session().client(
+        "dynamodb", endpoint_url=emulator.endpoint, region_name="us-east-1",
+        aws_access_key_id="testing", aws_secret_access_key="testing",
+        config=Config(retries={"mode": "standard", "max_attempts": 1})) for _ in range(6)]
+    wins: list[int] = []
+    barrier = threading.Barrier(len(clients))
+
+    def claim(index: int) -> None:
+        for round_ in range(20):
+            barrier.wait()
+            try:
+                clients[index].put_item(
+                    TableName=table, Item={"pk": {"S": f"m-{round_}"}, "by": {"N": str(index)}},
+                    ConditionExpression="attribute_not_exists(pk)")
+                wins.append(round_)
+            except clients[index].exceptions.ConditionalCheckFailedException:
+                pass
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(wins) == list(range(20))

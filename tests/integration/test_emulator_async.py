@@ -67,7 +67,7 @@ def test_sns_delivers_the_real_event_to_the_function(emulator: Any) -> None:
     sns = emulator.client("sns")
     fn = emulator.create_function(RECORDER)
     topic = sns.create_topic(Name=emulator.unique("topic"))["TopicArn"]
-    sub = sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=fn["FunctionArn"])
+    sub = {"SubscriptionArn": emulator.subscribe_function(topic, fn["FunctionArn"])}
 
     ids = [
         sns.publish(TopicArn=topic, Message=json.dumps({"book": i}), Subject="Book created",
@@ -107,7 +107,7 @@ def test_sns_delivers_to_an_alias_arn(emulator: Any) -> None:
     fn = emulator.create_function(RECORDER, publish=True)
     alias = lam.create_alias(FunctionName=fn["FunctionName"], Name="live", FunctionVersion="1")
     topic = sns.create_topic(Name=emulator.unique("topic"))["TopicArn"]
-    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=alias["AliasArn"])
+    emulator.subscribe_function(topic, alias["AliasArn"])
 
     message_id = sns.publish(TopicArn=topic, Message="hello")["MessageId"]
 
@@ -126,7 +126,7 @@ def test_a_subscription_to_a_missing_function_does_not_fail_publish(emulator: An
     topic = sns.create_topic(Name=emulator.unique("topic"))["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="lambda",
                   Endpoint="arn:aws:lambda:us-east-1:123456789012:function:does-not-exist")
-    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=fn["FunctionArn"])
+    emulator.subscribe_function(topic, fn["FunctionArn"])
 
     message_id = sns.publish(TopicArn=topic, Message="still delivered")["MessageId"]
 
@@ -135,12 +135,29 @@ def test_a_subscription_to_a_missing_function_does_not_fail_publish(emulator: An
     assert events[0]["Records"][0]["Sns"]["MessageId"] == message_id
 
 
+def test_sns_needs_a_resource_policy_for_the_exact_arn_it_invokes(emulator: Any) -> None:
+    sns, lam = emulator.client("sns"), emulator.client("lambda")
+    fn = emulator.create_function(RECORDER, publish=True)
+    alias = lam.create_alias(FunctionName=fn["FunctionName"], Name="live", FunctionVersion="1")
+    topic = sns.create_topic(Name=emulator.unique("topic"))["TopicArn"]
+    # Allowed on the unqualified function only: not enough for the alias ARN.
+    emulator.allow_sns(fn["FunctionName"], topic)
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=alias["AliasArn"])
+    failed_before = emulator.status()["async"]["sns_failed"]
+
+    sns.publish(TopicArn=topic, Message="denied")
+
+    emulator.wait_until(lambda: emulator.status()["async"]["sns_failed"] > failed_before,
+                        what="the refused delivery")
+    assert recorded_events(emulator, fn["FunctionName"]) == []
+
+
 def test_filter_policies_still_apply_to_lambda_subscriptions(emulator: Any) -> None:
     sns = emulator.client("sns")
     fn = emulator.create_function(RECORDER)
     topic = sns.create_topic(Name=emulator.unique("topic"))["TopicArn"]
-    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=fn["FunctionArn"],
-                  Attributes={"FilterPolicy": json.dumps({"kind": ["wanted"]})})
+    emulator.subscribe_function(topic, fn["FunctionArn"],
+                                Attributes={"FilterPolicy": json.dumps({"kind": ["wanted"]})})
 
     sns.publish(TopicArn=topic, Message="skip", MessageAttributes={
         "kind": {"DataType": "String", "StringValue": "other"}})
@@ -187,7 +204,7 @@ def test_sns_deliveries_get_lambda_retries_too(emulator: Any) -> None:
         FunctionName=fn["FunctionName"], MaximumRetryAttempts=1,
         DestinationConfig={"OnFailure": {"Destination": queue_arn}})
     topic = sns.create_topic(Name=emulator.unique("topic"))["TopicArn"]
-    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=fn["FunctionArn"])
+    emulator.subscribe_function(topic, fn["FunctionArn"])
 
     message_id = sns.publish(TopicArn=topic, Message="x")["MessageId"]
     record = receive_one(emulator, url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -117,6 +118,9 @@ def test_the_whole_pipeline_with_nothing_but_boto3(emulator: Any) -> None:
                                    "DEDUP_RETENTION_HOURS": "24"}})
     alias = lam.create_alias(FunctionName=fn["FunctionName"], Name="live", FunctionVersion="1")
     topic = sns.create_topic(Name=emulator.unique("books"))["TopicArn"]
+    lam.add_permission(FunctionName=fn["FunctionName"], Qualifier="live", StatementId="sns",
+                       Action="lambda:InvokeFunction", Principal="sns.amazonaws.com",
+                       SourceArn=topic)
     sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=alias["AliasArn"])
     book_id = emulator.unique("b")
     message = json.dumps({"book_id": book_id, "email": "reader@example.org",
@@ -137,3 +141,39 @@ def test_the_whole_pipeline_with_nothing_but_boto3(emulator: Any) -> None:
     text = "".join(e["message"] for e in events)
     assert "START RequestId" in text and "REPORT RequestId" in text
     assert message_id in text
+
+
+def test_private_emulator_is_stopped_and_cleaned_up_even_on_error() -> None:
+    seen: dict[str, Any] = {}
+
+    with pytest.raises(RuntimeError, match="boom"), control.private_emulator() as info:
+        seen["health"] = control.health(info.endpoint)
+        seen["info"] = info
+        raise RuntimeError("boom")
+
+    info = seen["info"]
+    assert seen["health"]["pid"] == info.pid
+    assert control.health(info.endpoint) is None
+    assert not control._alive(info.pid)
+    assert info.state_dir is not None and not Path(info.state_dir).exists()
+
+
+def test_local_start_status_stop_from_the_cli(cli: Any) -> None:
+    port = str(control.free_port())
+    try:
+        started = cli("--output", "json", "local", "start", "--port", port)
+        again = cli("local", "start", "--port", port)
+        status = cli("--output", "json", "local", "status", "--port", port)
+    finally:
+        stopped = cli("--output", "json", "local", "stop", "--port", port)
+    after = cli("--output", "json", "local", "status", "--port", port)
+
+    assert started.exit_code == 0, started.output
+    info = json.loads(started.stdout)
+    assert info["endpoint"] == f"http://127.0.0.1:{port}" and not info["already_running"]
+    assert again.exit_code == 0 and "already running" in again.stdout
+    assert json.loads(status.stdout)["running"] is True
+    assert json.loads(status.stdout)["pid"] == info["pid"]
+    assert json.loads(stopped.stdout) == {"stopped": True, "port": int(port), "pid": info["pid"],
+                                          "endpoint": info["endpoint"]}
+    assert json.loads(after.stdout)["running"] is False

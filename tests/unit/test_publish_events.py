@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
-from book_notifier import contract
 
+from book_notifier import contract
 from notifyctl.errors import UsageError
 from notifyctl.publish.events import (
     SIMULATOR_RECIPIENT,

@@ -23,6 +23,7 @@ A handler that exits or crashes its process fails that invocation only.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -297,7 +298,11 @@ class Worker:
         return logs
 
     def _exit_text(self) -> str:
-        code = self.proc.wait(timeout=5)
+        try:
+            code = self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:  # it closed our pipe but lives on: end it
+            self.proc.kill()
+            code = self.proc.wait(timeout=5)
         if code < 0:
             import signal
 
@@ -311,10 +316,8 @@ class Worker:
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
         for stream in (self.proc.stdin,):
             try:
                 if stream:
@@ -550,9 +553,12 @@ class Runtime:
             healthy = False
         else:
             deadline_ms = start_ms + spec.timeout_s * 1000
-            worker.send({"id": request_id, "event": event, "deadline": deadline_ms,
-                         "arn": invoked_arn})
-            frame = worker.next_frame(spec.timeout_s)
+            try:
+                worker.send({"id": request_id, "event": event, "deadline": deadline_ms,
+                             "arn": invoked_arn})
+                frame = worker.next_frame(spec.timeout_s)
+            except OSError:  # the environment died while idle (e.g. killed from outside)
+                frame = {"t": "eof"}
             worker.invocations += 1
             if frame is None:  # the deadline passed: kill the environment
                 worker.kill()

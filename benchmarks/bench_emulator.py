@@ -1,0 +1,229 @@
+"""Benchmark of the embedded emulator, against the goals of its issue.
+
+    python benchmarks/bench_emulator.py [--warm 300] [--cold 5] [--publishes 60] [--burst 100]
+
+1. start: `notifyctl local start` (a fresh process) until it returns (it waits for readiness)
+2. cold invoke: a new function's first Invoke, client round trip, and the REPORT's
+   Init Duration (interpreter start + module import in the worker)
+3. warm invoke: Invoke of a trivial function, client round trip (boto3 included);
+   "runtime overhead" is the same without HTTP/moto: Runtime.invoke in-process
+4. SNS Publish -> handler started: the handler logs time.time() at entry; the
+   publisher sent its own time.time() as the message (same clock), median and p95
+5. throughput: 4 threads publishing --burst messages each; invocations per second
+   until the last handler ran
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+TRIVIAL = "def handler(event, context):\n    return {'ok': True}\n"
+STAMPER = """
+import json, time
+
+def handler(event, context):
+    t1 = time.time()
+    t0 = float(event["Records"][0]["Sns"]["Message"])
+    print("LAT " + json.dumps({"t0": t0, "t1": t1}))
+    return None
+"""
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def zip_of(source: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("app.py", source)
+    return buf.getvalue()
+
+
+def client(endpoint: str, service: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session().client(
+        service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(retries={"mode": "standard", "max_attempts": 2}, max_pool_connections=16))
+
+
+def line(label: str, value: str, goal: str = "", ok: bool | None = None) -> None:
+    mark = "" if ok is None else ("  OK" if ok else "  MISSED")
+    print(f"  {label:<44} {value:>14}   {goal}{mark}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--warm", type=int, default=300)
+    parser.add_argument("--cold", type=int, default=5)
+    parser.add_argument("--publishes", type=int, default=60)
+    parser.add_argument("--burst", type=int, default=100)
+    args = parser.parse_args()
+
+    from notifyctl.emulator import control
+
+    state = Path(tempfile.mkdtemp(prefix="bench-emulator-"))
+    env = {**os.environ, "XDG_STATE_HOME": str(state)}
+    port = control.free_port()
+    notifyctl = [sys.executable, "-m", "notifyctl"]
+    t0 = time.perf_counter()
+    subprocess.run([*notifyctl, "local", "start", "--port", str(port)], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    start_s = time.perf_counter() - t0
+    endpoint = control.endpoint_for("127.0.0.1", port)
+    print(f"emulator benchmark ({os.cpu_count()} CPUs), endpoint {endpoint}")
+    try:
+        line("start (`notifyctl local start` until ready)", f"{start_s * 1000:.0f} ms",
+             "goal < 2000 ms", start_s < 2.0)
+        run_benchmarks(endpoint, args)
+    finally:
+        subprocess.run([*notifyctl, "local", "stop", "--port", str(port)], env=env,
+                       stdout=subprocess.DEVNULL)
+    return 0
+
+
+def run_benchmarks(endpoint: str, args: argparse.Namespace) -> None:
+    lam, sns, logs = (client(endpoint, s) for s in ("lambda", "sns", "logs"))
+    role = client(endpoint, "iam").create_role(
+        RoleName="bench-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+
+    def allow(name: str, topic_arn: str) -> None:
+        lam.add_permission(FunctionName=name, StatementId="sns", Action="lambda:InvokeFunction",
+                           Principal="sns.amazonaws.com", SourceArn=topic_arn)
+
+    def create(name: str, source: str) -> str:
+        lam.create_function(FunctionName=name, Runtime="python3.11", Role=role,
+                            Handler="app.handler", Code={"ZipFile": zip_of(source)})
+        return name
+
+    # -- cold ------------------------------------------------------------------------
+    cold, init = [], []
+    for i in range(args.cold):
+        name = create(f"bench-cold-{i}", TRIVIAL)
+        t = time.perf_counter()
+        lam.invoke(FunctionName=name, Payload=b"{}")
+        cold.append((time.perf_counter() - t) * 1000)
+        events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+        report = next(e["message"] for e in events if e["message"].startswith("REPORT"))
+        init.append(float(report.split("Init Duration: ")[1].split(" ms")[0]))
+    line("cold invoke, client round trip (median)", f"{statistics.median(cold):.1f} ms",
+         "goal < 500 ms", statistics.median(cold) < 500)
+    line("cold start Init Duration (median)", f"{statistics.median(init):.1f} ms")
+
+    # -- warm ------------------------------------------------------------------------
+    name = create("bench-warm", TRIVIAL)
+    lam.invoke(FunctionName=name, Payload=b"{}")
+    warm = []
+    for _ in range(args.warm):
+        t = time.perf_counter()
+        lam.invoke(FunctionName=name, Payload=b"{}")
+        warm.append((time.perf_counter() - t) * 1000)
+    line("warm invoke, boto3 round trip (median)", f"{statistics.median(warm):.2f} ms",
+         "goal < 10 ms", statistics.median(warm) < 10)
+    line("warm invoke, boto3 round trip (p95)", f"{pct(warm, 0.95):.2f} ms")
+    describe = []
+    for _ in range(min(args.warm, 100)):
+        t = time.perf_counter()
+        lam.get_function_configuration(FunctionName=name)
+        describe.append((time.perf_counter() - t) * 1000)
+    line("  for scale: GetFunctionConfiguration (median)", f"{statistics.median(describe):.2f} ms")
+    line("warm runtime overhead, no HTTP (median)", f"{runtime_overhead(args.warm):.3f} ms")
+
+    # -- SNS -> handler --------------------------------------------------------------
+    stamper = create("bench-sns", STAMPER)
+    topic = sns.create_topic(Name="bench")["TopicArn"]
+    allow(stamper, topic)
+    sns.subscribe(TopicArn=topic, Protocol="lambda",
+                  Endpoint=f"arn:aws:lambda:us-east-1:123456789012:function:{stamper}")
+    sns.publish(TopicArn=topic, Message=str(time.time()))  # warm the environment
+    wait_invocations(endpoint, stamper, 1)
+    for _ in range(args.publishes):
+        sns.publish(TopicArn=topic, Message=str(time.time()))
+        time.sleep(0.01)
+    wait_invocations(endpoint, stamper, args.publishes + 1)
+    events = logs.filter_log_events(logGroupName=f"/aws/lambda/{stamper}",
+                                    filterPattern="LAT")["events"]
+    lat = sorted((d["t1"] - d["t0"]) * 1000 for d in
+                 (json.loads(e["message"][4:]) for e in events if e["message"].startswith("LAT")))
+    lat = lat[1:] if len(lat) > args.publishes else lat
+    line("SNS publish -> handler started (median)", f"{statistics.median(lat):.2f} ms")
+    line("SNS publish -> handler started (p95)", f"{pct(lat, 0.95):.2f} ms")
+
+    # -- throughput --------------------------------------------------------------------
+    burst = create("bench-burst", TRIVIAL)
+    topic2 = sns.create_topic(Name="bench-burst")["TopicArn"]
+    allow(burst, topic2)
+    sns.subscribe(TopicArn=topic2, Protocol="lambda",
+                  Endpoint=f"arn:aws:lambda:us-east-1:123456789012:function:{burst}")
+    publishers = [client(endpoint, "sns") for _ in range(4)]
+    t = time.perf_counter()
+
+    def publish_all(c: Any) -> None:
+        for i in range(args.burst):
+            c.publish(TopicArn=topic2, Message=f"m{i}")
+
+    threads = [threading.Thread(target=publish_all, args=(c,)) for c in publishers]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    published_s = time.perf_counter() - t
+    wait_invocations(endpoint, burst, 4 * args.burst)
+    total_s = time.perf_counter() - t
+    line("4 publishers: publishes/s", f"{4 * args.burst / published_s:.0f} /s")
+    line("4 publishers: invocations/s (to last handler)", f"{4 * args.burst / total_s:.0f} /s")
+
+
+def wait_invocations(endpoint: str, name: str, count: int, timeout: float = 120) -> None:
+    from notifyctl.emulator import control
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        details = control._get_json(f"{endpoint}/_notifyctl/status")
+        done = {f["name"]: f.get("invocations", 0) for f in details["functions"]}.get(name, 0)
+        if done >= count:
+            return
+        time.sleep(0.02)
+    raise SystemExit(f"timed out waiting for {count} invocations of {name}")
+
+
+def runtime_overhead(n: int) -> float:
+    from notifyctl.emulator.runtime.pool import FunctionSpec, Runtime
+
+    spec = FunctionSpec("123456789012", "us-east-1", "f", "$LATEST",
+                        "arn:aws:lambda:us-east-1:123456789012:function:f", "app.handler",
+                        "python3.11", 128, 3, (), "x", zip_of(TRIVIAL))
+    rt = Runtime(Path(tempfile.mkdtemp()), "http://127.0.0.1:9")
+    try:
+        rt.invoke(spec, "{}")
+        times = []
+        for _ in range(n):
+            t = time.perf_counter()
+            rt.invoke(spec, "{}")
+            times.append((time.perf_counter() - t) * 1000)
+        return statistics.median(times)
+    finally:
+        rt.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""Small parts of the emulator: version guard, control helpers, runtime contract."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import re
+import zipfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from notifyctl.emulator import control, patches
+from notifyctl.emulator.outbox import Email
+from notifyctl.emulator.runtime.pool import (
+    FunctionSpec,
+    extract_code,
+    lambda_environment,
+    new_stream_name,
+)
+from notifyctl.errors import OperationError
+
+pytestmark = pytest.mark.unit
+
+SPEC = FunctionSpec("123456789012", "eu-west-1", "fn", "3",
+                    "arn:aws:lambda:eu-west-1:123456789012:function:fn", "pkg.mod.handler",
+                    "python3.11", 256, 9, (("TABLE_NAME", "t"), ("AWS_REGION", "spoofed")), "c2hh")
+
+
+@pytest.mark.parametrize("version", ["5.2.0", "5.2.5", "5.2.10.dev1"])
+def test_supported_moto_versions_pass(version: str) -> None:
+    assert patches.check_version(version) == version
+
+
+@pytest.mark.parametrize("version", ["5.1.9", "5.3.0", "6.0.0", "4.2.14"])
+def test_other_moto_versions_are_a_clear_error(version: str) -> None:
+    with pytest.raises(patches.MotoVersionError, match=r">=5\.2,<5\.3.*" + re.escape(version)):
+        patches.check_version(version)
+
+
+def test_the_installed_moto_is_supported() -> None:
+    patches.check_version()
+
+
+def test_lambda_environment_follows_the_contract_and_reserved_names_win() -> None:
+    env = lambda_environment(SPEC, stream="2024/01/02/[3]abc", task_root="/task",
+                             tmpdir="/tmp/x", endpoint="http://127.0.0.1:5000")
+
+    assert env["TABLE_NAME"] == "t"
+    assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "eu-west-1"
+    assert env["_HANDLER"] == "pkg.mod.handler"
+    assert env["LAMBDA_TASK_ROOT"] == "/task"
+    assert env["AWS_LAMBDA_FUNCTION_NAME"] == "fn"
+    assert env["AWS_LAMBDA_FUNCTION_VERSION"] == "3"
+    assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256"
+    assert env["AWS_LAMBDA_LOG_GROUP_NAME"] == "/aws/lambda/fn"
+    assert env["AWS_LAMBDA_LOG_STREAM_NAME"] == "2024/01/02/[3]abc"
+    assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:5000"
+    assert env["AWS_ACCESS_KEY_ID"] and env["AWS_SECRET_ACCESS_KEY"] and env["AWS_SESSION_TOKEN"]
+    assert env["TMPDIR"] == "/tmp/x"
+
+
+def test_stream_names_look_like_aws() -> None:
+    name = new_stream_name("$LATEST", when=0)
+
+    assert re.fullmatch(r"1970/01/01/\[\$LATEST\][0-9a-f]{32}", name)
+    assert new_stream_name("1") != new_stream_name("1")
+
+
+def test_code_is_extracted_once_and_paths_cannot_escape(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("pkg/mod.py", "X = 1\n")
+        archive.writestr("../escape.py", "bad\n")
+    spec = FunctionSpec(**{**SPEC.__dict__, "code": buf.getvalue()})
+
+    first = extract_code(spec, tmp_path / "code")
+    second = extract_code(spec, tmp_path / "code")
+
+    assert first == second
+    assert (first / "pkg" / "mod.py").read_text() == "X = 1\n"
+    assert not (tmp_path / "code" / "fn" / "escape.py").exists()
+
+
+def test_alias_weights_pick_versions_in_proportion() -> None:
+    from notifyctl.emulator.backends import MotoBackend
+
+    backend = MotoBackend(rng=random.Random(7))
+    alias = SimpleNamespace(function_version="1",
+                            routing_config={"AdditionalVersionWeights": {"2": 0.25}})
+
+    picks = [backend._pick_version(alias) for _ in range(4000)]
+
+    assert 0.2 < picks.count("2") / len(picks) < 0.3
+    assert set(picks) == {"1", "2"}
+
+
+@pytest.mark.parametrize(("function", "qualifier", "expected"), [
+    ("fn", None, ("fn", None)),
+    ("fn:live", None, ("fn", "live")),
+    ("fn", "2", ("fn", "2")),
+    ("arn:aws:lambda:us-east-1:123456789012:function:fn", "live", ("fn", "live")),
+    ("arn:aws:lambda:us-east-1:123456789012:function:fn:3", None, ("fn", "3")),
+])
+def test_function_names_arns_and_qualifiers(function: str, qualifier: str | None,
+                                            expected: tuple[str, str | None]) -> None:
+    from notifyctl.emulator.backends import split_function
+
+    assert split_function(function, qualifier) == expected
+
+
+def test_state_root_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    assert control.state_root() == tmp_path / "notifyctl"
+    monkeypatch.delenv("XDG_STATE_HOME")
+    assert control.state_root() == Path.home() / ".local" / "state" / "notifyctl"
+
+
+def test_endpoint_for_any_interface_connects_to_loopback() -> None:
+    assert control.endpoint_for("0.0.0.0", 4566) == "http://127.0.0.1:4566"
+    assert control.endpoint_for("127.0.0.1", 5000) == "http://127.0.0.1:5000"
+
+
+def test_wait_ready_gives_up_at_the_deadline_without_real_sleeping() -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    with pytest.raises(OperationError, match="did not answer"):
+        control.wait_ready(f"http://127.0.0.1:{control.free_port()}", timeout=1.0,
+                           sleep=sleep, clock=lambda: now[0])
+    assert slept and max(slept) <= 0.1
+
+
+def test_a_corrupt_record_is_ignored(tmp_path: Path) -> None:
+    (tmp_path / "emulator-4566.json").write_text("{not json")
+    assert control._read_record(tmp_path / "emulator-4566.json") is None
+
+
+def test_emails_round_trip_to_json_with_a_from_key() -> None:
+    email = Email.from_json({"message_id": "m", "source": "a@x.com", "to": ["b@y.org"],
+                             "subject": "s", "text": "t", "html": None, "time": "T"})
+
+    data = email.to_dict()
+
+    assert data["from"] == "a@x.com" and email.from_ == "a@x.com"
+    assert json.loads(json.dumps(data))["to"] == ["b@y.org"]
+
+
+FN = "arn:aws:lambda:us-east-1:123456789012:function:fn"
+TOPIC = "arn:aws:sns:us-east-1:123456789012:books"
+
+
+def statement(**changes: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+        "Action": "lambda:InvokeFunction", "Resource": FN + ":live",
+        "Condition": {"ArnLike": {"AWS:SourceArn": TOPIC}},
+    }
+    base.update(changes)
+    return base
+
+
+@pytest.mark.parametrize(("st", "resource", "allowed"), [
+    (statement(), FN + ":live", True),
+    (statement(), FN, False),  # a permission is per qualifier
+    (statement(Resource=FN), FN, True),
+    (statement(Condition={"ArnLike": {"AWS:SourceArn": "arn:aws:sns:us-east-1:*:other"}}),
+     FN + ":live", False),
+    (statement(Condition={"ArnLike": {"AWS:SourceArn": "arn:aws:sns:us-east-1:*:*"}}),
+     FN + ":live", True),
+    (statement(Principal={"Service": "events.amazonaws.com"}), FN + ":live", False),
+    (statement(Action="lambda:GetFunction"), FN + ":live", False),
+    (statement(Effect="Deny"), FN + ":live", False),
+    (statement(Condition={"StringEquals": {"AWS:SourceAccount": "999999999999"}}),
+     FN + ":live", False),
+])
+def test_resource_policy_statements(st: dict[str, object], resource: str, allowed: bool) -> None:
+    from notifyctl.emulator.backends import _allows
+
+    assert _allows(st, resource, "sns.amazonaws.com", TOPIC, "123456789012") is allowed
