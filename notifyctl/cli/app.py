@@ -6,7 +6,7 @@ forward to the library (`notifyctl.infra`, `notifyctl.release`, ...).
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 import typer
 
@@ -16,7 +16,7 @@ from notifyctl.cli.context import AppContext, GlobalOptions
 from notifyctl.cli.output import Output
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     text = "text"
     json = "json"
 
