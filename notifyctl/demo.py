@@ -1,0 +1,353 @@
+"""`notifyctl demo` as a library: the main job, end to end, on a private emulator.
+
+    start emulator -> bootstrap -> deploy -> publish one book -> wait until SENT
+      -> the email (outbox) -> the function's log lines -> the de-duplication record
+      -> redeliver the same SNS message -> duplicate skipped, still one email
+
+The redelivery is what SNS's at-least-once delivery does: the same notification,
+same MessageId, a second time. It is made by invoking the `live` alias with the
+exact SNS event a subscription delivers. Publishing the same *content* again would
+be a new message with a new MessageId, which the function rightly emails again.
+
+Never touches real AWS: the clients are built for the private emulator's loopback
+endpoint with dummy credentials, whatever the user's profile or AWS_* variables say.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+from notifyctl.errors import OperationError
+
+DEFAULT_RECIPIENT = "reader@example.com"
+DEFAULT_TITLE = "The Left Hand of Darkness"
+DELIVERY_TIMEOUT_S = 20.0
+LOGS_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class StepTiming:
+    name: str
+    seconds: float
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.name, "seconds": round(self.seconds, 3), "detail": self.detail}
+
+
+@dataclass
+class DemoReport:
+    endpoint: str = ""
+    function: str = ""
+    message_id: str | None = None
+    book_id: str | None = None
+    recipient: str = ""
+    steps: list[StepTiming] = field(default_factory=list)
+    emails: list[Any] = field(default_factory=list)          # outbox.Email after delivery
+    emails_after_redelivery: int | None = None
+    log_blocks: list[Any] = field(default_factory=list)      # logs.grouping.RequestBlock
+    dedup_record: dict[str, Any] | None = None
+    redelivery_outcome: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def total_s(self) -> float:
+        return sum(s.seconds for s in self.steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        from notifyctl.logs.render import block_dict
+
+        return {
+            "ok": self.ok,
+            "endpoint": self.endpoint,
+            "function": self.function,
+            "message_id": self.message_id,
+            "book_id": self.book_id,
+            "steps": [s.to_dict() for s in self.steps],
+            "total_s": round(self.total_s, 3),
+            "email": self.emails[0].to_dict() if self.emails else None,
+            "emails_after_redelivery": self.emails_after_redelivery,
+            "logs": [block_dict(b) for b in self.log_blocks],
+            "dedup_record": self.dedup_record,
+            "redelivery_outcome": self.redelivery_outcome,
+            "problems": self.problems,
+        }
+
+
+    def render(self, con: Any) -> None:
+        """The email, the log lines and the record, then the verdict (the steps were
+        printed as they ran)."""
+        from rich.markup import escape
+        from rich.text import Text
+
+        from notifyctl.logs.render import TextRenderer
+
+        if self.emails:
+            email = self.emails[0]
+            con.print()
+            con.print("[bold]The email, as the recipient sees it[/bold]")
+            con.print(f"  From:    {escape(email.sender)}")
+            con.print(f"  To:      {escape(', '.join(email.to))}")
+            con.print(f"  Date:    {escape(email.time)}")
+            con.print(f"  Subject: {escape(email.subject)}")
+            con.print()
+            for line in (email.text or "").splitlines():
+                con.print(f"  {escape(line)}")
+            if email.html:
+                con.print(f"  [dim](and an HTML part of {len(email.html)} characters: "
+                          "--output json shows it)[/dim]")
+        if self.log_blocks:
+            con.print()
+            con.print(f"[bold]The function's log lines for message {self.message_id}[/bold]")
+            renderer = TextRenderer(color=not con.no_color)
+            for block in self.log_blocks:
+                for line in renderer.block_lines(block):
+                    con.print(Text.from_ansi(line))
+        if self.dedup_record:
+            con.print()
+            con.print("[bold]The de-duplication record[/bold] (its key is the SNS MessageId)")
+            width = max(len(k) for k in self.dedup_record)
+            for key, value in self.dedup_record.items():
+                con.print(f"  {key:<{width}}  {escape(str(value))}")
+        con.print()
+        if self.ok:
+            con.print(f"[green]ok[/green]: one book event, one email; the redelivered message "
+                      f"was skipped as a duplicate ({self.total_s:.1f} s in all)")
+        else:
+            for problem in self.problems:
+                con.print(f"[red]failed[/red]: {escape(problem)}")
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; show integers as integers."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def read_record(dynamodb: Any, table: str, message_id: str) -> dict[str, Any] | None:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    item = dynamodb.get_item(TableName=table, Key={"pk": {"S": message_id}},
+                             ConsistentRead=True).get("Item")
+    if item is None:
+        return None
+    deserializer = TypeDeserializer()
+    return {k: _plain(deserializer.deserialize(v)) for k, v in sorted(item.items())}
+
+
+def blocks_for_message(events: Iterator[Any], message_id: str) -> list[Any]:
+    """The invocations (request blocks) whose lines name `message_id`."""
+    from notifyctl.logs.events import JSON
+    from notifyctl.logs.grouping import RequestBlock, RequestGrouper
+
+    grouper = RequestGrouper()
+    blocks: list[RequestBlock] = []
+    for event in events:
+        blocks.extend(i for i in grouper.add(event) if isinstance(i, RequestBlock))
+    blocks.extend(i for i in grouper.flush() if isinstance(i, RequestBlock))
+
+    def names_message(block: RequestBlock) -> bool:
+        return any(e.parsed.kind == JSON and (e.parsed.data or {}).get("message_id") == message_id
+                   for e in block.events)
+
+    return sorted((b for b in blocks if names_message(b)), key=lambda b: b.first_ts)
+
+
+def subscription_for(sns: Any, topic_arn: str, endpoint_arn: str) -> str:
+    for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn):
+        for sub in page.get("Subscriptions", ()):
+            if sub.get("Endpoint") == endpoint_arn:
+                return str(sub["SubscriptionArn"])
+    raise OperationError(f"{topic_arn} has no subscription for {endpoint_arn}")
+
+
+class _Steps:
+    def __init__(self, report: DemoReport, on_step: Callable[[StepTiming], None] | None,
+                 clock: Callable[[], float]) -> None:
+        self.report, self.on_step, self.clock = report, on_step, clock
+
+    def run(self, name: str, action: Callable[[], str]) -> None:
+        started = self.clock()
+        detail = action()
+        step = StepTiming(name, self.clock() - started, detail)
+        self.report.steps.append(step)
+        if self.on_step is not None:
+            self.on_step(step)
+
+
+def run_demo(
+    env: Any,
+    *,
+    recipient: str = DEFAULT_RECIPIENT,
+    emulator: Callable[[], AbstractContextManager[Any]] | None = None,
+    on_step: Callable[[StepTiming], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DemoReport:
+    """Run the demo against a private emulator (started and always stopped here).
+
+    Raises a NotifyctlError when a step cannot run at all; checks that ran but did
+    not hold (no email, a second email, ...) are in `report.problems`."""
+    from notifyctl.emulator.control import private_emulator
+
+    report = DemoReport(recipient=recipient, function=env.function_name)
+    steps = _Steps(report, on_step, clock)
+    with ExitStack() as stack:
+        def start() -> str:
+            info = stack.enter_context((emulator or private_emulator)())
+            report.endpoint = info.endpoint
+            return f"private emulator at {info.endpoint}"
+
+        steps.run("start emulator", start)
+        _pipeline(env, report, steps, recipient, clock=clock, sleep=sleep)
+    return report
+
+
+def _pipeline(env: Any, report: DemoReport, steps: _Steps, recipient: str, *,
+              clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
+    from book_notifier.contract import encode
+    from notifyctl.aws.session import AwsClients, AwsSettings
+    from notifyctl.emulator import outbox
+    from notifyctl.emulator.sns_event import build_event
+    from notifyctl.infra import bootstrap
+    from notifyctl.infra.function_spec import desired_function_config
+    from notifyctl.logs.reader import read_group
+    from notifyctl.publish.events import EventFactory
+    from notifyctl.publish.service import PublishRequest, publish_book
+    from notifyctl.release.deploy import deploy
+    from notifyctl.release.package import build
+
+    aws = AwsClients(AwsSettings(None, env.region, report.endpoint, True, True))
+    started_ms = int(time.time() * 1000) - 1000
+    state: dict[str, Any] = {}
+
+    def do_bootstrap() -> str:
+        specs, plan = bootstrap.plan(aws, env)
+        if plan.conflicts:  # impossible on a fresh emulator, but never apply over them
+            raise OperationError("bootstrap found resources notifyctl does not manage: "
+                                 + ", ".join(s.resource for s in plan.conflicts))
+        result = bootstrap.apply(aws, plan, sleep=sleep)
+        state["outputs"] = bootstrap.outputs(aws, specs)
+        return f"{len(result.applied)} changes applied (topic, table, role, function, alias, ...)"
+
+    def do_deploy() -> str:
+        result = deploy(aws.client("lambda"), env.function_name, env.alias_name, build(),
+                        desired_function_config(env), sleep=sleep)
+        if result.unchanged:
+            return f"unchanged, version {result.version} is live (bootstrap deployed it)"
+        return f"published version {result.version}, {env.alias_name} moved to it"
+
+    factory = EventFactory.for_env(env)
+    book_id = f"demo-{uuid.uuid4().hex[:12]}"
+    event = factory.from_flags(email=recipient, book_id=book_id, title=DEFAULT_TITLE)
+    report.book_id = book_id
+
+    def do_publish() -> str:
+        request = PublishRequest(email=recipient, book_id=book_id, title=DEFAULT_TITLE,
+                                 link=event.link, wait=True, timeout_s=DELIVERY_TIMEOUT_S)
+        published = publish_book(aws, env, request, sleep=sleep)
+        state["publish"] = published
+        if not published.message_ids:
+            raise OperationError("the book event was not published")
+        report.message_id = published.message_ids[0]
+        wait = published.wait
+        if wait is None or wait.sent != 1:
+            outcome = "nothing" if wait is None else \
+                f"sent {wait.sent}, rejected {wait.rejected}, failed {wait.failed}, " \
+                f"pending {wait.pending}"
+            report.problems.append(f"message {report.message_id} was not delivered within "
+                                   f"{DELIVERY_TIMEOUT_S:g} s ({outcome})")
+            return f"message {report.message_id}: not delivered"
+        latency = wait.latency_percentiles() or {}
+        return (f"message {report.message_id} → SENT"
+                + (f" {latency['max']:.0f} ms after publishing" if "max" in latency else ""))
+
+    def do_email() -> str:
+        report.emails = [e for e in outbox.read(report.endpoint) if recipient in e.to]
+        if len(report.emails) != 1:
+            report.problems.append(f"expected one email to {recipient} in the outbox, "
+                                   f"found {len(report.emails)}")
+        return f"{len(report.emails)} email(s) to {recipient} in the outbox"
+
+    def logs_until(count: int) -> list[Any]:
+        """Poll the log group until `count` invocations for the message are there."""
+        deadline = clock() + LOGS_TIMEOUT_S
+        logs = aws.client("logs")
+        while True:
+            blocks = blocks_for_message(
+                read_group(logs, env.log_group_name, start_ms=started_ms), report.message_id or "")
+            complete = [b for b in blocks if b.complete]
+            if len(complete) >= count or clock() >= deadline:
+                return blocks
+            sleep(0.1)
+
+    def do_logs() -> str:
+        report.log_blocks = logs_until(1)
+        if not report.log_blocks:
+            report.problems.append(f"no log lines name message {report.message_id}")
+        lines = sum(len(b.events) for b in report.log_blocks)
+        return f"{lines} log lines from {len(report.log_blocks)} invocation(s)"
+
+    def do_record() -> str:
+        report.dedup_record = read_record(aws.client("dynamodb"), env.table_name,
+                                          report.message_id or "")
+        status = (report.dedup_record or {}).get("status")
+        if status != "SENT":
+            report.problems.append(f"de-duplication record status {status!r}, expected 'SENT'")
+        return f"{env.table_name}[{report.message_id}] status={status}"
+
+    def do_redeliver() -> str:
+        outputs = state["outputs"]
+        sns = aws.client("sns")
+        record = report.dedup_record or {}
+        again = build_event(
+            topic_arn=outputs.topic_arn,
+            subscription_arn=subscription_for(sns, outputs.topic_arn, outputs.alias_arn),
+            message_id=report.message_id or "", message=encode(event), subject=None,
+            attributes={"event_type": {"Type": "String", "Value": "book.created"}},
+            timestamp=record.get("published_at"))
+        response = aws.client("lambda").invoke(
+            FunctionName=env.function_name, Qualifier=env.alias_name,
+            InvocationType="RequestResponse", Payload=json.dumps(again).encode())
+        body = response["Payload"].read().decode("utf-8", "replace")
+        if response.get("FunctionError"):
+            report.problems.append(f"the redelivery failed in the function: {body[:200]}")
+            return "the function failed"
+        try:
+            counts = json.loads(body)
+        except ValueError:
+            counts = {}
+        report.redelivery_outcome = "duplicate" if counts.get("duplicate") == 1 else body[:200]
+        if report.redelivery_outcome != "duplicate":
+            report.problems.append(f"the redelivery was not skipped as a duplicate: {body[:200]}")
+        after = [e for e in outbox.read(report.endpoint) if recipient in e.to]
+        report.emails_after_redelivery = len(after)
+        if len(after) != len(report.emails):
+            report.problems.append(f"the redelivery sent another email ({len(after)} in the "
+                                   "outbox)")
+        report.log_blocks = logs_until(2)
+        return (f"same MessageId again → {report.redelivery_outcome}; "
+                f"{len(after)} email(s) in the outbox")
+
+    steps.run("bootstrap", do_bootstrap)
+    steps.run("deploy", do_deploy)
+    steps.run("publish + deliver", do_publish)
+    if report.problems:
+        return
+    steps.run("read outbox", do_email)
+    steps.run("read logs", do_logs)
+    steps.run("read de-dup record", do_record)
+    steps.run("redeliver same message", do_redeliver)
