@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
 from notifyctl.cli import context
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 local_app = typer.Typer(
     help="Run the pipeline on this machine: an embedded AWS emulator (no AWS account, no Docker).",

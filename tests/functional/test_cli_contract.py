@@ -97,7 +97,7 @@ def test_help_and_config_show_do_not_import_aws_sdks(tmp_path: Path) -> None:
         "    with contextlib.redirect_stdout(io.StringIO()):\n"
         "        assert run(argv) == 0, argv\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('boto3', 'botocore', 'moto', 's3transfer'))\n"
+        "('boto3', 'botocore', 'moto', 's3transfer', 'pydantic'))\n"
         "print(','.join(heavy))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
