@@ -31,6 +31,13 @@ def _all_commands() -> list[list[str]]:
     return paths
 
 
+@pytest.mark.parametrize("path", [p for p in _all_commands() if p],
+                         ids=lambda p: " ".join(p))
+def test_every_command_is_in_the_readme(path: list[str]) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert f"`{' '.join(path)}" in readme, f"README does not mention `{' '.join(path)}`"
+
+
 @pytest.mark.parametrize("path", _all_commands(), ids=lambda p: " ".join(p) or "root")
 def test_every_command_has_help_with_a_description(cli, path: list[str]) -> None:
     result = cli(*path, "--help")
