@@ -24,6 +24,7 @@ class OutputFormat(StrEnum):
 app = typer.Typer(
     name="notifyctl",
     help="Operate the book-notification pipeline: SNS -> Lambda -> DynamoDB de-dup -> SES.\n\n"
+         "Global options may also follow the command.\n\n"
          "Exit codes: 0 success, 1 an operation failed, 2 usage or configuration error, "
          "130 interrupted.",
     no_args_is_help=True,

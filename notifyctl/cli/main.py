@@ -29,6 +29,39 @@ def _verbose(argv: list[str]) -> bool:
     return "-v" in argv or "--verbose" in argv
 
 
+# The root command's options, as users of the AWS CLI expect them: accepted after
+# the command too (`notifyctl config show --output json`).
+GLOBAL_WITH_VALUE = frozenset({"--env", "-e", "--config", "-c", "--profile", "--region",
+                               "--endpoint-url", "--output", "-o"})
+GLOBAL_FLAGS = frozenset({"--verbose", "-v"})
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Move global options found after the command to the front, keeping their order.
+
+    Subcommands do not reuse these names (a contract test checks it); `--` ends
+    the scan."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token == "--":
+            rest.extend(argv[i:])
+            break
+        name = token.split("=", 1)[0]
+        attached = name.startswith("--") and name != token  # --output=json
+        if token in GLOBAL_FLAGS or (attached and name in GLOBAL_WITH_VALUE):
+            front.append(token)
+        elif token in GLOBAL_WITH_VALUE and i + 1 < len(argv):
+            front.extend(argv[i:i + 2])
+            i += 1
+        else:
+            rest.append(token)
+        i += 1
+    return front + rest
+
+
 def _click_exceptions() -> tuple[type[BaseException], type[Exception]]:
     """Typer >= 0.29 vendors click as typer._click; older releases use click itself."""
     from typer import Abort
@@ -48,7 +81,7 @@ def run(argv: list[str] | None = None) -> int:
 
     from notifyctl.cli.app import app
 
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     command = typer.main.get_command(app)
     try:
         rv = command.main(args=argv, prog_name="notifyctl", standalone_mode=False)

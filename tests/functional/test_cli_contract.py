@@ -66,6 +66,27 @@ def test_config_show_json_is_valid_and_complete(cli, repo_config) -> None:
     assert data["function"]["memory_mb"] == 256
 
 
+def test_global_options_work_after_the_command_too(cli, repo_config) -> None:
+    result = cli("config", "show", "--env", "prod", "--output=json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["environment"] == "prod"
+
+
+def test_no_command_reuses_a_global_option_name() -> None:
+    from notifyctl.cli.main import GLOBAL_FLAGS, GLOBAL_WITH_VALUE
+
+    globals_ = GLOBAL_FLAGS | GLOBAL_WITH_VALUE
+    for path in _all_commands():
+        if not path:
+            continue
+        cmd: Any = typer.main.get_command(app)
+        for name in path:
+            cmd = cmd.commands[name]
+        for param in cmd.params:
+            clash = set(param.opts) & globals_
+            assert not clash, f"`{' '.join(path)}` reuses the global option {clash}"
+
+
 def test_unknown_environment_is_exit_2_without_traceback(cli, repo_config) -> None:
     result = cli("--env", "staging", "config", "show")
     assert result.exit_code == 2
