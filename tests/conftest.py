@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,3 +88,45 @@ def aws_clients(moto_aws: None) -> object:
 
 def pytest_report_header() -> str:
     return f"notifyctl tests on Python {sys.version.split()[0]}"
+
+
+PIPELINE_CONFIG = """\
+project: books
+defaults:
+  profile: null
+  region: us-east-1
+  endpoint_url: null
+  prefix: %(prefix)s
+  sender: notifications@example.com
+  sending_domain: null
+  link_base_url: https://books.example.com/books/
+  link_allowed_hosts: [books.example.com]
+  allow_http_links: false
+  function: {runtime: python3.12, memory_mb: %(memory)d, timeout_s: 30,
+             log_retention_days: %(retention)d, log_level: INFO}
+  dedup: {retention_hours: 168, point_in_time_recovery: %(pitr)s}
+environments:
+  dev: {}
+  other: {}
+  mail:
+    prefix: %(prefix)s-mail
+    sender: notifications@books.example.com
+    sending_domain: books.example.com
+"""
+
+
+@pytest.fixture
+def pipeline_config(tmp_path: Path) -> Callable[..., str]:
+    """A config file for the AWS-facing tests: `pipeline_config("t-books", memory=512)`
+    -> its path. Environments: dev, other (same prefix, another env tag) and mail
+    (a sending domain)."""
+    def write(prefix: str, *, memory: int = 256, retention: int = 30, pitr: bool = True,
+              name: str | None = None) -> str:
+        path = tmp_path / (name or f"{prefix}-{memory}-{retention}-{pitr}.yaml")
+        path.write_text(PIPELINE_CONFIG % {"prefix": prefix, "memory": memory,
+                                           "retention": retention,
+                                           "pitr": "true" if pitr else "false"},
+                        encoding="utf-8")
+        return str(path)
+    return write
+

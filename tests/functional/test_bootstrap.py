@@ -14,42 +14,22 @@ from notifyctl.infra.plan import CREATE, UNCHANGED, UPDATE
 
 pytestmark = pytest.mark.functional
 
-CONFIG = """\
-project: books
-defaults:
-  profile: null
-  region: us-east-1
-  endpoint_url: null
-  prefix: t-books
-  sender: notifications@example.com
-  sending_domain: null
-  link_base_url: https://books.example.com/books/
-  link_allowed_hosts: [books.example.com]
-  allow_http_links: false
-  function: {runtime: python3.12, memory_mb: %(memory)d, timeout_s: 30,
-             log_retention_days: %(retention)d, log_level: INFO}
-  dedup: {retention_hours: 168, point_in_time_recovery: true}
-environments:
-  dev: {}
-  mail:
-    prefix: t-mail
-    sender: notifications@books.example.com
-    sending_domain: books.example.com
-"""
 ALL_KINDS = ["log-group", "dynamodb-table", "sqs-queue", "sns-topic", "iam-role", "iam-policy",
              "ses-identity", "lambda-function", "lambda-alias", "event-invoke-config",
              "lambda-permission", "sns-subscription"]
 ACCOUNT = "123456789012"
 
 
-def write_config(path: Path, memory: int = 256, retention: int = 30) -> str:
-    path.write_text(CONFIG % {"memory": memory, "retention": retention}, encoding="utf-8")
-    return str(path)
+@pytest.fixture
+def write_config(pipeline_config: Any) -> Any:
+    def write(memory: int = 256, retention: int = 30) -> str:
+        return str(pipeline_config("t-books", memory=memory, retention=retention))
+    return write
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> str:
-    return write_config(tmp_path / "notifyctl.yaml")
+def config(write_config: Any) -> str:
+    return str(write_config())
 
 
 @pytest.fixture
@@ -181,9 +161,9 @@ def test_every_policy_document_written_is_least_privilege(run: Any, aws_clients:
     assert statement["Condition"]["StringEquals"]["AWS:SourceAccount"] == ACCOUNT
 
 
-def test_changed_retention_plans_exactly_that_update(run: Any, tmp_path: Path) -> None:
+def test_changed_retention_plans_exactly_that_update(run: Any, write_config: Any) -> None:
     assert run("bootstrap", "--yes").exit_code == 0
-    changed = write_config(tmp_path / "changed.yaml", retention=90)
+    changed = write_config(retention=90)
     steps = plan_json(run, config_path=changed)
     updates = [s for s in steps if s["action"] != UNCHANGED]
     assert [(s["resource"], s["action"]) for s in updates] == [("log-group", UPDATE)]
@@ -194,12 +174,12 @@ def test_changed_retention_plans_exactly_that_update(run: Any, tmp_path: Path) -
 
 
 def test_changed_memory_updates_configuration_and_moves_alias_keeping_the_code(
-        run: Any, tmp_path: Path, aws_clients: Any) -> None:
+        run: Any, write_config: Any, aws_clients: Any) -> None:
     assert run("bootstrap", "--yes").exit_code == 0
     lam = aws_clients.client("lambda")
     code_before = lam.get_function(FunctionName="t-books-notifier")["Configuration"][
         "CodeSha256"]
-    changed = write_config(tmp_path / "changed.yaml", memory=512)
+    changed = write_config(memory=512)
     steps = plan_json(run, config_path=changed)
     updates = [s for s in steps if s["action"] != UNCHANGED]
     assert [s["resource"] for s in updates] == ["lambda-function"]
@@ -215,9 +195,9 @@ def test_changed_memory_updates_configuration_and_moves_alias_keeping_the_code(
 
 
 def test_rollback_after_a_configuration_update_returns_to_the_previous_version(
-        run: Any, tmp_path: Path, aws_clients: Any) -> None:
+        run: Any, write_config: Any, aws_clients: Any) -> None:
     assert run("bootstrap", "--yes").exit_code == 0
-    changed = write_config(tmp_path / "changed.yaml", memory=512)
+    changed = write_config(memory=512)
     assert run("bootstrap", "--yes", config_path=changed).exit_code == 0
     result = run("rollback", config_path=changed)
     assert result.exit_code == 0, result.output

@@ -3,46 +3,19 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 pytestmark = pytest.mark.functional
 
-CONFIG = """\
-project: books
-defaults:
-  profile: null
-  region: us-east-1
-  endpoint_url: null
-  prefix: s-books
-  sender: notifications@example.com
-  sending_domain: null
-  link_base_url: https://books.example.com/books/
-  link_allowed_hosts: [books.example.com]
-  allow_http_links: false
-  function: {runtime: python3.12, memory_mb: %(memory)d, timeout_s: 30,
-             log_retention_days: 30, log_level: INFO}
-  dedup: {retention_hours: 168, point_in_time_recovery: false}
-environments:
-  dev: {}
-  mail:
-    prefix: s-mail
-    sender: notifications@books.example.com
-    sending_domain: books.example.com
-"""
 
 
 @pytest.fixture
-def run(cli: Any, tmp_path: Path, moto_aws: None) -> Any:
-    def write(memory: int) -> str:
-        path = tmp_path / f"notifyctl-{memory}.yaml"
-        path.write_text(CONFIG % {"memory": memory}, encoding="utf-8")
-        return str(path)
-
+def run(cli: Any, pipeline_config: Any, moto_aws: None) -> Any:
     def invoke(*args: str, env: str = "dev", memory: int = 256) -> Any:
-        return cli("--config", write(memory), "--env", env, *args)
+        return cli("--config", pipeline_config("s-books", memory=memory, pitr=False),
+                   "--env", env, *args)
     return invoke
 
 

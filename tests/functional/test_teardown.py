@@ -3,41 +3,20 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 pytestmark = pytest.mark.functional
 
-CONFIG = """\
-project: books
-defaults:
-  profile: null
-  region: us-east-1
-  endpoint_url: null
-  prefix: d-books
-  sender: notifications@example.com
-  sending_domain: null
-  link_base_url: https://books.example.com/books/
-  link_allowed_hosts: [books.example.com]
-  allow_http_links: false
-  function: {runtime: python3.12, memory_mb: 256, timeout_s: 30,
-             log_retention_days: 30, log_level: INFO}
-  dedup: {retention_hours: 168, point_in_time_recovery: true}
-environments:
-  dev: {}
-  other: {}
-"""
 
 
 @pytest.fixture
-def run(cli: Any, tmp_path: Path, moto_aws: None) -> Any:
-    path = tmp_path / "notifyctl.yaml"
-    path.write_text(CONFIG, encoding="utf-8")
+def run(cli: Any, pipeline_config: Any, moto_aws: None) -> Any:
+    path = pipeline_config("d-books")
 
     def invoke(*args: str, env: str = "dev") -> Any:
-        return cli("--config", str(path), "--env", env, *args)
+        return cli("--config", path, "--env", env, *args)
     return invoke
 
 
