@@ -72,3 +72,22 @@ def seed_function(lam: Any, iam: Any, function_name: str, alias: str, package: P
                                       Description="created by the test fixture")["Version"]
         lam.create_alias(FunctionName=function_name, Name=alias, FunctionVersion=version)
     return dict(created)
+
+
+def deploy_series(aws: Any, env: Any, workdir: Path,
+                  markers: tuple[str, ...]) -> tuple[Any, Path]:
+    """Seed version 1, then deploy one changed source per marker (live -> the last).
+
+    Returns the Lambda client and the source tree (as the last deploy left it)."""
+    from notifyctl.infra.function_spec import desired_function_config
+    from notifyctl.release.deploy import deploy
+    from notifyctl.release.package import build
+
+    lam = aws.client("lambda")
+    src = source_tree(workdir)
+    wanted = desired_function_config(env)
+    seed_function(lam, aws.client("iam"), env.function_name, env.alias_name, build(src), wanted)
+    for marker in markers:
+        change_one_line(src, marker)
+        deploy(lam, env.function_name, env.alias_name, build(src), wanted, sleep=lambda s: None)
+    return lam, src

@@ -9,10 +9,7 @@ from typing import Any
 import pytest
 
 from notifyctl.config.loader import load
-from notifyctl.infra.function_spec import desired_function_config
-from notifyctl.release.deploy import deploy
-from notifyctl.release.package import build
-from notifyctl.release.testing import change_one_line, seed_function, source_tree
+from notifyctl.release.testing import deploy_series
 
 pytestmark = pytest.mark.functional
 REPO = Path(__file__).resolve().parents[2]
@@ -24,12 +21,7 @@ def two_versions(aws_clients: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("NOTIFYCTL_CONFIG", str(REPO / "config" / "notifyctl.yaml"))
     monkeypatch.setenv("NOTIFYCTL_ENV", "dev")
     env = load(None, "dev")[0]
-    lam = aws_clients.client("lambda")
-    src = source_tree(tmp_path)
-    wanted = desired_function_config(env)
-    seed_function(lam, aws_clients.client("iam"), env.function_name, "live", build(src), wanted)
-    change_one_line(src, "v2")
-    deploy(lam, env.function_name, "live", build(src), wanted, sleep=lambda s: None)
+    lam, src = deploy_series(aws_clients, env, tmp_path, ("v2",))
     return env, lam, src
 
 
