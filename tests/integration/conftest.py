@@ -29,6 +29,8 @@ import pytest
 
 from notifyctl.emulator import control
 
+REPO = Path(__file__).resolve().parents[2]
+
 T = TypeVar("T")
 RETRY_SCALE = 0.001
 REGION = "us-east-1"
@@ -151,3 +153,17 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
         yield Emulator(endpoint=info.endpoint, info=info, state_dir=Path(info.state_dir or root))
     finally:
         control.stop("127.0.0.1", port, state_dir=root)
+
+
+@pytest.fixture
+def local_config(tmp_path: Path) -> Callable[[str], str]:
+    """The repository's config with the `local` environment renamed to `prefix`, so
+    tests sharing the session's emulator never touch each other's resources."""
+    def write(prefix: str) -> str:
+        text = (REPO / "config" / "notifyctl.yaml").read_text(encoding="utf-8")
+        assert "prefix: books-local" in text
+        path = tmp_path / f"{prefix}.yaml"
+        path.write_text(text.replace("prefix: books-local", f"prefix: {prefix}"),
+                        encoding="utf-8")
+        return str(path)
+    return write

@@ -4,25 +4,19 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
 PREFIX = "books-logstest"
 RID = "0b3c9a2e-5d1f-4e6a-9b7c-1234567890ab"
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> str:
-    text = (REPO / "config" / "notifyctl.yaml").read_text(encoding="utf-8")
-    assert "prefix: books-local" in text
-    path = tmp_path / "notifyctl.yaml"
-    path.write_text(text.replace("prefix: books-local", f"prefix: {PREFIX}"), encoding="utf-8")
-    return str(path)
+def config(local_config: Any) -> str:
+    return str(local_config(PREFIX))
 
 
 @pytest.fixture

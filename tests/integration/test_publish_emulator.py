@@ -8,23 +8,18 @@ collide with other tests sharing the emulator.
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import Any
 
 import pytest
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
 PREFIX = "books-pubtest"
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> str:
-    text = (REPO / "config" / "notifyctl.yaml").read_text(encoding="utf-8")
-    assert "prefix: books-local" in text
-    path = tmp_path / "notifyctl.yaml"
-    path.write_text(text.replace("prefix: books-local", f"prefix: {PREFIX}"), encoding="utf-8")
-    return str(path)
+def config(local_config: Any) -> str:
+    return str(local_config(PREFIX))
 
 
 @pytest.fixture
