@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from fakes import FakeClock
 
 from notifyctl.config.loader import load
 from notifyctl.errors import OperationError
@@ -21,19 +22,6 @@ from notifyctl.release.testing import change_one_line, seed_function, source_tre
 
 pytestmark = pytest.mark.functional
 REPO = Path(__file__).resolve().parents[2]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class Statuses:

@@ -11,9 +11,9 @@ import time
 from typing import Any
 
 import pytest
+from fakes import FakeClock
 from test_logs_support import (
     GROUP,
-    FakeClock,
     ListSink,
     StubLogs,
     invocation,
@@ -162,8 +162,8 @@ def test_throttling_backs_off_exponentially_then_recovers_without_loss() -> None
     batches = list(f.run(max_polls=5))
     assert [[e.message for e in b] for b in batches] == [[], [], [], ["hello"], []]
     assert f.stats.throttles == 3
-    assert clock.slept[:3] == [1.0, 2.0, 4.0]
-    assert clock.slept[3] == pytest.approx(1.0)  # back to the normal interval
+    assert clock.sleeps[:3] == [1.0, 2.0, 4.0]
+    assert clock.sleeps[3] == pytest.approx(1.0)  # back to the normal interval
     # every retry re-read the same window: nothing skipped
     assert len({c["startTime"] for c in stub.calls[:4]}) == 1
 
@@ -173,7 +173,7 @@ def test_backoff_is_capped() -> None:
     stub = StubLogs(lambda params: throttling(), clock)
     f = follower(stub, clock, backoff_base=1.0, backoff_cap=8.0)
     list(f.run(max_polls=7))
-    assert clock.slept == [1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
+    assert clock.sleeps == [1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
 
 
 def test_calls_never_exceed_five_per_second_across_groups_and_pages() -> None:

@@ -7,6 +7,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from fakes import FakeClock
+
 GROUP = "/aws/lambda/books-dev-notifier"
 
 
@@ -44,21 +46,6 @@ def invocation(rid: str, *, version: str = "3", outcome: str = "sent", cold: boo
         report += "\tStatus: timeout"
     lines.append(report + "\t\n")
     return lines
-
-
-class FakeClock:
-    """time.time and time.sleep in one: sleeping moves the clock, instantly."""
-
-    def __init__(self, start: float) -> None:
-        self.now = start
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 class StubLogs:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from fakes import FakeClock
 
 from notifyctl.logs.events import LogEvent
 from notifyctl.logs.follow import RateLimiter, SeenEvents
@@ -23,21 +24,8 @@ def event(message: str, ts: int = 1_795_000_000_000, stream: str = STREAM,
                                      "logStreamName": stream})
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 def test_rate_limiter_spaces_calls_to_five_per_second() -> None:
-    clock = Clock()
+    clock = FakeClock(100.0)
     limiter = RateLimiter(5.0, clock=clock, sleep=clock.sleep)
     times = []
     for _ in range(11):
@@ -48,12 +36,12 @@ def test_rate_limiter_spaces_calls_to_five_per_second() -> None:
 
 
 def test_rate_limiter_does_not_wait_when_calls_are_already_spread() -> None:
-    clock = Clock()
+    clock = FakeClock(100.0)
     limiter = RateLimiter(5.0, clock=clock, sleep=clock.sleep)
     limiter.acquire()
     clock.now += 1.0
     limiter.acquire()
-    assert clock.slept == []
+    assert clock.sleeps == []
 
 
 def test_seen_events_are_bounded_by_capacity_and_pruned_by_time() -> None:

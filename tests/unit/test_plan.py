@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from fakes import FakeClock
 from rich.console import Console
 
 from notifyctl.errors import OperationError
@@ -23,19 +24,6 @@ pytestmark = pytest.mark.unit
 ROLE_ERROR = ClientError({"Error": {"Code": "InvalidParameterValueException",
                                     "Message": "The role defined for the function cannot be "
                                                "assumed by Lambda."}}, "CreateFunction")
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class Recorder:
@@ -131,7 +119,7 @@ def test_confirmation_rules(local: bool, yes: bool, interactive: bool, expected:
 
 def test_create_function_retries_only_while_the_role_is_not_assumable() -> None:
     lam = Recorder({"create_function": [ROLE_ERROR, ROLE_ERROR, {"FunctionName": "f"}]})
-    clock = FakeClock()
+    clock = FakeClock(0.0)
     notes: list[str] = []
     out = waits.create_function(lam, {"FunctionName": "f"}, sleep=clock.sleep, clock=clock,
                                 notify=notes.append)
@@ -142,7 +130,7 @@ def test_create_function_retries_only_while_the_role_is_not_assumable() -> None:
 
 def test_create_function_gives_up_after_the_timeout() -> None:
     lam = Recorder({"create_function": [ROLE_ERROR] * 100})
-    clock = FakeClock()
+    clock = FakeClock(0.0)
     with pytest.raises(OperationError, match="cannot assume role"):
         waits.create_function(lam, {"FunctionName": "f", "Role": "arn:r"}, sleep=clock.sleep,
                               clock=clock, timeout=30)
@@ -155,11 +143,11 @@ def test_create_function_does_not_retry_other_errors() -> None:
                                    "Message": "Unzipped size must be smaller"}}, "CreateFunction")
     lam = Recorder({"create_function": [other]})
     with pytest.raises(ClientError):
-        waits.create_function(lam, {}, sleep=FakeClock().sleep)
+        waits.create_function(lam, {}, sleep=FakeClock(0.0).sleep)
 
 
 def test_wait_function_polls_until_active_and_reports_failure() -> None:
-    clock = FakeClock()
+    clock = FakeClock(0.0)
     lam = Recorder({"get_function_configuration": [{"State": "Pending"}, {"State": "Pending"},
                                                    {"State": "Active"}]})
     assert waits.wait_function(lam, "f", sleep=clock.sleep, clock=clock)["State"] == "Active"
@@ -176,7 +164,7 @@ def test_wait_function_polls_until_active_and_reports_failure() -> None:
 
 
 def test_wait_function_times_out() -> None:
-    clock = FakeClock()
+    clock = FakeClock(0.0)
     lam = Recorder({"get_function_configuration": {"State": "Pending"}})
     with pytest.raises(OperationError, match="still Pending"):
         waits.wait_function(lam, "f", sleep=clock.sleep, clock=clock, timeout=5)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from fakes import FakeClock
 
 from notifyctl.publish.publisher import (
     MAX_BATCH_BYTES,
@@ -28,21 +29,6 @@ pytestmark = pytest.mark.unit
 
 def msgs(n: int, body: str = '{"x":1}') -> list[Message]:
     return [Message(i, body) for i in range(n)]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.slept.append(seconds)
-            self.now += seconds
 
 
 class FakeSns:
@@ -112,7 +98,7 @@ def test_every_entry_carries_the_event_type_attribute() -> None:
 
 # ------------------------------------------------------------------ rate limiter
 def test_rate_limiter_allows_a_burst_then_spaces_requests() -> None:
-    clock = FakeClock()
+    clock = FakeClock(0.0)
     limiter = RateLimiter(10, capacity=10, clock=clock, sleep=clock.sleep)
     for _ in range(5):
         limiter.acquire(10)
@@ -121,7 +107,7 @@ def test_rate_limiter_allows_a_burst_then_spaces_requests() -> None:
 
 
 def test_rate_limiter_reserves_in_arrival_order_across_threads() -> None:
-    clock = FakeClock()
+    clock = FakeClock(0.0)
     waits: list[float] = []
     limiter = RateLimiter(10, capacity=10, clock=clock, sleep=waits.append)
     threads = [threading.Thread(target=limiter.acquire, args=(10,)) for _ in range(4)]
@@ -134,7 +120,7 @@ def test_rate_limiter_reserves_in_arrival_order_across_threads() -> None:
 
 
 def test_rate_limiter_refills_with_time() -> None:
-    clock = FakeClock()
+    clock = FakeClock(0.0)
     limiter = RateLimiter(2, capacity=2, clock=clock, sleep=clock.sleep)
     limiter.acquire(2)
     clock.now += 1.0
@@ -142,7 +128,7 @@ def test_rate_limiter_refills_with_time() -> None:
 
 
 def test_publish_respects_the_rate_over_a_run() -> None:
-    clock = FakeClock()
+    clock = FakeClock(0.0)
     sns = FakeSns()
     outcome = publish_messages(sns, "arn", msgs(100), PublishOptions(concurrency=1, rate=50),
                                monotonic=clock, clock=clock, sleep=clock.sleep)
@@ -163,13 +149,13 @@ def test_a_slow_rate_sends_smaller_batches() -> None:
 # -------------------------------------------------------------------- retries
 def test_retryable_entry_failures_are_retried_then_succeed() -> None:
     sns = FakeSns(fail={'{"n":3}': [("InternalError", False), ("Throttled", True)]})
-    clock = FakeClock()
+    clock = FakeClock(0.0)
     messages = [Message(i, f'{{"n":{i}}}') for i in range(5)]
     outcome = publish_messages(sns, "arn", messages, PublishOptions(concurrency=1),
                                sleep=clock.sleep, rng=lambda: 1.0)
     assert len(outcome.sent) == 5 and not outcome.failed
     assert [len(c) for c in sns.calls] == [5, 1, 1]  # only the failed entry is resent
-    assert clock.slept == [0.2, 0.4]  # exponential backoff (jitter pinned to its maximum)
+    assert clock.sleeps == [0.2, 0.4]  # exponential backoff (jitter pinned to its maximum)
 
 
 def test_entries_failing_every_attempt_are_kept_with_their_error() -> None:
