@@ -151,7 +151,7 @@ def status(ctx: typer.Context) -> None:
 
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
         for col in ("state", "resource", "name", "detail"):
-            table.add_column(col, overflow="fold")
+            table.add_column(col, overflow="fold", no_wrap=col not in ("detail", "changes"))
         for r in report.resources:
             style = STATE_STYLE.get(r.state, "")
             table.add_row(f"[{style}]{r.state}[/{style}]", r.resource, escape(r.name),

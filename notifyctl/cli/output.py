@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
+PIPE_WIDTH = 200
+
+
 def _json_default(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
@@ -44,8 +47,10 @@ class Output:
         if self._console is None:
             from rich.console import Console
 
+            # Piped output is for files and grep: do not fold tables at 80 columns.
+            wide = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else PIPE_WIDTH
             self._console = Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False,
-                                    soft_wrap=True)
+                                    soft_wrap=True, width=wide)
         return self._console
 
     @property

@@ -148,7 +148,7 @@ class DisplayExecutor:
 
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
         for col in ("", "resource", "name", "changes"):
-            table.add_column(col, overflow="fold")
+            table.add_column(col, overflow="fold", no_wrap=col not in ("detail", "changes"))
         shown = [s for s in plan.steps if not (self.hide_unchanged and s.action == "unchanged")]
         for step in shown:
             style = STYLES[step.action]
