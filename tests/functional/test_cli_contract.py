@@ -131,3 +131,43 @@ def test_help_and_config_show_do_not_import_aws_sdks(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=tmp_path, check=True)
     assert out.stdout.strip() == "", f"imported at startup: {out.stdout.strip()}"
+
+
+def test_clients_use_the_named_profile_and_region(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from notifyctl.aws.session import AwsClients, resolve_settings
+
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[dev]\naws_access_key_id = AKIDDEV\naws_secret_access_key = s\n",
+                           encoding="utf-8")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    settings = resolve_settings(config_profile="dev", config_region="eu-west-1",
+                                config_endpoint=None)
+    client = AwsClients(settings).client("sns")
+
+    assert client.meta.region_name == "eu-west-1"
+    assert client._request_signer._credentials.access_key == "AKIDDEV"
+    assert "notifyctl/" in client.meta.config.user_agent_extra
+
+
+def test_an_unknown_profile_is_one_actionable_line(cli, repo_config,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    result = cli("--profile", "nope", "status")
+    assert result.exit_code == 1
+    assert "nope" in result.stderr and "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) <= 2
+
+
+def test_the_emulator_gets_dummy_credentials_not_the_users(monkeypatch: pytest.MonkeyPatch) -> None:
+    from notifyctl.aws.session import AwsClients, resolve_settings
+
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    settings = resolve_settings(config_profile="prod", config_region="us-east-1",
+                                config_endpoint="http://127.0.0.1:4566")
+    client = AwsClients(settings).client("sns")
+    assert client._request_signer._credentials.access_key == "test"
+    assert client.meta.endpoint_url == "http://127.0.0.1:4566"
