@@ -65,7 +65,7 @@ def publish_book(
     with progress_context(app.out) as bar:
         report = run(app.aws, env, request, progress=RichProgress(bar) if bar else None)
     app.out.result(report.to_dict(), report.render)
-    if report.interrupted:  # Ctrl-C while publishing: the unsent are in --failed-out
+    if report.stopped_by_user:  # Ctrl-C: the unsent are in --failed-out, the summary shown
         raise typer.Exit(code=EXIT_INTERRUPTED)
     if not report.ok:
         raise typer.Exit(code=EXIT_FAILED)

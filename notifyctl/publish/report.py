@@ -50,9 +50,14 @@ class PublishReport:
         return self.published / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
     @property
+    def stopped_by_user(self) -> bool:
+        """Ctrl-C while publishing or while waiting (exit 130)."""
+        return self.interrupted or (self.wait is not None and self.wait.interrupted)
+
+    @property
     def ok(self) -> bool:
         """Everything published and, when waited for, everything sent."""
-        if self.failed or self.interrupted:
+        if self.failed or self.stopped_by_user:
             return False
         return self.wait is None or self.wait.sent == self.published
 
@@ -82,6 +87,7 @@ class PublishReport:
                 "in_progress": w.in_progress,
                 "unseen": w.unseen,
                 "timed_out": w.timed_out,
+                "interrupted": w.interrupted,
                 "timeout_s": self.wait_timeout_s,
                 "elapsed_s": round(w.elapsed_s, 3),
                 "sent_per_s": round(w.sent / self.total_s, 1) if self.total_s > 0 else 0.0,
@@ -132,6 +138,9 @@ class PublishReport:
                   f"failed {w.failed}, pending {w.pending}"
                   + (f" (in progress {w.in_progress}, not seen {w.unseen})" if w.pending else "")
                   + f" after {w.elapsed_s:.2f} s of waiting")
+        if w.interrupted:
+            con.print("[yellow]interrupted[/yellow] while waiting: the counts above are "
+                      "what was known then")
         if w.timed_out:
             con.print(f"[yellow]timed out[/yellow] after {self.wait_timeout_s:g} s "
                       "with messages still pending")

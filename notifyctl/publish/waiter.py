@@ -54,6 +54,7 @@ class WaitResult:
     reasons: Counter[str] = field(default_factory=Counter)
     elapsed_s: float = 0.0
     timed_out: bool = False
+    interrupted: bool = False  # Ctrl-C while waiting: the counts so far stand
     records: dict[str, Record] = field(default_factory=dict)
 
     @property
@@ -159,8 +160,32 @@ def wait_for_outcomes(
     pending = list(published)
     started = monotonic()
     deadline = started + timeout_s
-    interval = poll_interval_s
     latest: dict[str, Record] = {}
+    try:
+        pending = _poll(dynamodb, table_name, published, pending, result, latest,
+                        deadline=deadline, interval=poll_interval_s,
+                        max_interval_s=max_interval_s, on_progress=on_progress,
+                        monotonic=monotonic, sleep=sleep, rng=rng)
+    except KeyboardInterrupt:
+        # Report what is known; the caller exits 130 after printing it.
+        result.interrupted = True
+        pending = [mid for mid in published if mid not in result.records]
+    for mid in pending:
+        if mid in latest:
+            result.in_progress += 1
+            result.records[mid] = latest[mid]
+        else:
+            result.unseen += 1
+    result.elapsed_s = monotonic() - started
+    return result
+
+
+def _poll(dynamodb: Any, table_name: str, published: Mapping[str, float], pending: list[str],
+          result: WaitResult, latest: dict[str, Record], *, deadline: float, interval: float,
+          max_interval_s: float, on_progress: Callable[[int], None] | None,
+          monotonic: Callable[[], float], sleep: Callable[[float], None],
+          rng: Callable[[], float]) -> list[str]:
+    """Fill `result` until nothing is pending or the deadline; returns what is pending."""
     while pending:
         records = fetch_records(dynamodb, table_name, pending, sleep=sleep, rng=rng)
         latest.update(records)
@@ -195,11 +220,4 @@ def wait_for_outcomes(
             break
         sleep(min(interval, deadline - now))
         interval = min(max_interval_s, interval * 1.5)
-    for mid in pending:
-        if mid in latest:
-            result.in_progress += 1
-            result.records[mid] = latest[mid]
-        else:
-            result.unseen += 1
-    result.elapsed_s = monotonic() - started
-    return result
+    return pending

@@ -103,6 +103,23 @@ def test_a_timeout_reports_in_progress_and_unseen_messages() -> None:
     assert now[0] == pytest.approx(5.0)  # never sleeps past the deadline
 
 
+def test_ctrl_c_while_waiting_keeps_what_is_known() -> None:
+    db = FakeDynamo({"a": item("a", "SENT", 5), "b": item("b", "IN_PROGRESS")})
+
+    def sleep(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    result = wait_for_outcomes(db, TABLE, {"a": 0.0, "b": 0.0, "c": 0.0}, timeout_s=30,
+                               monotonic=lambda: 0.0, sleep=sleep)
+    assert result.interrupted and not result.timed_out
+    assert (result.sent, result.in_progress, result.unseen) == (1, 1, 1)
+
+    report = PublishReport(topic_arn="arn:aws:sns:us-east-1:1:t", published=3, failed=0,
+                           message_ids=["a", "b", "c"], elapsed_s=0.1, wait=result)
+    assert report.stopped_by_user and not report.ok
+    assert report.to_dict()["wait"]["interrupted"] is True
+
+
 def test_percentiles_are_nearest_rank() -> None:
     values = [float(v) for v in range(1, 101)]
     assert percentile(values, 50) == 50
