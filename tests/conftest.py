@@ -104,7 +104,8 @@ defaults:
   allow_http_links: false
   function: {runtime: python3.12, memory_mb: %(memory)d, timeout_s: 30,
              log_retention_days: %(retention)d, log_level: INFO}
-  dedup: {retention_hours: 168, point_in_time_recovery: %(pitr)s}
+  dedup: {retention_hours: 168, point_in_time_recovery: %(pitr)s,
+          deletion_protection: %(protect)s}
 environments:
   dev: {}
   other: {}
@@ -121,11 +122,12 @@ def pipeline_config(tmp_path: Path) -> Callable[..., str]:
     -> its path. Environments: dev, other (same prefix, another env tag) and mail
     (a sending domain)."""
     def write(prefix: str, *, memory: int = 256, retention: int = 30, pitr: bool = True,
-              name: str | None = None) -> str:
-        path = tmp_path / (name or f"{prefix}-{memory}-{retention}-{pitr}.yaml")
+              protect: bool = False, name: str | None = None) -> str:
+        path = tmp_path / (name or f"{prefix}-{memory}-{retention}-{pitr}-{protect}.yaml")
         path.write_text(PIPELINE_CONFIG % {"prefix": prefix, "memory": memory,
                                            "retention": retention,
-                                           "pitr": "true" if pitr else "false"},
+                                           "pitr": "true" if pitr else "false",
+                                           "protect": "true" if protect else "false"},
                         encoding="utf-8")
         return str(path)
     return write

@@ -40,6 +40,7 @@ class FunctionSettings:
 class DedupSettings:
     retention_hours: int
     point_in_time_recovery: bool
+    deletion_protection: bool
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,7 @@ FUNCTION_FIELDS: dict[str, Validator] = {
 DEDUP_FIELDS: dict[str, Validator] = {
     "retention_hours": _int_range(MIN_DEDUP_RETENTION_HOURS, 24 * 365),
     "point_in_time_recovery": _bool,
+    "deletion_protection": _bool,
 }
 ENV_FIELDS: dict[str, Validator] = {
     "profile": _opt(_str),

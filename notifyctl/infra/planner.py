@@ -155,6 +155,7 @@ class Planner:
         ddb = self.c("dynamodb")
         name = self.env.table_name
         pitr = self.env.dedup.point_in_time_recovery
+        protect = self.env.dedup.deletion_protection
         try:
             table = ddb.describe_table(TableName=name)["Table"]
         except Exception as exc:
@@ -176,6 +177,7 @@ class Planner:
                                               "AttributeType": "S"}],
                     "KeySchema": [{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}],
                     "BillingMode": "PAY_PER_REQUEST",
+                    "DeletionProtectionEnabled": protect,
                     "Tags": self.specs.tag_list(),
                 }),
                 ApiCall("wait", "table_active", {"TableName": name}),
@@ -184,7 +186,8 @@ class Planner:
             if pitr:
                 create.append(pitr_call)
             return Step(CREATE, TABLE, name, {"ttl": (None, TTL_ATTRIBUTE),
-                                              "point_in_time_recovery": (None, pitr)},
+                                              "point_in_time_recovery": (None, pitr),
+                                              "deletion_protection": (None, protect)},
                         tuple(create))
         tags = {t["Key"]: t["Value"] for t in
                 ddb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])}
@@ -202,6 +205,12 @@ class Planner:
             changes["BillingMode"] = (billing, "PAY_PER_REQUEST")
             calls.append(ApiCall("dynamodb", "update_table",
                                  {"TableName": name, "BillingMode": "PAY_PER_REQUEST"}))
+            calls.append(ApiCall("wait", "table_active", {"TableName": name}))
+        live_protect = bool(table.get("DeletionProtectionEnabled", False))
+        if live_protect != protect:
+            changes["deletion_protection"] = (live_protect, protect)
+            calls.append(ApiCall("dynamodb", "update_table",
+                                 {"TableName": name, "DeletionProtectionEnabled": protect}))
             calls.append(ApiCall("wait", "table_active", {"TableName": name}))
         ttl = ddb.describe_time_to_live(TableName=name).get("TimeToLiveDescription", {})
         live_ttl = ttl.get("AttributeName") if ttl.get("TimeToLiveStatus") in (

@@ -7,7 +7,8 @@ right before its delete call. Order (dependents first):
     config go with it) -> log group -> role -> publisher policy -> topic -> queue
     -> table (only with --delete-data)
 
-Kept: the table and its data (unless --delete-data); the SES identity (SES v1
+Kept: the table and its data (unless --delete-data, and never while its deletion
+protection is on); the SES identity (SES v1
 identities carry no tags and verification is account-wide: delete it yourself
 with `aws ses delete-identity` if nothing else sends from it); a publisher
 policy still attached to a role (detach it first, it is the web app's).
@@ -26,6 +27,8 @@ from notifyctl.infra import planner as p
 from notifyctl.infra.specs import INLINE_POLICY_NAME, Arns, is_ours
 
 DELETE, KEEP, ABSENT, NOT_OURS = "delete", "keep", "absent", "not-ours"
+TABLE_PROTECTED = ("deletion protection is on; set dedup.deletion_protection: false, run "
+                   "`notifyctl bootstrap`, then teardown --delete-data")
 
 
 class Kept(Exception):
@@ -70,6 +73,7 @@ class _Resources:
         self.aws = aws
         self.env = env
         self.arns = Arns(aws.partition, aws.region, aws.account_id, env)
+        self.table_protected = False  # set by probe_table
 
     def c(self, service: str) -> Any:
         return self.aws.client(service)
@@ -206,10 +210,13 @@ class _Resources:
             raise
         if table.get("TableStatus") == "DELETING":
             return None
+        self.table_protected = bool(table.get("DeletionProtectionEnabled"))
         tags = ddb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])
         return {t["Key"]: t["Value"] for t in tags}
 
     def delete_table(self) -> None:
+        if self.table_protected:
+            raise Kept(TABLE_PROTECTED)
         self.c("dynamodb").delete_table(TableName=self.env.table_name)
 
     def probe_ses(self) -> dict[str, str] | None:
@@ -249,6 +256,8 @@ def plan_teardown(aws: Any, env: Environment, *, delete_data: bool = False) -> l
             items.append(Item(kind, name, NOT_OURS,
                               f"not tagged managed-by=notifyctl, notifyctl:env={env.name}: "
                               "left alone"))
+        elif kind == p.TABLE and r.table_protected:
+            items.append(Item(kind, name, KEEP, TABLE_PROTECTED))
         else:
             items.append(Item(kind, name, DELETE, probe=probe, delete=delete))
     return items

@@ -64,6 +64,31 @@ def test_delete_data_also_deletes_the_table(run: Any, aws_clients: Any) -> None:
     assert "d-books-dedup" not in tables
 
 
+def test_a_protected_table_survives_delete_data_until_protection_is_turned_off(
+        cli: Any, pipeline_config: Any, moto_aws: None, aws_clients: Any) -> None:
+    protected = pipeline_config("d-books", protect=True)
+    unprotected = pipeline_config("d-books", protect=False)
+    ddb = aws_clients.client("dynamodb")
+    assert cli("--config", protected, "--env", "dev", "bootstrap", "--yes").exit_code == 0
+    assert ddb.describe_table(TableName="d-books-dedup")["Table"]["DeletionProtectionEnabled"]
+
+    result = cli("--config", protected, "--env", "dev", "-o", "json", "teardown", "--yes",
+                 "--delete-data")
+    assert result.exit_code == 0, result.output
+    kept = {k["resource"]: k["reason"] for k in json.loads(result.stdout)["kept"]}
+    assert "deletion protection is on" in kept["dynamodb-table"]
+    assert "d-books-dedup" in ddb.list_tables()["TableNames"]
+
+    # Turning protection off is a planned, visible change; then the table can go.
+    plan = cli("--config", unprotected, "--env", "dev", "-o", "json", "bootstrap", "--plan")
+    table = next(s for s in json.loads(plan.stdout) if s["resource"] == "dynamodb-table")
+    assert table["changes"]["deletion_protection"] == {"live": True, "wanted": False}
+    assert cli("--config", unprotected, "--env", "dev", "bootstrap", "--yes").exit_code == 0
+    assert cli("--config", unprotected, "--env", "dev", "teardown", "--yes",
+               "--delete-data").exit_code == 0
+    assert "d-books-dedup" not in ddb.list_tables()["TableNames"]
+
+
 def test_teardown_refuses_without_yes_when_not_interactive(run: Any, aws_clients: Any) -> None:
     assert run("bootstrap", "--yes").exit_code == 0
     result = run("teardown")

@@ -31,7 +31,7 @@ defaults:
   allow_http_links: true
   function: {{runtime: python3.12, memory_mb: 256, timeout_s: 30,
              log_retention_days: 30, log_level: INFO}}
-  dedup: {{retention_hours: 168, point_in_time_recovery: false}}
+  dedup: {{retention_hours: 168, point_in_time_recovery: false, deletion_protection: false}}
 environments:
   local: {{}}
 """
