@@ -104,6 +104,12 @@ class AwsClients:
             session = botocore.session.Session(
                 profile=None if emulator else self.settings.profile)
             if emulator:
+                from botocore.configprovider import ConstantProvider
+
+                # Nothing of the user's: not even an $AWS_PROFILE that names a
+                # profile this machine does not have.
+                session.get_component("config_store").set_config_provider(
+                    "profile", ConstantProvider(None))
                 session.set_credentials(*EMULATOR_CREDENTIALS)
             self._session = session
         return self._session

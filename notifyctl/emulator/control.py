@@ -25,7 +25,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,6 +198,26 @@ def wait_ready(endpoint: str, *, pid: int | None = None, timeout: float = START_
         delay = min(delay * 1.5, 0.1)
 
 
+def emulator_environment(environ: Mapping[str, str],
+                         extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The emulator's process environment: none of the user's AWS settings.
+
+    moto uses boto3 internally, which would read $AWS_PROFILE, keys and ~/.aws; a
+    profile this machine lacks would break it, and real keys have no business in
+    an emulator (nor in the functions it runs, whose environment is built anew)."""
+    env = {k: v for k, v in environ.items() if not k.startswith("AWS_")}
+    env.update({
+        "PYTHONUNBUFFERED": "1",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+    })
+    env.update(extra or {})
+    return env
+
+
 def start(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | str | None = None,
           wait: bool = True, *, timeout: float = START_TIMEOUT_S, retry_scale: float | None = None,
           extra_env: dict[str, str] | None = None) -> EmulatorInfo:
@@ -227,7 +247,7 @@ def start(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | 
                "--state-dir", str(work_dir)]
     if retry_scale is not None:
         command += ["--retry-scale", str(retry_scale)]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+    env = emulator_environment(os.environ, extra_env)
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, env=env, start_new_session=True,

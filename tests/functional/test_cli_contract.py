@@ -171,3 +171,15 @@ def test_the_emulator_gets_dummy_credentials_not_the_users(monkeypatch: pytest.M
     client = AwsClients(settings).client("sns")
     assert client._request_signer._credentials.access_key == "test"
     assert client.meta.endpoint_url == "http://127.0.0.1:4566"
+
+
+def test_emulator_clients_ignore_a_profile_in_the_environment(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo builds its clients for its private emulator whatever $AWS_PROFILE says."""
+    from notifyctl.aws.session import AwsClients, AwsSettings
+
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    clients = AwsClients(AwsSettings(None, "us-east-1", "http://127.0.0.1:4566", True, True))
+    client = clients.client("sns")
+    assert client._request_signer._credentials.access_key == "test"
+

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import random
 import re
 import zipfile
@@ -184,3 +185,17 @@ def test_resource_policy_statements(st: dict[str, object], resource: str, allowe
     from notifyctl.emulator.backends import _allows
 
     assert _allows(st, resource, "sns.amazonaws.com", TOPIC, "123456789012") is allowed
+
+
+def test_the_emulator_process_gets_none_of_the_users_aws_settings() -> None:
+    from notifyctl.emulator.control import emulator_environment
+
+    env = emulator_environment({"AWS_PROFILE": "prod", "AWS_ACCESS_KEY_ID": "AKIAREAL",
+                                "AWS_SECRET_ACCESS_KEY": "real", "AWS_SESSION_TOKEN": "t",
+                                "AWS_ENDPOINT_URL": "https://x", "PATH": "/bin", "HOME": "/h"},
+                               {"NOTIFYCTL_EMULATOR_RETRY_SCALE": "0.5"})
+    assert "AWS_PROFILE" not in env and "AWS_SESSION_TOKEN" not in env
+    assert "AWS_ENDPOINT_URL" not in env
+    assert env["AWS_ACCESS_KEY_ID"] == "test" and env["AWS_SECRET_ACCESS_KEY"] == "test"
+    assert env["AWS_CONFIG_FILE"] == env["AWS_SHARED_CREDENTIALS_FILE"] == os.devnull
+    assert env["PATH"] == "/bin" and env["NOTIFYCTL_EMULATOR_RETRY_SCALE"] == "0.5"
