@@ -167,10 +167,11 @@ def blocks_for_message(events: Iterator[Any], message_id: str) -> list[Any]:
 
 
 def subscription_for(sns: Any, topic_arn: str, endpoint_arn: str) -> str:
-    for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn):
-        for sub in page.get("Subscriptions", ()):
-            if sub.get("Endpoint") == endpoint_arn:
-                return str(sub["SubscriptionArn"])
+    from notifyctl.infra.planner import lambda_subscriptions
+
+    for sub in lambda_subscriptions(sns, topic_arn):
+        if sub.get("Endpoint") == endpoint_arn:
+            return str(sub["SubscriptionArn"])
     raise OperationError(f"{topic_arn} has no subscription for {endpoint_arn}")
 
 

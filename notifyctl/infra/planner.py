@@ -8,7 +8,7 @@ anything (and `--plan` and `status` are safe by construction).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from notifyctl.aws.errors import error_code
@@ -582,11 +582,9 @@ class Planner:
         label = f"{self.env.topic_name} -> {self.env.function_name}:{self.env.alias_name}"
         found = None
         if self.exists.get(TOPIC):
-            paginator = self.c("sns").get_paginator("list_subscriptions_by_topic")
-            for page in paginator.paginate(TopicArn=self.arns.topic):
-                for sub in page.get("Subscriptions", []):
-                    if sub.get("Protocol") == "lambda" and sub.get("Endpoint") == endpoint:
-                        found = sub
+            for sub in lambda_subscriptions(self.c("sns"), self.arns.topic):
+                if sub.get("Endpoint") == endpoint:
+                    found = sub
         if found is None:
             return Step(CREATE, SUBSCRIPTION, label, {"Endpoint": (None, endpoint)}, (
                 ApiCall("sns", "subscribe", {"TopicArn": self.arns.topic, "Protocol": "lambda",
@@ -594,6 +592,14 @@ class Planner:
                                              "ReturnSubscriptionArn": True}),
             ))
         return Step(UNCHANGED, SUBSCRIPTION, label, note=found.get("SubscriptionArn", ""))
+
+
+def lambda_subscriptions(sns: Any, topic_arn: str) -> Iterator[dict[str, Any]]:
+    """The topic's subscriptions of protocol `lambda`, every page."""
+    for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn):
+        for sub in page.get("Subscriptions", []):
+            if sub.get("Protocol") == "lambda":
+                yield sub
 
 
 def permission_facts(statement: dict[str, Any]) -> dict[str, Any]:

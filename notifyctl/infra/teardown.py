@@ -81,11 +81,9 @@ class _Resources:
     # subscription: owned through the topic's tags
     def subscriptions(self) -> list[str]:
         try:
-            pages = self.c("sns").get_paginator("list_subscriptions_by_topic").paginate(
-                TopicArn=self.arns.topic)
-            return [s["SubscriptionArn"] for page in pages for s in page.get("Subscriptions", [])
-                    if s.get("Protocol") == "lambda"
-                    and (s.get("Endpoint") or "").startswith(self.arns.function)
+            return [s["SubscriptionArn"]
+                    for s in p.lambda_subscriptions(self.c("sns"), self.arns.topic)
+                    if (s.get("Endpoint") or "").startswith(self.arns.function)
                     and s.get("SubscriptionArn", "").startswith("arn:")]
         except Exception as exc:
             if _missing(exc, "NotFound", "NotFoundException"):
