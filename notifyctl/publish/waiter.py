@@ -57,6 +57,20 @@ class WaitResult:
     interrupted: bool = False  # Ctrl-C while waiting: the counts so far stand
     records: dict[str, Record] = field(default_factory=dict)
 
+    def add(self, record: Record, published_at: float) -> None:
+        """Count one terminal outcome (publish time in epoch seconds)."""
+        self.records[record.message_id] = record
+        if record.status == "SENT":
+            self.sent += 1
+            if record.sent_at_ms is not None:
+                self.latencies_ms.append(max(0.0, record.sent_at_ms - published_at * 1000.0))
+        elif record.status == "REJECTED":
+            self.rejected += 1
+            self.reasons[record.reason or "rejected"] += 1
+        else:
+            self.failed += 1
+            self.reasons[record.reason or "failed"] += 1
+
     @property
     def pending(self) -> int:
         return self.in_progress + self.unseen
@@ -161,11 +175,31 @@ def wait_for_outcomes(
     started = monotonic()
     deadline = started + timeout_s
     latest: dict[str, Record] = {}
+    interval = poll_interval_s
     try:
-        pending = _poll(dynamodb, table_name, published, pending, result, latest,
-                        deadline=deadline, interval=poll_interval_s,
-                        max_interval_s=max_interval_s, on_progress=on_progress,
-                        monotonic=monotonic, sleep=sleep, rng=rng)
+        while pending:
+            records = fetch_records(dynamodb, table_name, pending, sleep=sleep, rng=rng)
+            latest.update(records)
+            still: list[str] = []
+            done = 0
+            for mid in pending:
+                record = records.get(mid)
+                if record is None or record.status not in TERMINAL:
+                    still.append(mid)
+                    continue
+                done += 1
+                result.add(record, published[mid])
+            if on_progress is not None and done:
+                on_progress(done)
+            pending = still
+            if not pending:
+                break
+            now = monotonic()
+            if now >= deadline:
+                result.timed_out = True
+                break
+            sleep(min(interval, deadline - now))
+            interval = min(max_interval_s, interval * 1.5)
     except KeyboardInterrupt:
         # Report what is known; the caller exits 130 after printing it.
         result.interrupted = True
@@ -179,45 +213,3 @@ def wait_for_outcomes(
     result.elapsed_s = monotonic() - started
     return result
 
-
-def _poll(dynamodb: Any, table_name: str, published: Mapping[str, float], pending: list[str],
-          result: WaitResult, latest: dict[str, Record], *, deadline: float, interval: float,
-          max_interval_s: float, on_progress: Callable[[int], None] | None,
-          monotonic: Callable[[], float], sleep: Callable[[float], None],
-          rng: Callable[[], float]) -> list[str]:
-    """Fill `result` until nothing is pending or the deadline; returns what is pending."""
-    while pending:
-        records = fetch_records(dynamodb, table_name, pending, sleep=sleep, rng=rng)
-        latest.update(records)
-        still: list[str] = []
-        done = 0
-        for mid in pending:
-            record = records.get(mid)
-            if record is None or record.status not in TERMINAL:
-                still.append(mid)
-                continue
-            done += 1
-            result.records[mid] = record
-            if record.status == "SENT":
-                result.sent += 1
-                if record.sent_at_ms is not None:
-                    result.latencies_ms.append(
-                        max(0.0, record.sent_at_ms - published[mid] * 1000.0))
-            elif record.status == "REJECTED":
-                result.rejected += 1
-                result.reasons[record.reason or "rejected"] += 1
-            else:
-                result.failed += 1
-                result.reasons[record.reason or "failed"] += 1
-        if on_progress is not None and done:
-            on_progress(done)
-        pending = still
-        if not pending:
-            break
-        now = monotonic()
-        if now >= deadline:
-            result.timed_out = True
-            break
-        sleep(min(interval, deadline - now))
-        interval = min(max_interval_s, interval * 1.5)
-    return pending
