@@ -106,9 +106,15 @@ def run_benchmarks(endpoint: str, args: argparse.Namespace) -> None:
     role = client(endpoint, "iam").create_role(
         RoleName="bench-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
 
-    def allow(name: str, topic_arn: str) -> None:
-        lam.add_permission(FunctionName=name, StatementId="sns", Action="lambda:InvokeFunction",
-                           Principal="sns.amazonaws.com", SourceArn=topic_arn)
+    def subscribed_topic(name: str, function: str) -> str:
+        """A topic delivering to `function`, with the permission SNS needs."""
+        topic_arn = sns.create_topic(Name=name)["TopicArn"]
+        lam.add_permission(FunctionName=function, StatementId="sns",
+                           Action="lambda:InvokeFunction", Principal="sns.amazonaws.com",
+                           SourceArn=topic_arn)
+        sns.subscribe(TopicArn=topic_arn, Protocol="lambda",
+                      Endpoint=f"arn:aws:lambda:us-east-1:123456789012:function:{function}")
+        return topic_arn
 
     def create(name: str, source: str) -> str:
         lam.create_function(FunctionName=name, Runtime="python3.11", Role=role,
@@ -150,10 +156,7 @@ def run_benchmarks(endpoint: str, args: argparse.Namespace) -> None:
 
     # -- SNS -> handler --------------------------------------------------------------
     stamper = create("bench-sns", STAMPER)
-    topic = sns.create_topic(Name="bench")["TopicArn"]
-    allow(stamper, topic)
-    sns.subscribe(TopicArn=topic, Protocol="lambda",
-                  Endpoint=f"arn:aws:lambda:us-east-1:123456789012:function:{stamper}")
+    topic = subscribed_topic("bench", stamper)
     sns.publish(TopicArn=topic, Message=str(time.time()))  # warm the environment
     wait_invocations(endpoint, stamper, 1)
     for _ in range(args.publishes):
@@ -170,10 +173,7 @@ def run_benchmarks(endpoint: str, args: argparse.Namespace) -> None:
 
     # -- throughput --------------------------------------------------------------------
     burst = create("bench-burst", TRIVIAL)
-    topic2 = sns.create_topic(Name="bench-burst")["TopicArn"]
-    allow(burst, topic2)
-    sns.subscribe(TopicArn=topic2, Protocol="lambda",
-                  Endpoint=f"arn:aws:lambda:us-east-1:123456789012:function:{burst}")
+    topic2 = subscribed_topic("bench-burst", burst)
     publishers = [client(endpoint, "sns") for _ in range(4)]
     t = time.perf_counter()
 
