@@ -5,7 +5,7 @@ Importing this package is cheap (no moto, no boto3): the CLI imports
 
 Layout:
   server.py    the process (`python -m notifyctl.emulator`): moto's WSGI app + our endpoints
-  patches.py   THE one module that patches moto (version range checked at start)
+  patches/     THE one package that patches moto, a module per service (version range checked at start)
   runtime/     the Lambda runtime: warm worker processes, logs, metrics
   delivery.py  asynchronous invocation: SNS -> Lambda, retries, destinations
   control.py   start/stop/status of the background process (pid + log under the XDG state dir)

@@ -1,0 +1,90 @@
+"""THE one package that patches moto: a module per service (lambda_, sns, ses, ...).
+
+Written for moto >=5.2,<5.3 (checked at start).
+
+What moto does without Docker, and what each patch changes:
+
+| moto behaviour                                                | patch                                   |
+|---------------------------------------------------------------|-----------------------------------------|
+| Invoke runs code only in Docker ("error running docker")      | Invoke -> our runtime (warm workers)    |
+| Invoke ignores the Qualifier parameter; alias weights ignored | Qualifier read; weights honoured        |
+| InvocationType=Event runs synchronously                       | queued (delivery.Dispatcher), 202       |
+| SNS -> lambda: fake event (constant MessageId, 1970 time),    | real event (sns_event), queued, Publish |
+|   synchronous; a missing function fails the whole Publish;    |   returns at once; the function's       |
+|   the function's resource policy is not checked               |   policy must allow SNS (as on AWS)     |
+| a second PutFunctionEventInvokeConfig is ignored              | put replaces, update merges             |
+| SESv2/SES keep one body (HTML or text) of a simple email      | the outbox keeps both                   |
+| GetFunction Code.Location points at the real AWS host         | points at this emulator                 |
+| other internal paths (e.g. SQS event source mappings) run     | LambdaFunction._invoke_lambda -> our    |
+|   LambdaFunction._invoke_lambda (Docker)                      |   runtime                               |
+
+Each patch names the moto attribute it replaces; `install` checks that they all
+exist before touching any, so a moto that moved things fails loudly at start.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from notifyctl.emulator.server import Hub
+
+SUPPORTED = ((5, 2), (5, 3))  # [min, max)
+
+
+class MotoVersionError(RuntimeError):
+    pass
+
+
+def check_version(version: str | None = None) -> str:
+    """Raise MotoVersionError unless moto's version is in the range these patches target."""
+    if version is None:
+        from importlib.metadata import version as dist_version
+
+        version = dist_version("moto")
+    parts = tuple(int(p) for p in version.split(".")[:2] if p.isdigit())
+    low, high = SUPPORTED
+    if not (low <= parts < high):
+        raise MotoVersionError(
+            f"notifyctl's emulator was written for moto >={low[0]}.{low[1]},<{high[0]}.{high[1]}; "
+            f"moto {version} is installed. Install a matching moto: "
+            f"pip install 'moto[server]>={low[0]}.{low[1]},<{high[0]}.{high[1]}'"
+        )
+    return version
+
+
+_installed: Hub | None = None
+
+
+def hub() -> Hub:
+    if _installed is None:
+        raise RuntimeError("emulator patches are not installed")
+    return _installed
+
+
+def _service_modules() -> list[Any]:
+    """One module per AWS service; each has targets() (what it replaces) and apply()."""
+    from notifyctl.emulator.patches import lambda_, ses, sns
+
+    return [lambda_, sns, ses]
+
+
+def install(the_hub: Hub) -> None:
+    """Apply every patch (idempotent: a second call only swaps the hub).
+
+    Every moto attribute a patch replaces is checked first, so a moto that moved
+    things fails loudly at start and nothing is half-patched or marked installed.
+    """
+    global _installed
+    if _installed is not None:
+        _installed = the_hub
+        return
+    check_version()
+    modules = _service_modules()
+    missing = [f"{cls.__module__}.{cls.__name__}.{name}"
+               for module in modules for cls, name in module.targets() if not hasattr(cls, name)]
+    if missing:
+        raise MotoVersionError("moto changed: missing " + ", ".join(missing))
+    for module in modules:
+        module.apply()
+    _installed = the_hub
