@@ -15,6 +15,8 @@ MODULES = [
     "notifyctl.cli.logs_cmd",
     "notifyctl.cli.local_cmd",
     "notifyctl.cli.demo_cmd",
+    "notifyctl.cli.doctor_cmd",
+    "notifyctl.cli.trace_cmd",
 ]
 
 

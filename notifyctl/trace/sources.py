@@ -1,0 +1,195 @@
+"""Where `trace` looks, each read bounded:
+
+- the function's logs: ONE FilterLogEvents query whose pattern is the quoted id, across
+  every stream of the group (every page of that query; pages spaced by the logs
+  package's `RateLimiter`, within CloudWatch's 5 calls/s). The function writes the
+  MessageId, the book id and the event id on each line it logs about an event, so
+  the one query finds every invocation that handled it, whichever id was given.
+- the de-dup table: GetItem for each key the id can be (the MessageId itself, the
+  producer's event id as `event:<id>`, and every MessageId the log lines name);
+- the failure queue: at most `QUEUE_READS` ReceiveMessage calls of 10 with
+  VisibilityTimeout 0, so the messages stay where they are for `failures redrive`
+  (each read does count in their ApproximateReceiveCount).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from notifyctl.aws.errors import error_code
+from notifyctl.logs.events import JSON, LogEvent
+from notifyctl.trace.model import Invocation, QueuedFailure, Record
+
+QUEUE_READS = 10
+ID_FIELDS = ("message_id", "book_id", "event_id", "ses_message_id")
+
+
+# ---------------------------------------------------------------- logs
+def log_events(client: Any, group: str, the_id: str, *, start_ms: int,
+               before_call: Callable[[], None] | None = None) -> list[LogEvent]:
+    """Every line of `group` since `start_ms` that mentions `the_id` (one query)."""
+    from notifyctl.logs.reader import read_window
+
+    pattern = '"' + the_id.replace('"', "") + '"'
+    try:
+        events = list(read_window(client, [group], start_ms=start_ms, pattern=pattern,
+                                  before_call=before_call))
+    except Exception as exc:
+        from notifyctl.errors import OperationError
+
+        if isinstance(exc, OperationError):  # the group does not exist: nothing ran yet
+            return []
+        raise
+    # An emulator's filter may be looser than CloudWatch's: keep only real matches.
+    return [e for e in events if the_id in e.message]
+
+
+def invocations(events: Iterable[LogEvent]) -> list[Invocation]:
+    """The function's lines about the event, one Invocation per request id."""
+    by_request: dict[str, list[LogEvent]] = {}
+    for event in events:
+        rid = event.request_id or f"stream:{event.stream}"
+        by_request.setdefault(rid, []).append(event)
+    out = []
+    for rid, lines in by_request.items():
+        outcome, duration, attempt = "unknown", None, None
+        for line in lines:
+            data = line.parsed.data if line.parsed.kind == JSON else None
+            if not data:
+                continue
+            if data.get("outcome"):
+                outcome = str(data["outcome"])
+            if isinstance(data.get("duration_ms"), int | float):
+                duration = float(data["duration_ms"])
+            if isinstance(data.get("attempt"), int):
+                attempt = data["attempt"]
+        out.append(Invocation(rid, lines[0].version, lines[0].timestamp, outcome, duration,
+                              tuple(line.message for line in lines), attempt))
+    out.sort(key=lambda i: i.start_ms)
+    return out
+
+
+def ids_in(events: Iterable[LogEvent], field: str) -> list[str]:
+    """The distinct values of a JSON field across the lines (in order of appearance)."""
+    seen: dict[str, None] = {}
+    for event in events:
+        data = event.parsed.data
+        if data and data.get(field):
+            seen.setdefault(str(data[field]), None)
+    return list(seen)
+
+
+# ---------------------------------------------------------------- records
+def records(ddb: Any, table: str, keys: Iterable[str]) -> list[Record]:
+    out: list[Record] = []
+    seen: set[str] = set()
+    for key in keys:
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            item = ddb.get_item(TableName=table, Key={"pk": {"S": key}},
+                                ConsistentRead=True).get("Item")
+        except Exception as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return out
+            raise
+        if item:
+            out.append(record_of(_plain(item)))
+    return out
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, typed in item.items():
+        if "S" in typed:
+            out[name] = typed["S"]
+        elif "N" in typed:
+            number = typed["N"]
+            out[name] = int(number) if number.lstrip("-").isdigit() else float(number)
+    return out
+
+
+def _iso_ms(value: Any) -> int | None:
+    if not isinstance(value, str) or not value:
+        return None
+    from datetime import datetime
+
+    try:
+        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return None
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) else None
+
+
+def record_of(item: dict[str, Any]) -> Record:
+    key = str(item.get("pk", ""))
+    message_id = item.get("message_id") or (None if key.startswith("event:") else key)
+    return Record(
+        key=key, status=str(item.get("status", "?")), message_id=message_id,
+        book_id=item.get("book_id"), attempts=int(item.get("attempts", 0) or 0),
+        published_at_ms=_iso_ms(item.get("published_at")),
+        claimed_at_ms=_int(item.get("claimed_at")), sent_at_ms=_int(item.get("sent_at")),
+        lease_until_s=_int(item.get("lease_until")),
+        ses_message_id=item.get("ses_message_id"), reason=item.get("reason"),
+        unconfirmed_at_ms=_int(item.get("unconfirmed_at")))
+
+
+# ---------------------------------------------------------------- failure queue
+def queued_failures(sqs: Any, queue_name: str, matches: Callable[[str], bool],
+                    reads: int = QUEUE_READS) -> tuple[list[QueuedFailure], int]:
+    """On-failure records in the queue whose body `matches` (the id, a MessageId);
+    and how many distinct messages were looked at."""
+    try:
+        url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+    except Exception as exc:
+        if error_code(exc) in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
+            return [], 0
+        raise
+    seen: dict[str, QueuedFailure | None] = {}
+    for _ in range(reads):
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0,
+                                  WaitTimeSeconds=0,
+                                  AttributeNames=["SentTimestamp"]).get("Messages", [])
+        fresh = [m for m in got if m["MessageId"] not in seen]
+        if not fresh:
+            break
+        for message in fresh:
+            body = message.get("Body", "")
+            seen[message["MessageId"]] = failure_of(message) if matches(body) else None
+    found = [f for f in seen.values() if f is not None]
+    found.sort(key=lambda f: f.at_ms)
+    return found, len(seen)
+
+
+def failure_of(message: dict[str, Any]) -> QueuedFailure:
+    """Lambda's on-failure record (AWS's documented shape) as a QueuedFailure."""
+    at = int(message.get("Attributes", {}).get("SentTimestamp", 0))
+    try:
+        body = json.loads(message.get("Body", ""))
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    context = body.get("requestContext") or {}
+    response = body.get("responsePayload")
+    error = None
+    if isinstance(response, dict):
+        error = response.get("errorMessage") or response.get("errorType")
+        if response.get("errorType") and response.get("errorMessage"):
+            error = f"{response['errorType']}: {response['errorMessage']}"
+    elif response is not None:
+        error = str(response)
+    sns_id = None
+    payload = body.get("requestPayload")
+    if isinstance(payload, dict):
+        for rec in payload.get("Records") or []:
+            sns_id = (rec.get("Sns") or {}).get("MessageId") or sns_id
+    return QueuedFailure(message["MessageId"], _iso_ms(body.get("timestamp")) or at,
+                         context.get("requestId"), context.get("condition"),
+                         context.get("approximateInvokeCount"), error, sns_id)
