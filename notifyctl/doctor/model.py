@@ -106,7 +106,16 @@ def not_implemented(exc: BaseException) -> bool:
     code = error_code(exc)
     if code in NOT_IMPLEMENTED or code in ("404", "500", "501"):
         return True
+    # moto's server answers an unimplemented query-protocol action (iam, ses) with an
+    # HTML error page, which botocore cannot parse.
+    if type(exc).__name__ == "ResponseParserError" and b"<html" in str(exc).encode().lower():
+        return True
     return type(exc).__name__ == "NotImplementedError"
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first if len(first) <= limit else first[:limit - 1] + "…"
 
 
 def outcome_of_error(exc: BaseException, endpoint_url: str | None = None) -> Outcome:
@@ -114,12 +123,13 @@ def outcome_of_error(exc: BaseException, endpoint_url: str | None = None) -> Out
     from notifyctl.aws.errors import error_code, translate
 
     if not_implemented(exc):
-        op = getattr(exc, "operation_name", "this call")
+        op = getattr(exc, "operation_name", None) or "this call"
         return warned(f"not checked: the endpoint does not implement {op}",
                       "check it against AWS, or on an emulator that implements it")
     code = error_code(exc)
     translated = translate(exc, endpoint_url)
-    message = translated.message if translated is not None else f"{type(exc).__name__}: {exc}"
+    message = one_line(translated.message if translated is not None
+                       else f"{type(exc).__name__}: {exc}")
     if code in _DENIED:
         return warned(f"not checked: {message}",
                       "grant the identity running doctor read access to this resource")

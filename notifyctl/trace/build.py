@@ -99,7 +99,7 @@ def _timeline(records: list[Record], invocations: list[Invocation],
                                  + (f" (book {r.book_id})" if r.book_id else "")))
         if r.claimed_at_ms:
             entries.append(Entry(r.claimed_at_ms, CLAIM,
-                                 f"claimed {r.key} (attempt {r.attempts}), latest claim"))
+                                 f"claimed {r.key} (latest claim: attempt {r.attempts})"))
         if r.status == "SENT" and r.sent_at_ms:
             entries.append(Entry(r.sent_at_ms, SENT,
                                  f"SES accepted the email: message id {r.ses_message_id}"))

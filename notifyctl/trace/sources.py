@@ -65,7 +65,12 @@ def invocations(events: Iterable[LogEvent]) -> list[Invocation]:
                 duration = float(data["duration_ms"])
             if isinstance(data.get("attempt"), int):
                 attempt = data["attempt"]
-        out.append(Invocation(rid, lines[0].version, lines[0].timestamp, outcome, duration,
+        # The function logs its outcome line last, with the time it took: the
+        # invocation started that long before it.
+        start = lines[0].timestamp
+        if duration is not None:
+            start = min(start, lines[-1].timestamp - int(duration))
+        out.append(Invocation(rid, lines[0].version, start, outcome, duration,
                               tuple(line.message for line in lines), attempt))
     out.sort(key=lambda i: i.start_ms)
     return out
