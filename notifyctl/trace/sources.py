@@ -47,33 +47,46 @@ def log_events(client: Any, group: str, the_id: str, *, start_ms: int,
 
 
 def invocations(events: Iterable[LogEvent]) -> list[Invocation]:
-    """The function's lines about the event, one Invocation per request id."""
-    by_request: dict[str, list[LogEvent]] = {}
-    for event in events:
+    """The function's lines about the event, one Invocation per attempt.
+
+    Lambda's retries of an asynchronous event keep its request id, so a request id
+    alone does not separate attempts: each attempt ends with the one line that carries
+    its `outcome`, and the next line of that request id starts the next attempt."""
+    runs: list[list[LogEvent]] = []
+    open_run: dict[str, list[LogEvent]] = {}
+    for event in sorted(events, key=lambda e: e.timestamp):
         rid = event.request_id or f"stream:{event.stream}"
-        by_request.setdefault(rid, []).append(event)
-    out = []
-    for rid, lines in by_request.items():
-        outcome, duration, attempt = "unknown", None, None
-        for line in lines:
-            data = line.parsed.data if line.parsed.kind == JSON else None
-            if not data:
-                continue
-            if data.get("outcome"):
-                outcome = str(data["outcome"])
-            if isinstance(data.get("duration_ms"), int | float):
-                duration = float(data["duration_ms"])
-            if isinstance(data.get("attempt"), int):
-                attempt = data["attempt"]
-        # The function logs its outcome line last, with the time it took: the
-        # invocation started that long before it.
-        start = lines[0].timestamp
-        if duration is not None:
-            start = min(start, lines[-1].timestamp - int(duration))
-        out.append(Invocation(rid, lines[0].version, start, outcome, duration,
-                              tuple(line.message for line in lines), attempt))
-    out.sort(key=lambda i: i.start_ms)
-    return out
+        run = open_run.get(rid)
+        if run is None:
+            run = open_run[rid] = []
+            runs.append(run)
+        run.append(event)
+        data = event.parsed.data if event.parsed.kind == JSON else None
+        if data and data.get("outcome"):
+            del open_run[rid]
+    return [_invocation(run) for run in runs]
+
+
+def _invocation(lines: list[LogEvent]) -> Invocation:
+    outcome, duration, attempt = "unknown", None, None
+    for line in lines:
+        data = line.parsed.data if line.parsed.kind == JSON else None
+        if not data:
+            continue
+        if data.get("outcome"):
+            outcome = str(data["outcome"])
+        if isinstance(data.get("duration_ms"), int | float):
+            duration = float(data["duration_ms"])
+        if isinstance(data.get("attempt"), int):
+            attempt = data["attempt"]
+    # The function logs its outcome line last, with the time it took: the invocation
+    # started that long before it.
+    start = lines[0].timestamp
+    if duration is not None:
+        start = min(start, lines[-1].timestamp - int(duration))
+    rid = lines[0].request_id or f"stream:{lines[0].stream}"
+    return Invocation(rid, lines[0].version, start, outcome, duration,
+                      tuple(line.message for line in lines), attempt)
 
 
 def ids_in(events: Iterable[LogEvent], field: str) -> list[str]:

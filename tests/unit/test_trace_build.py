@@ -126,3 +126,15 @@ def test_trace_of_an_unknown_id_says_where_it_looked() -> None:
     assert not result.found
     assert "nothing found for nope" in result.verdict.text
     assert result.searched["keys"] == 2
+
+
+def test_retries_of_one_request_id_are_separate_attempts() -> None:
+    events = [LogEvent.from_api("g", e) for e in (
+        line(T0 + 100, "r1", outcome="retry", duration_ms=10.0),
+        line(T0 + 60_100, "r1", outcome="retry", duration_ms=12.0),
+        line(T0 + 180_100, "r1", outcome="retry", duration_ms=11.0))]
+
+    got = sources.invocations(events)
+
+    assert [(i.request_id, i.outcome) for i in got] == [("r1", "retry")] * 3
+    assert [i.duration_ms for i in got] == [10.0, 12.0, 11.0]
