@@ -285,8 +285,8 @@ class AlarmHistory:
         found = [i for i in found if (item_type is None or i.item_type == item_type)
                  and (start is None or i.timestamp >= start)
                  and (end is None or i.timestamp <= end)]
-        found.sort(key=lambda i: i.timestamp, reverse=newest_first)
-        return found
+        found.sort(key=lambda i: i.timestamp)  # stable: same-time items keep their order
+        return found[::-1] if newest_first else found
 
 
 # -- the engine ---------------------------------------------------------------------

@@ -340,10 +340,18 @@ class CodeDeployEngine:
                          == (account_id, region, application, group) and d.active), None)
 
     def start(self, deployment: Deployment) -> None:
+        """Run `deployment` in its own thread."""
         with self._cond:
             self._deployments[deployment.deployment_id] = deployment
         threading.Thread(target=self._run, args=(deployment,), daemon=True,
                          name=f"deploy-{deployment.deployment_id}").start()
+
+    def run(self, deployment: Deployment) -> Deployment:
+        """Run `deployment` to its end in the calling thread (tests, tools)."""
+        with self._cond:
+            self._deployments[deployment.deployment_id] = deployment
+        self._run(deployment)
+        return deployment
 
     def report_hook(self, deployment_id: str, execution_id: str, status: str) -> str:
         """PutLifecycleEventHookExecutionStatus. Returns '' or an error name."""
