@@ -5,7 +5,6 @@ moto stores applications, deployment groups and deployments, and a deployment st
 emulator's clock (clock.scale: a 5-minute canary lasts 3 s at the default 0.01):
 
     Created -> InProgress
-      Start                 Succeeded at once
       (alias and versions)  the alias must point at CurrentVersion and TargetVersion
                             must exist, else Failed (INVALID_LAMBDA_CONFIGURATION)
       BeforeAllowTraffic    the hook function is invoked asynchronously with
@@ -17,7 +16,7 @@ emulator's clock (clock.scale: a 5-minute canary lasts 3 s at the default 0.01):
                             step by step (the deployment config), then the alias points
                             at TargetVersion with no routing
       AfterAllowTraffic     as BeforeAllowTraffic
-      End                   -> Succeeded
+                            -> Succeeded
     all along: an alarm of the group's AlarmConfiguration in ALARM -> Stopped
                (ALARM_ACTIVE); StopDeployment -> Stopped (MANUAL_STOP)
 
@@ -53,7 +52,9 @@ from notifyctl.emulator.clock import Clock
 
 HOOK_TIMEOUT_S = 3600  # AWS: a hook must report within one hour
 ACTIVE = ("Created", "Queued", "InProgress", "Baking", "Ready")
-EVENTS = ("Start", "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic", "End")
+# A Lambda target's lifecycle events as GetDeploymentTarget lists them (Start and End
+# are steps of the deployment, not events of the target, as in AWS's ECS example).
+EVENTS = ("BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic")
 HOOK_EVENTS = ("BeforeAllowTraffic", "AfterAllowTraffic")
 ALARM_MESSAGE = ("One or more alarms have been activated according to the Amazon CloudWatch "
                  "metrics you selected, and the affected deployments have been stopped. "
@@ -396,7 +397,6 @@ class CodeDeployEngine:
             self._allow_traffic(d)
             self._hook(d, "AfterAllowTraffic")
             with self._cond:
-                self._mark(d, "End", "Succeeded", start=True)
                 d.status, d.target_status, d.complete_time = "Succeeded", "Succeeded", self.wall()
                 d.last_updated = d.complete_time
             self.sink.sync(d)
@@ -410,7 +410,7 @@ class CodeDeployEngine:
     def _begin(self, d: Deployment) -> None:
         with self._cond:
             d.status, d.start_time, d.target_status = "InProgress", self.wall(), "InProgress"
-            self._mark(d, "Start", "Succeeded", start=True)
+            d.last_updated = d.start_time
         self.sink.sync(d)
 
     def _mark(self, d: Deployment, event: str, status: str, *, start: bool = False,

@@ -47,7 +47,8 @@ class Hub:
         return {"service": SERVICE, "status": "ready", "pid": os.getpid(),
                 "endpoint": self.endpoint, "started_at": self.started_at,
                 "uptime_s": round(time.time() - self.started_at, 3),
-                "moto_version": self.moto_version, "state_dir": str(self.state_dir)}
+                "moto_version": self.moto_version, "state_dir": str(self.state_dir),
+                "time_scale": self.clock.factor if self.clock is not None else None}
 
     def status(self) -> dict[str, Any]:
         functions = self.runtime.status()

@@ -157,7 +157,7 @@ def test_a_canary_with_hooks_shifts_the_alias_step_by_step_and_succeeds(emulator
     assert done["deploymentOverview"]["Succeeded"] == 1
     assert alias(emulator, name) == ("2", {})
     assert lifecycle(emulator, deployment, name) == dict.fromkeys(
-        ["Start", "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic", "End"], "Succeeded")
+        ["BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"], "Succeeded")
     cd = emulator.client("codedeploy")
     assert cd.list_deployment_targets(deploymentId=deployment)["targetIds"] == [name]
     assert deployment in cd.list_deployments(applicationName=app, deploymentGroupName=group,
@@ -303,3 +303,20 @@ def test_deployment_configs_predefined_and_custom(emulator: Any) -> None:
         cd.delete_deployment_config(deploymentConfigName="CodeDeployDefault.LambdaAllAtOnce")
     cd.delete_deployment_config(deploymentConfigName=linear)
     assert linear not in cd.list_deployment_configs()["deploymentConfigsList"]
+
+
+def test_a_lambda_deployment_group_defaults_and_alarm_configuration(emulator: Any) -> None:
+    cd = emulator.client("codedeploy")
+    app, group = deployment_group(emulator, alarms=["errors"],
+                                  rollback_events=["DEPLOYMENT_STOP_ON_ALARM"])
+    got = cd.get_deployment_group(applicationName=app,
+                                  deploymentGroupName=group)["deploymentGroupInfo"]
+    assert got["deploymentConfigName"] == "CodeDeployDefault.LambdaAllAtOnce"
+    assert got["alarmConfiguration"]["enabled"] is True
+    assert got["alarmConfiguration"]["alarms"] == [{"name": "errors"}]
+    assert got["deploymentStyle"] == {"deploymentType": "BLUE_GREEN",
+                                      "deploymentOption": "WITH_TRAFFIC_CONTROL"}
+    with pytest.raises(cd.exceptions.InvalidAlarmConfigException):
+        cd.create_deployment_group(applicationName=app, deploymentGroupName=emulator.unique("g"),
+                                   serviceRoleArn=emulator.role_arn(),
+                                   alarmConfiguration={"enabled": True, "alarms": []})

@@ -87,6 +87,22 @@ def _appspec(revision: dict[str, Any]) -> tuple[AppSpec | None, str | None]:
         return None, str(exc)
 
 
+def _check_alarms(config: Any) -> None:
+    """AWS's checks of an AlarmConfiguration (InvalidAlarmConfigException's causes)."""
+    if not isinstance(config, dict):
+        return
+    names = [str((a or {}).get("name") or "") for a in config.get("alarms") or []]
+    if config.get("enabled") and not names:
+        raise _error("InvalidAlarmConfigException",
+                     "The alarm configuration is enabled, but the alarm list is empty.")
+    if any(not n or len(n) > 255 for n in names) or len(set(names)) != len(names):
+        raise _error("InvalidAlarmConfigException",
+                     "An alarm name is empty, longer than 255 characters, or given twice.")
+    if len(names) > 10:
+        raise _error("AlarmsLimitExceededException",
+                     "The maximum number of alarms for a deployment group (10) was exceeded.")
+
+
 # -- the engine's ports over moto -----------------------------------------------------
 
 
@@ -219,6 +235,7 @@ def apply() -> None:
                              f"Lambda compute platform.")
             if not kwargs.get("deployment_style"):
                 kwargs["deployment_style"] = dict(LAMBDA_STYLE)
+            _check_alarms(kwargs.get("alarm_configuration"))
         return str(original_group(self, application_name, deployment_group_name,
                                   deployment_config_name, *args, **kwargs))
 
@@ -245,6 +262,7 @@ def apply() -> None:
         if config.compute_platform != "Lambda":
             raise _error("InvalidDeploymentConfigNameException",
                          f"The deployment config {name} is not for the Lambda compute platform.")
+        _check_alarms(kwargs.get("override_alarm_configuration"))
         appspec, problem = _appspec(revision or {})
         alarm_cfg = kwargs.get("override_alarm_configuration") or \
             group.alarm_configuration or {}
