@@ -321,7 +321,6 @@ class AlarmEngine:
     _due: dict[tuple[str, str, str], _Due] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
-    _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="alarms", daemon=True)
@@ -361,21 +360,22 @@ class AlarmEngine:
                    when: float) -> None:
         """Move the alarm to `state`: write it, record history, run the state's actions
         (also what SetAlarmState does)."""
-        with self._lock:
-            if not self.store.write_state(spec, state, reason, reason_data, when):
-                return
-            old = {"stateValue": spec.state, "stateReason": spec.state_reason}
-            new: dict[str, object] = {"stateValue": state, "stateReason": reason}
-            with contextlib.suppress(ValueError):  # SetAlarmState's data is checked by moto
-                new["stateReasonData"] = json.loads(reason_data) if reason_data else {}
-            self.history.add(HistoryItem(
-                spec.account_id, spec.region, spec.name, when, "StateUpdate",
-                f"Alarm updated from {spec.state} to {state}",
-                json.dumps({"version": "1.0", "oldState": old, "newState": new})))
-            if not spec.actions_enabled:
-                return
-            for action in spec.actions_for(state):
-                self._act(spec, action, state, reason, when)
+        # No engine lock: SetAlarmState calls this holding MOTO_LOCK, and write_state
+        # (atomic under MOTO_LOCK, checking the state it expects) settles any race.
+        if not self.store.write_state(spec, state, reason, reason_data, when):
+            return
+        old = {"stateValue": spec.state, "stateReason": spec.state_reason}
+        new: dict[str, object] = {"stateValue": state, "stateReason": reason}
+        with contextlib.suppress(ValueError):  # SetAlarmState's data is checked by moto
+            new["stateReasonData"] = json.loads(reason_data) if reason_data else {}
+        self.history.add(HistoryItem(
+            spec.account_id, spec.region, spec.name, when, "StateUpdate",
+            f"Alarm updated from {spec.state} to {state}",
+            json.dumps({"version": "1.0", "oldState": old, "newState": new})))
+        if not spec.actions_enabled:
+            return
+        for action in spec.actions_for(state):
+            self._act(spec, action, state, reason, when)
 
     def _act(self, spec: AlarmSpec, action: str, state: str, reason: str, when: float) -> None:
         if action.split(":")[2:3] != ["sns"]:

@@ -15,6 +15,8 @@ from notifyctl.emulator.alarms import INITIAL_REASON, INSUFFICIENT, AlarmSpec, S
 from notifyctl.emulator.patches import hub
 
 SQS_METRIC_PERIOD_S = 60  # AWS seconds between SQS queue metrics (SQS sends them each minute)
+SQS_METRIC_KEPT_S = 15 * 86400  # AWS keeps 1-minute datapoints 15 days (emulated time here)
+SQS_METRIC = "ApproximateNumberOfMessagesVisible"
 
 
 def targets() -> list[tuple[Any, str]]:
@@ -74,6 +76,9 @@ class MotoAlarmStore:
     def __init__(self, clock_scale: Any) -> None:
         self._scale = clock_scale  # clock.Clock.scale
         self._next_sqs = 0.0
+        self._next_prune = 0.0
+        # one copy of each backend's metric data per engine tick, shared by its alarms
+        self._snapshots: dict[tuple[str, str], list[Any]] = {}
 
     def alarms(self) -> list[AlarmSpec]:
         from notifyctl.emulator.backends import MOTO_LOCK
@@ -87,8 +92,12 @@ class MotoAlarmStore:
 
         from notifyctl.emulator.backends import MOTO_LOCK
 
-        with MOTO_LOCK:
-            data = list(cloudwatch_backends[spec.account_id][spec.region].metric_data)
+        key = (spec.account_id, spec.region)
+        data = self._snapshots.get(key)
+        if data is None:
+            with MOTO_LOCK:
+                data = list(cloudwatch_backends[spec.account_id][spec.region].metric_data)
+            self._snapshots[key] = data
         wanted = set(spec.dimensions)
         found: list[Sample] = []
         older = 0
@@ -135,7 +144,12 @@ class MotoAlarmStore:
             sns_backends[parts[4]][parts[3]].publish(message, arn=topic_arn, subject=subject)
 
     def tick(self, now: float) -> None:
-        """Every (scaled) minute, SQS's ApproximateNumberOfMessagesVisible of each queue."""
+        """Every (scaled) minute, SQS's ApproximateNumberOfMessagesVisible of each queue;
+        those older than 15 (emulated) days are dropped, so a long session stays bounded."""
+        self._snapshots.clear()
+        if now >= self._next_prune:
+            self._next_prune = now + max(1.0, self._scale(3600))
+            self._prune(now - self._scale(SQS_METRIC_KEPT_S))
         if now < self._next_sqs:
             return
         self._next_sqs = now + max(0.05, self._scale(SQS_METRIC_PERIOD_S))
@@ -148,13 +162,24 @@ class MotoAlarmStore:
         with MOTO_LOCK:
             for account, regions in list(sqs_backends.items()):
                 for region, backend in list(regions.items()):
-                    data = [{"MetricName": "ApproximateNumberOfMessagesVisible",
+                    data = [{"MetricName": SQS_METRIC,
                              "Value": float(queue.approximate_number_of_messages),
                              "Unit": "Count", "Timestamp": stamp,
                              "Dimensions": [{"Name": "QueueName", "Value": queue.name}]}
                             for queue in list(backend.queues.values())]
                     if data:
                         cloudwatch_backends[account][region].put_metric_data("AWS/SQS", data)
+
+    @staticmethod
+    def _prune(before: float) -> None:
+        from notifyctl.emulator.backends import MOTO_LOCK
+
+        with MOTO_LOCK:
+            for _, _, backend in _backends():
+                backend.metric_data[:] = [
+                    d for d in backend.metric_data
+                    if not (d.namespace == "AWS/SQS" and d.name == SQS_METRIC
+                            and _epoch(d.timestamp) < before)]
 
 
 def apply() -> None:
