@@ -103,7 +103,8 @@ def quota(ctx: DoctorContext) -> Outcome:
     max_24h = float(q.get("Max24HourSend", 0))
     sent = float(q.get("SentLast24Hours", 0))
     max_rate = float(q.get("MaxSendRate", 0))
-    evidence = f"{sent:.0f} of {max_24h:.0f} sent in 24 h, max {max_rate:g}/s"
+    cap = "unlimited" if max_24h < 0 else f"{max_24h:.0f}"  # -1: no 24-hour cap
+    evidence = f"{sent:.0f} of {cap} sent in 24 h, max {max_rate:g}/s"
     if ctx.rate is not None and max_rate >= 0 and ctx.rate > max_rate > 0:
         return failed(f"{evidence}; you publish at {ctx.rate:g}/s",
                       f"publish at most --rate {max_rate:g}, or request a higher sending "
