@@ -119,8 +119,14 @@ def records(ctx: DoctorContext) -> Outcome:
         return passed(f"no FAILED, UNCONFIRMED or stuck records ({bound})")
     first = (found["stuck"] or found["FAILED"] or found["UNCONFIRMED"])[0]
     return failed(f"{'; '.join(parts)} ({bound})",
-                  f"`notifyctl trace {first['pk']['S']}` tells each one's story; "
+                  f"`notifyctl trace {_trace_id(first)}` tells each one's story; "
                   + FAILURES_FIX)
+
+
+def _trace_id(item: dict[str, Any]) -> str:
+    """What to hand `trace`: the producer's event id for an `event:<id>` key."""
+    pk = str(item["pk"]["S"])
+    return pk.removeprefix("event:")
 
 
 def _classify(item: dict[str, Any], now: float, found: dict[str, list[dict[str, Any]]]) -> None:
@@ -137,7 +143,7 @@ def _classify(item: dict[str, Any], now: float, found: dict[str, list[dict[str, 
 
 
 def _describe(item: dict[str, Any], now: float) -> str:
-    pk = item["pk"]["S"]
+    pk = _trace_id(item)
     reason = item.get("reason", {}).get("S")
     lease = int(item.get("lease_until", {}).get("N", "0"))
     if item.get("status", {}).get("S") == "IN_PROGRESS" and lease:
