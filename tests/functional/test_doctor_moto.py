@@ -166,3 +166,19 @@ def test_doctor_refuses_an_unknown_check_name(cli: Any, config: str) -> None:
     result = cli("--config", config, "--env", "dev", "doctor", "--check", "nope")
     assert result.exit_code == 2
     assert "--check nope: no such check or group" in result.output
+
+
+def test_no_emulator_is_one_failure_with_its_fix_and_the_rest_skipped(cli: Any,
+                                                                      config: str) -> None:
+    from notifyctl.emulator.control import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    result = cli("--config", config, "--env", "dev", "--endpoint-url", url, "--output", "json",
+                 "doctor")
+
+    report = json.loads(result.stdout)
+    assert result.exit_code == 1
+    endpoint, *rest = report["checks"]
+    assert (endpoint["name"], endpoint["status"]) == ("aws.endpoint", FAIL)
+    assert endpoint["fix"] == "start the emulator: `notifyctl local start`"
+    assert {c["evidence"] for c in rest} == {"skipped: aws.endpoint failed"}
