@@ -23,7 +23,7 @@ from moto.logs.models import logs_backends
 from moto.utilities.utils import get_partition
 
 from notifyctl.emulator.delivery import AsyncConfig, FunctionNotFound, Target
-from notifyctl.emulator.runtime.pool import FunctionSpec, Invocation
+from notifyctl.emulator.runtime.pool import FunctionSpec, Invocation, Layer, LoggingConfig
 
 
 class MotoLock:
@@ -85,7 +85,28 @@ def spec_from_model(fn: LambdaFunction, latest: LambdaFunction | None = None) ->
         code_sha256=str(getattr(fn, "code_sha_256", "")),
         code=getattr(fn, "code_bytes", b"") or b"",
         reserved_concurrency=None if reserved in (None, "") else int(reserved),
+        role=str(fn.role or ""),
+        layers=tuple(_layers_of(fn)),
+        logging=logging_config_of(fn),
+        ephemeral_mb=int(getattr(fn, "ephemeral_storage", 512) or 512),
     )
+
+
+def _layers_of(fn: LambdaFunction) -> list[Layer]:
+    """The function's layer versions with their zips, in the function's order."""
+    backend = _lambda_backend(fn.account_id, fn.region)
+    out = []
+    for entry in fn.layers or []:
+        arn = entry["Arn"] if isinstance(entry, dict) else str(entry)
+        layer = backend.layers_versions_by_arn(arn)
+        if layer is not None:
+            out.append(Layer(arn, str(layer.code_sha_256), layer.code_bytes or b""))
+    return out
+
+
+def logging_config_of(fn: LambdaFunction) -> LoggingConfig:
+    """The LoggingConfig the Lambda patch stored on the moto object (moto drops it)."""
+    return getattr(fn, "notifyctl_logging", None) or LoggingConfig()
 
 
 def split_function(function: str, qualifier: str | None) -> tuple[str, str | None]:

@@ -52,7 +52,8 @@ class Hub:
         totals = {k: sum(f.get(k, 0) for f in functions)
                   for k in ("invocations", "errors", "throttles", "timeouts", "cold_starts",
                             "warm", "busy")}
-        return {**self.health(), "functions": functions, "totals": totals,
+        return {**self.health(), "runtime": self.runtime.describe(),
+                "functions": functions, "totals": totals,
                 "async": self.dispatcher.snapshot(), "outbox": len(self.outbox.to_json())}
 
     def close(self) -> None:
