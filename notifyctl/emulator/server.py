@@ -39,6 +39,7 @@ class Hub:
     backend: Any
     outbox: Any
     moto_version: str
+    states: Any = None  # function_states.FunctionStates
     started_at: float = field(default_factory=time.time)
 
     def health(self) -> dict[str, Any]:
@@ -119,12 +120,15 @@ def build_hub(endpoint: str, state_dir: Path, *, retry_scale: float | None = Non
 
     if retry_scale is None:
         retry_scale = float(os.environ.get(ENV_RETRY_SCALE) or DEFAULT_RETRY_SCALE)
+    from notifyctl.emulator.function_states import FunctionStates
+
     runtime = Runtime(state_dir, endpoint, MotoTelemetry())
-    backend = MotoBackend()
+    states = FunctionStates()
+    backend = MotoBackend(states=states)
     check = os.environ.get(ENV_CHECK_PERMISSIONS, "true").strip().lower() not in ("0", "false", "no")
     dispatcher = Dispatcher(runtime, backend, retry_scale=retry_scale, check_permissions=check)
     hub = Hub(endpoint=endpoint, state_dir=state_dir, runtime=runtime, dispatcher=dispatcher,
-              backend=backend, outbox=Outbox(), moto_version=moto_version)
+              backend=backend, outbox=Outbox(), moto_version=moto_version, states=states)
     patches.install(hub)
     return hub
 

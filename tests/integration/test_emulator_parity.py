@@ -24,8 +24,7 @@ def make_function(emulator: Any, source: str | dict[str, str], **config: Any) ->
                             "Code": {"ZipFile": zip_source(files)}}
     spec.update(config)
     emulator.client("lambda").create_function(**spec)
-    emulator.client("lambda").get_waiter("function_active_v2").wait(
-        FunctionName=name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 200})
+    emulator.wait_for_function(name)
     return name
 
 
