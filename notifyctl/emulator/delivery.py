@@ -102,6 +102,7 @@ class AsyncEvent:
     received: float = field(default_factory=time.time)
     attempts: int = 0  # function invocations made
     topic_arn: str | None = None  # for SNS deliveries: the topic (the SourceArn)
+    sns_dead_letter: str | None = None  # the subscription's RedrivePolicy deadLetterTargetArn
     last: Invocation | None = None
     last_target: Target | None = None
 
@@ -309,7 +310,21 @@ class Dispatcher:
             print(f"emulator: could not send to dead-letter queue {arn}: {exc}", file=sys.stderr)
 
     def _not_delivered(self, event: AsyncEvent, why: str) -> None:
+        """A client-side error SNS does not retry: the subscription's dead-letter queue
+        (RedrivePolicy) gets the notification when it has one; otherwise it is dropped."""
         self._count("sns_failed" if event.source == "sns" else "dropped")
         who = "SNS" if event.source == "sns" else "Lambda"
+        if event.source == "sns" and event.sns_dead_letter:
+            try:
+                notification = json.dumps(json.loads(event.payload)["Records"][0]["Sns"])
+                self.backend.send_to_dead_letter(event.account_id, event.region,
+                                                 event.sns_dead_letter, notification, {})
+                self._count("dead_letters")
+                print(f"emulator: SNS could not invoke {event.function}: {why}; event "
+                      f"{event.request_id} sent to {event.sns_dead_letter}", file=sys.stderr,
+                      flush=True)
+                return
+            except Exception as exc:  # noqa: BLE001 - then it is dropped, as below
+                why += f" (and its dead-letter queue failed: {exc})"
         print(f"emulator: {who} could not invoke {event.function}: {why}; "
               f"event {event.request_id} dropped", file=sys.stderr, flush=True)

@@ -21,6 +21,7 @@ def targets() -> list[tuple[Any, str]]:
     from moto.awslambda.responses import LambdaResponse
 
     return [(LambdaResponse, "invoke"), (LambdaResponse, "invoke_async"),
+            (LambdaResponse, "_enrich_response"),
             (LambdaResponse, "publish_version"),
             (LambdaResponse, "put_function_event_invoke_config"),
             (LambdaResponse, "update_function_event_invoke_config"),
@@ -182,6 +183,17 @@ def apply() -> None:  # noqa: C901 - one closure per replaced moto method, kept 
             return json.dumps({"errorMessage": str(exc),
                                "errorType": "TooManyRequestsException"}), True, ""
         return result.payload.decode("utf-8"), not result.ok, result.log_tail
+
+    original_enrich = LambdaResponse._enrich_response
+
+    def _enrich_response(headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:
+        """moto stamps a random x-amzn-RequestId on every response; Invoke's must stay the
+        invocation's request id (the function's context.aws_request_id), as on AWS."""
+        ours = headers.get("x-amzn-requestid")
+        headers, body = original_enrich(headers, body)
+        if ours:
+            headers["x-amzn-requestid"] = ours
+        return headers, body
 
     # -- configuration: states, preconditions, fields moto drops -------------------------
     def _key(fn: Any) -> tuple[str, str, str]:
@@ -394,6 +406,7 @@ def apply() -> None:  # noqa: C901 - one closure per replaced moto method, kept 
 
     LambdaResponse.invoke = invoke
     LambdaResponse.invoke_async = invoke_async
+    LambdaResponse._enrich_response = staticmethod(_enrich_response)
     LambdaResponse.publish_version = publish_version
     LambdaResponse.put_function_event_invoke_config = put_event_config
     LambdaResponse.update_function_event_invoke_config = update_event_config

@@ -56,6 +56,7 @@ from notifyctl.emulator.runtime.view import ProcessView, build_runtime_sdk, sand
 
 INIT_TIMEOUT_S = 10.0  # Lambda's limit on the init phase
 LOG_TAIL_BYTES = 4096  # what Invoke returns with LogType=Tail
+RESPONSE_LIMIT = 6291556  # bytes: what Lambda's error message names for the 6 MB response limit
 DEFAULT_IDLE_TTL_S = 15 * 60
 DEFAULT_ACCOUNT_CONCURRENCY = 1000  # AWS's default account limit
 ENV_LOCAL_CAP = "NOTIFYCTL_EMULATOR_CONCURRENCY"
@@ -472,6 +473,15 @@ class Runtime:
                             healthy=False)
         if frame.get("t") == "result":
             payload, ok = frame["payload"], bool(frame["ok"])
+            size = len(payload.encode("utf-8"))
+            if size > RESPONSE_LIMIT:  # the runtime API refuses it; the caller sees this
+                message = (f"Response payload size ({size} bytes) exceeded maximum allowed "
+                           f"payload size ({RESPONSE_LIMIT} bytes).")
+                env.add_log(now_ms(), f"[ERROR] Function.ResponseSizeTooLarge: {message}\n")
+                return _Outcome(json.dumps({"errorMessage": message,
+                                            "errorType": "Function.ResponseSizeTooLarge"}),
+                                ok=False, memory_mb=int(frame.get("mem") or 0),
+                                error_type="Function.ResponseSizeTooLarge")
             error_type = None
             if not ok:
                 try:
