@@ -52,7 +52,6 @@ class ExecutionEnvironment:
         self.tmpdir = env_root / self.stream.rsplit("]", 1)[1]
         self.tmpdir.mkdir(parents=True, exist_ok=True)
         self.last_used = time.monotonic()
-        self.invocations = 0
         self.init_ms: float | None = None
         self.init_error: dict[str, Any] | None = None
         self.init_reported = False
@@ -71,6 +70,7 @@ class ExecutionEnvironment:
             cwd=view.task_root, env=env, close_fds=True,
         )
         self._statm = Path(f"/proc/{self.proc.pid}/statm")
+        self._watch_memory = self._statm.exists()  # Linux; elsewhere no memory limit
         self._stdout_thread = threading.Thread(target=self._read_frames, daemon=True,
                                                name=f"lambda-out-{self.proc.pid}")
         self._stderr_thread = threading.Thread(target=self._read_stderr, daemon=True,
@@ -141,7 +141,7 @@ class ExecutionEnvironment:
         """The child's next frame, or None at the timeout. Kills the child (and returns
         its end-of-file frame) when it passes its memory size meanwhile."""
         deadline = time.monotonic() + max(timeout, 0)
-        watch = self._statm.exists()
+        watch = self._watch_memory
         while True:
             left = deadline - time.monotonic()
             try:

@@ -463,7 +463,6 @@ class Runtime:
             frame = env.next_frame(spec.timeout_s)
         except OSError:  # the environment died while idle (e.g. killed from outside)
             frame = {"t": "eof"}
-        env.invocations += 1
         if frame is None:  # the deadline passed: kill the environment
             env.kill()
             message = timeout_message(request_id, spec.timeout_s)
