@@ -94,6 +94,32 @@ def test_the_runtime_names_the_interpreter(emulator: Any, runtime: str,
         assert any(runtime in note for note in notes)
 
 
+def test_a_missing_python_runs_on_the_host_and_says_so_loudly(cli: Any,
+                                                             tmp_path: Path) -> None:
+    from notifyctl.emulator import control
+    from tests.integration.conftest import Emulator
+
+    hidden = {"PYENV_ROOT": str(tmp_path), "PATH": "/usr/bin:/bin"}  # no python3.13 here
+    with control.private_emulator(extra_env=hidden) as info:
+        emulator = Emulator(endpoint=info.endpoint, info=info, state_dir=tmp_path)
+        source = "import sys\n\ndef handler(event, context):\n    return sys.version_info[1]\n"
+        name = make_function(emulator, source, Runtime="python3.13")
+
+        _, minor = invoke(emulator, name)
+        init_start = log_text(emulator, f"/aws/lambda/{name}").split("\n")[0]
+        text = cli("local", "status", "--port", str(info.port))
+        data = json.loads(cli("-o", "json", "local", "status", "--port", str(info.port)).stdout)
+
+    import sys
+
+    assert minor == sys.version_info[1]
+    assert "WARNING: python3.13 is not installed here: running on the emulator's Python" \
+        in init_start
+    assert "WARNING: python3.13 is not installed here" in text.stdout
+    note = {f["name"]: f for f in data["functions"]}[name]["runtime_note"]
+    assert note in data["runtime"]["runtime_notes"]
+
+
 def test_a_runtime_the_emulator_cannot_run_fails_clearly(emulator: Any) -> None:
     name = make_function(emulator, {"index.js": "exports.handler = async () => 1;\n"},
                          Runtime="nodejs20.x", Handler="index.handler")
