@@ -8,32 +8,25 @@
       while InProgress: the State stays Active; invocations run the PREVIOUS code and
       configuration; another update or PublishVersion fails (ResourceConflictException)
 
-The delay is short and time-scaled: STATE_DELAY_S (NOTIFYCTL_EMULATOR_STATE_DELAY,
-seconds, default 0.1; it will become emulator/clock.py's time scale times AWS's
-nominal few seconds). Transitions happen lazily, when a state is next read, so
-no thread is needed. No moto here: the Lambda patch keeps the snapshot that
-invocations use during an update as an opaque object.
+The delay is AWS_STATE_CHANGE_S (the order of magnitude a create or a code update
+takes on AWS) on the emulator's one clock: the server passes
+`clock.scale(AWS_STATE_CHANGE_S)`, 0.1 s at the default time scale of 0.01.
+Transitions happen lazily, when a state is next read, so no thread is needed.
+No moto here: the Lambda patch keeps the snapshot that invocations use during an
+update as an opaque object.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-ENV_STATE_DELAY = "NOTIFYCTL_EMULATOR_STATE_DELAY"
-DEFAULT_STATE_DELAY_S = 0.1
+AWS_STATE_CHANGE_S = 10.0  # AWS seconds a create or an update takes (scaled by the clock)
 
 Key = tuple[str, str, str]  # (account, region, function name)
-
-
-def state_delay_s(environ: dict[str, str] | None = None) -> float:
-    """The one place the emulator decides how long a create or an update takes."""
-    value = (environ if environ is not None else os.environ).get(ENV_STATE_DELAY)
-    return float(value) if value not in (None, "") else DEFAULT_STATE_DELAY_S
 
 
 class FunctionBusy(Exception):
@@ -76,9 +69,9 @@ class _Record:
 class FunctionStates:
     """Every function's state, per (account, region, name). Thread-safe."""
 
-    def __init__(self, delay_s: float | None = None,
+    def __init__(self, delay_s: float = 0.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.delay_s = state_delay_s() if delay_s is None else delay_s
+        self.delay_s = delay_s  # real seconds (the server scales AWS_STATE_CHANGE_S)
         self._clock = clock
         self._lock = threading.Lock()
         self._records: dict[Key, _Record] = {}

@@ -197,18 +197,17 @@ def test_tmp_is_private_to_each_environment_and_the_task_root_read_only(emulator
 
 # -- function states and preconditions ----------------------------------------------------
 VERSIONED = 'def handler(event, context):\n    return {"code": "%s"}\n'
-STATE_DELAY_S = 4.0  # long enough that the probes below run inside every transition
+SLOW_TIME_SCALE = 0.4  # creates and updates take 4 s: the probes below run inside them
 
 
 @pytest.fixture(scope="module")
 def strict_emulator() -> Iterator[Any]:
-    """A private emulator whose creates and updates take STATE_DELAY_S, and whose
+    """A private emulator on a slow clock (a create or an update takes 4 s), whose
     account concurrency is 1."""
     from notifyctl.emulator import control
-    from tests.integration.conftest import RETRY_SCALE, Emulator
+    from tests.integration.conftest import Emulator
 
-    with control.private_emulator(retry_scale=RETRY_SCALE, extra_env={
-            "NOTIFYCTL_EMULATOR_STATE_DELAY": str(STATE_DELAY_S),
+    with control.private_emulator(time_scale=SLOW_TIME_SCALE, extra_env={
             "NOTIFYCTL_EMULATOR_ACCOUNT_CONCURRENCY": "1"}) as info:
         yield Emulator(endpoint=info.endpoint, info=info, state_dir=Path(info.state_dir or "."))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notifyctl.emulator.function_states import FunctionBusy, FunctionStates, state_delay_s
+from notifyctl.emulator.function_states import FunctionBusy, FunctionStates
 
 pytestmark = pytest.mark.unit
 
@@ -74,8 +74,3 @@ def test_an_unknown_function_is_active_and_forget_clears_a_record(
     states.created(KEY)
     states.forget(KEY)
     assert states.view(KEY).state == "Active"
-
-
-def test_the_delay_comes_from_one_variable() -> None:
-    assert state_delay_s({}) == 0.1
-    assert state_delay_s({"NOTIFYCTL_EMULATOR_STATE_DELAY": "2.5"}) == 2.5
