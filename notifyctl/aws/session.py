@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 # Credentials handed to a loopback emulator when the user has none configured:
 # the emulator does not check them, and a newcomer needs no AWS account.
 EMULATOR_CREDENTIALS = ("test", "test")
+CONNECT_TIMEOUT_S = 5
+READ_TIMEOUT_S = 60
 
 
 @dataclass(frozen=True)
@@ -121,8 +123,8 @@ class AwsClients:
 
                 config = Config(
                     retries={"mode": "standard", "max_attempts": self._max_attempts},
-                    connect_timeout=5,
-                    read_timeout=60,
+                    connect_timeout=CONNECT_TIMEOUT_S,
+                    read_timeout=READ_TIMEOUT_S,
                     user_agent_extra=f"notifyctl/{__version__}",
                     max_pool_connections=32,
                 )

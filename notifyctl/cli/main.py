@@ -99,8 +99,10 @@ def run(argv: list[str] | None = None) -> int:
         return getattr(exc, "exit_code", 0) or EXIT_USAGE
     except Exception as exc:  # the last line of defence
         from notifyctl.aws.errors import translate
+        from notifyctl.cli.mistakes import explain
 
-        translated = translate(exc, _LAST_ENDPOINT.get("url"))
+        translated = (explain(exc, _LAST_ENDPOINT.get("url"))
+                      or translate(exc, _LAST_ENDPOINT.get("url")))
         if translated is not None:
             _print_error(translated.message, translated.hint)
             return translated.exit_code
