@@ -21,11 +21,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retry-scale", type=float, default=None,
                         help="multiply AWS retry delays and event ages by this "
                              "(default $NOTIFYCTL_EMULATOR_RETRY_SCALE or 0.01)")
+    parser.add_argument("--port-file", type=Path, default=None,
+                        help="write {\"port\": N} here once listening (for --port 0)")
     args = parser.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port: expected 0 to 65535, got {args.port}")
+    if args.retry_scale is not None and not args.retry_scale > 0:
+        parser.error(f"--retry-scale: expected a number > 0, got {args.retry_scale:g}")
     from notifyctl.emulator import control, server
 
     state_dir = args.state_dir or control.state_root() / f"emulator-{args.port}"
-    return server.serve(args.host, args.port, state_dir, retry_scale=args.retry_scale)
+    return server.serve(args.host, args.port, state_dir, retry_scale=args.retry_scale,
+                        port_file=args.port_file)
 
 
 if __name__ == "__main__":
