@@ -29,6 +29,10 @@ class PublishReport:
     wait: WaitResult | None = None
     wait_timeout_s: float | None = None
     interrupted: bool = False
+    # A run stopped early (Ctrl-C, fatal error): the flags that send the rest, and how
+    # many events that is (None: unknown, the rest of a file was not read).
+    resume_flags: str | None = None
+    not_attempted: int | None = None
 
     @classmethod
     def build(cls, topic_arn: str, outcome: PublishOutcome, invalid: list[InvalidLine],
@@ -76,6 +80,9 @@ class PublishReport:
             data["failure_codes"] = dict(self.failure_codes)
         if self.failed_out:
             data["failed_out"] = self.failed_out
+        if self.resume_flags:
+            data["not_attempted"] = self.not_attempted
+            data["resume"] = f"notifyctl publish-book {self.resume_flags}"
         if self.wait is not None:
             w = self.wait
             latency = w.latency_percentiles()
@@ -125,6 +132,12 @@ class PublishReport:
                       f"(resend with `notifyctl publish-book --file {escape(self.failed_out)}`)")
         if self.interrupted:
             con.print("[yellow]interrupted[/yellow]: the rest was not sent")
+        if self.resume_flags:
+            rest = (f"{self.not_attempted} events were" if self.not_attempted is not None
+                    else "the rest of the file was")
+            con.print(f"{rest} never attempted; send them with: "
+                      f"notifyctl publish-book {escape(self.resume_flags)} (and the same "
+                      "other options)")
         if self.wait is not None:
             self._render_wait(con)
 
