@@ -6,8 +6,8 @@ import threading
 from types import SimpleNamespace
 
 import pytest
-
 from fakes import FakeClock
+
 from notifyctl.cli.slow_calls import SlowCallNotice
 
 pytestmark = pytest.mark.unit
