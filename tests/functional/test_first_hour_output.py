@@ -1,0 +1,77 @@
+"""Issue 14: what a newcomer sees: `logs -f` says it is following, every command's
+help has an example."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import typer.main
+
+from notifyctl.cli.app import app
+from notifyctl.cli.output import Output
+
+pytestmark = pytest.mark.functional
+
+BASE = ("--env", "dev", "--region", "us-east-1")
+
+
+def test_logs_follow_with_no_events_says_it_is_following(cli: Any, moto_aws: None,
+                                                         repo_config: Any,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+
+    from notifyctl.logs import follow
+
+    boto3.client("logs", region_name="us-east-1").create_log_group(
+        logGroupName="/aws/lambda/books-dev-notifier")
+    monkeypatch.setattr(Output, "interactive", property(lambda self: True))
+
+    def poll_once_then_ctrl_c(self: Any, max_polls: int | None = None) -> Any:
+        yield from ()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(follow.Follower, "run", poll_once_then_ctrl_c)
+    result = cli(*BASE, "logs", "--follow")
+    assert result.exit_code == 130
+    assert result.stdout == ""
+    assert ("following /aws/lambda/books-dev-notifier (events since 1m); new events appear "
+            "as they arrive, Ctrl-C to stop") in " ".join(result.stderr.split())
+
+
+def test_logs_follow_piped_prints_no_notice(cli: Any, moto_aws: None, repo_config: Any,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from notifyctl.logs import follow
+
+    def ctrl_c(self: Any, max_polls: int | None = None) -> Any:
+        yield from ()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(follow.Follower, "run", ctrl_c)
+    result = cli(*BASE, "logs", "--follow")
+    assert "following" not in result.stderr
+
+
+def _leaf_commands() -> list[list[str]]:
+    paths: list[list[str]] = []
+
+    def walk(cmd: Any, prefix: list[str]) -> None:
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                walk(sub, [*prefix, name])
+        elif prefix:
+            paths.append(prefix)
+
+    walk(typer.main.get_command(app), [])
+    return paths
+
+
+@pytest.mark.parametrize("path", _leaf_commands(), ids=lambda p: " ".join(p))
+def test_every_command_help_has_an_example(cli: Any, path: list[str]) -> None:
+    text = cli(*path, "--help").stdout
+    assert "Example" in text, f"`{' '.join(path)} --help` has no example"
+    example_lines = [line.strip() for line in text.split("Example", 1)[1].splitlines()
+                     if line.strip().startswith("notifyctl ")]
+    assert any(line.split()[1:1 + len(path)] == path or " ".join(path) in line
+               for line in example_lines), text
