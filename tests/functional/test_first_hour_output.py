@@ -75,3 +75,19 @@ def test_every_command_help_has_an_example(cli: Any, path: list[str]) -> None:
                      if line.strip().startswith("notifyctl ")]
     assert any(line.split()[1:1 + len(path)] == path or " ".join(path) in line
                for line in example_lines), text
+
+
+def test_at_80_columns_plan_shows_what_changes_and_status_whole_states(
+        cli: Any, moto_aws: None, pipeline_config: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    small, big = pipeline_config("t-books"), pipeline_config("t-books", memory=512)
+    assert cli("--config", small, "--env", "dev", "bootstrap", "--yes").exit_code == 0
+    plan = cli("--config", big, "--env", "dev", "bootstrap", "--plan").stdout
+    assert max(len(line) for line in plan.splitlines()) <= 80
+    assert "MemorySize: 256 -> 512" in plan
+    status = cli("--config", big, "--env", "dev", "status").stdout
+    table = status.split("function versions")[0].splitlines()[2:]  # the resource table
+    assert max(len(line) for line in table) <= 80
+    states = [line.split()[0] for line in table if line[:1].isalpha()]
+    assert states and set(states) <= {"present", "drifted", "missing", "not-ours"}, states
+    assert "drifted" in states
