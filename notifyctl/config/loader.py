@@ -85,23 +85,37 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _without(block: dict[str, Any], keys: dict[str, Any]) -> dict[str, Any]:
+    """`block` minus the keys set in `keys` (nested blocks key by key)."""
+    out: dict[str, Any] = {}
+    for key, value in block.items():
+        if key in NESTED and isinstance(value, dict) and isinstance(keys.get(key), dict):
+            out[key] = {k: v for k, v in value.items() if k not in keys[key]}
+        elif key not in keys:
+            out[key] = value
+    return out
+
+
 def over_packaged(data: dict[str, Any], packaged: dict[str, Any]) -> dict[str, Any]:
     """A config file merged over the packaged one, so a file names only what it changes.
 
-    `project` and `defaults` (key by key, nested blocks too) come from the packaged
-    copy unless the file sets them; an environment the file names is merged over the
-    packaged environment of the same name, if any. Packaged environments the file does
-    not name are not inherited: `--env prod` means the prod the user wrote."""
-    out: dict[str, Any] = {"project": data.get("project", packaged.get("project"))}
+    For each key of an environment the file names, the first of: the file's
+    environment block, the file's `defaults`, the packaged environment of the same
+    name, the packaged `defaults`. Everything written wins; what is not written is
+    as shipped. Packaged environments the file does not name are not inherited:
+    `--env prod` means the prod the user wrote."""
     defaults = data.get("defaults")
-    out["defaults"] = (_merge(packaged.get("defaults") or {}, defaults or {})
-                       if isinstance(defaults, dict) or defaults is None else defaults)
+    if defaults is not None and not isinstance(defaults, dict):
+        return data  # resolve() reports the shape error
+    mine = defaults or {}
+    out: dict[str, Any] = {"project": data.get("project", packaged.get("project")),
+                           "defaults": _merge(packaged.get("defaults") or {}, mine)}
     shipped_envs = packaged.get("environments") or {}
     envs: dict[str, Any] = {}
     for name, block in data["environments"].items():
         base = shipped_envs.get(name)
         if isinstance(base, dict) and (block is None or isinstance(block, dict)):
-            envs[name] = _merge(base, block or {})
+            envs[name] = _merge(_without(base, mine), block or {})
         else:
             envs[name] = block
     out["environments"] = envs

@@ -158,3 +158,12 @@ def test_every_config_error_is_reported_at_once(tmp_path: Path) -> None:
         "environments.dev.sender", "environments.local.function.timeout_s",
         "environments.local.memroy", "environments.local.region"]
     assert err.value.hint == f"4 problems in {cfg}"
+
+
+def test_the_files_defaults_beat_the_packaged_environment(tmp_path: Path) -> None:
+    # packaged dev says region eu-west-1; the user's defaults say us-east-2
+    cfg = _write(tmp_path, "defaults:\n  region: us-east-2\n  function:\n    timeout_s: 60\n"
+                           "environments:\n  dev:\n    prefix: my-dev\n")
+    env, _ = load(cfg, "dev", {})
+    assert (env.region, env.prefix, env.function.timeout_s) == ("us-east-2", "my-dev", 60)
+    assert env.profile == "dev" and env.function.memory_mb == 256  # as shipped
