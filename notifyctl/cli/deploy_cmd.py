@@ -194,7 +194,11 @@ def rollback(
     to_version: int | None = typer.Option(None, "--to-version", min=1, metavar="N",
                                           help="Move live to version N instead."),
 ) -> None:
-    """Move `live` back to the version it pointed at before the last deploy (or to N)."""
+    """Move `live` back one release, or to version N.
+
+    Back from a deploy is the version live had before it; a second rollback goes
+    further back through the release history (never forward to the version just
+    left: undo a rollback with the --to-version it prints)."""
     from notifyctl.release.rollback import rollback as run_rollback
 
     app = context.get(ctx)
@@ -206,6 +210,7 @@ def rollback(
         where = f"{result.function}:{result.alias}"
         if result.changed:
             con.print(f"{where}: {result.from_version} -> {result.to_version}")
+            con.print(f"[dim]undo: notifyctl rollback --to-version {result.from_version}[/dim]")
         else:
             con.print(f"{where} already at version {result.to_version}; nothing to do")
 
