@@ -71,6 +71,9 @@ def publish_book(
                              wait=wait, timeout_s=timeout, start_index=start_index,
                              start_line=start_line)
     request.check()
+    from notifyctl.cli.output_files import check_output_file
+
+    check_output_file(failed_out, "--failed-out")
     env = app.env
     with progress_context(app.out) as bar:
         report = run(app.aws, env, request, progress=RichProgress(bar) if bar else None)

@@ -150,9 +150,7 @@ def write_failed_out(path: str, failures: list[Failure], invalid: list[InvalidLi
     """JSON lines, one per lost event: {"line", "event", "error"} (resendable with --file),
     or {"line", "raw", "error"} for a line that was not a valid event (resending reads
     `raw` again: fixed, it goes; unchanged, it is reported with its error)."""
-    target = Path(path)
-    if target.parent and not target.parent.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
+    target = Path(path)  # its directory must exist (checked before publishing)
     rows: list[tuple[int, dict[str, Any]]] = []
     for bad in invalid:
         rows.append((bad.line, {"line": bad.line, "raw": bad.raw,
