@@ -60,7 +60,9 @@ def _confirm(app: Any, *, yes: bool, question: str, what: str, local: bool) -> N
                          "confirmation: stdin is not a terminal",
                          hint="Pass --yes to confirm (after reviewing the plan).")
     if decision == ASK and not typer.confirm(question, default=False, err=True):
-        raise typer.Abort()
+        # "n" is an answer, not an interruption: say so, exit 1 (Ctrl-C stays 130)
+        app.out.err.print("aborted, nothing changed")
+        raise typer.Exit(1)
 
 
 def bootstrap(

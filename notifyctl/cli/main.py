@@ -89,7 +89,8 @@ def run(argv: list[str] | None = None) -> int:
     except NotifyctlError as exc:
         _print_error(exc.message, exc.hint)
         return exc.exit_code
-    except abort:
+    except abort:  # Ctrl-C or end of input at a prompt
+        sys.stderr.write("\ninterrupted\n")
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")

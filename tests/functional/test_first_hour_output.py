@@ -91,3 +91,19 @@ def test_at_80_columns_plan_shows_what_changes_and_status_whole_states(
     states = [line.split()[0] for line in table if line[:1].isalpha()]
     assert states and set(states) <= {"present", "drifted", "missing", "not-ours"}, states
     assert "drifted" in states
+
+
+@pytest.mark.parametrize("command", ["teardown", "bootstrap"])
+def test_answering_no_says_nothing_changed_and_exits_1(
+        cli: Any, moto_aws: None, pipeline_config: Any, monkeypatch: pytest.MonkeyPatch,
+        command: str) -> None:
+    from notifyctl.cli import bootstrap_cmd
+
+    config = pipeline_config("t-books")
+    if command == "teardown":
+        assert cli("--config", config, "--env", "dev", "bootstrap", "--yes").exit_code == 0
+    monkeypatch.setattr(bootstrap_cmd, "_stdin_interactive", lambda: True)
+    monkeypatch.setattr("typer.confirm", lambda *a, **k: False)
+    result = cli("--config", config, "--env", "dev", command)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip().splitlines()[-1] == "aborted, nothing changed"
