@@ -85,6 +85,8 @@ def run(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     try:
         rv = command.main(args=argv, prog_name="notifyctl", standalone_mode=False)
+        if rv == EXIT_INTERRUPTED:  # typer turns Ctrl-C into a silent Exit(130): say it
+            sys.stderr.write("\ninterrupted\n")
         return rv if isinstance(rv, int) else 0
     except NotifyctlError as exc:
         _print_error(exc.message, exc.hint)
