@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from notifyctl.publish.diagnose import PendingDiagnosis
     from notifyctl.publish.events import InvalidLine
     from notifyctl.publish.publisher import PublishOutcome
     from notifyctl.publish.waiter import WaitResult
@@ -33,6 +34,7 @@ class PublishReport:
     # many events that is (None: unknown, the rest of a file was not read).
     resume_flags: str | None = None
     not_attempted: int | None = None
+    diagnosis: PendingDiagnosis | None = None  # why messages were pending at the timeout
 
     @classmethod
     def build(cls, topic_arn: str, outcome: PublishOutcome, invalid: list[InvalidLine],
@@ -102,6 +104,8 @@ class PublishReport:
                                if latency else None),
                 "reasons": dict(w.reasons),
             }
+            if self.diagnosis is not None:
+                data["wait"]["diagnosis"] = self.diagnosis.to_dict()
         return data
 
     @property
@@ -157,6 +161,8 @@ class PublishReport:
         if w.timed_out:
             con.print(f"[yellow]timed out[/yellow] after {self.wait_timeout_s:g} s "
                       "with messages still pending")
+            for line in self.diagnosis.lines() if self.diagnosis else ():
+                con.print(f"  {escape(line)}")
         latency = w.latency_percentiles()
         if latency:
             con.print("publish → sent latency: " + ", ".join(

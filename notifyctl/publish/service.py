@@ -210,6 +210,7 @@ def publish_book(
     error raises it after the failed-out file is written.
     """
     request.check()
+    started_ms = int(clock() * 1000)
     factory = factory or EventFactory.for_env(env)
     invalid: list[InvalidLine] = []
     # Builds the first event (or opens the file) now: bad input is exit 2 before any
@@ -255,6 +256,10 @@ def publish_book(
             timeout_s=timeout, poll_interval_s=poll_interval_s, on_progress=advance,
             monotonic=monotonic, sleep=sleep)
         report.wait_timeout_s = timeout
+        if report.wait.timed_out and report.wait.pending:
+            from notifyctl.publish.diagnose import diagnose_pending
+
+            report.diagnosis = diagnose_pending(clients, env, started_ms, int(clock() * 1000))
     return report
 
 

@@ -153,3 +153,41 @@ def test_an_endpoint_nobody_listens_on_is_one_line_quickly(cli: Any, repo_config
     result = cli("--endpoint-url", f"http://127.0.0.1:{port}", "publish-book", "--count", "50")
     assert result.exit_code == 1
     assert "is the local emulator running?" in result.stderr
+
+
+def test_a_wait_timeout_says_why_messages_are_pending(aws_clients: Any, topic: str,
+                                                      repo_config: Path) -> None:
+    import time as real_time
+
+    from notifyctl.config import load
+    from notifyctl.publish.service import PublishRequest, publish_book
+
+    env = load(str(repo_config), "dev")[0]
+    aws_clients.client("dynamodb").create_table(
+        TableName=env.table_name, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    logs = aws_clients.client("logs")
+    logs.create_log_group(logGroupName=env.log_group_name)
+    logs.create_log_stream(logGroupName=env.log_group_name, logStreamName="s")
+    sqs = aws_clients.client("sqs")
+    url = sqs.create_queue(QueueName=env.dlq_name)["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="{}")
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        if not now[0]:  # the function fails at init, as a broken build does
+            logs.put_log_events(logGroupName=env.log_group_name, logStreamName="s", logEvents=[
+                {"timestamp": int(real_time.time() * 1000), "message":
+                 "[ERROR] Runtime.UserCodeSyntaxError: Syntax error in module 'handler'"}])
+        now[0] += seconds
+
+    report = publish_book(aws_clients, env, PublishRequest(count=2, wait=True, timeout_s=5),
+                          sleep=sleep, monotonic=lambda: now[0])
+    assert report.wait is not None and report.wait.timed_out
+    diagnosis = report.to_dict()["wait"]["diagnosis"]
+    assert diagnosis["function_errors"] == 1
+    assert diagnosis["first_error"].startswith("[ERROR] Runtime.UserCodeSyntaxError")
+    assert diagnosis["failure_queue_depth"] == 1
+    assert diagnosis["commands"] == ["notifyctl logs --since 1m --by-request",
+                                     "notifyctl status   # the failure queue's depth"]
