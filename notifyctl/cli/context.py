@@ -25,6 +25,7 @@ class GlobalOptions:
     endpoint_url: str | None = None
     output: str = "text"
     verbose: bool = False
+    read_timeout: float | None = None
 
 
 @dataclass
@@ -63,7 +64,7 @@ class AppContext:
         if self._aws is None:
             from notifyctl.aws.session import AwsClients
 
-            self._aws = AwsClients(self.settings)
+            self._aws = AwsClients(self.settings, read_timeout=self.options.read_timeout)
             settings = self._aws.settings
             if self.out.interactive:  # a person watches: say what a slow call waits for
                 from notifyctl.cli.slow_calls import attach_notice

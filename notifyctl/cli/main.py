@@ -32,7 +32,7 @@ def _verbose(argv: list[str]) -> bool:
 # The root command's options, as users of the AWS CLI expect them: accepted after
 # the command too (`notifyctl config show --output json`).
 GLOBAL_WITH_VALUE = frozenset({"--env", "-e", "--config", "-c", "--profile", "--region",
-                               "--endpoint-url", "--output", "-o"})
+                               "--endpoint-url", "--output", "-o", "--read-timeout"})
 GLOBAL_FLAGS = frozenset({"--verbose", "-v"})
 
 

@@ -66,8 +66,8 @@ class SlowCallNotice:
                 continue
             self._announced.add(ident)
             self._notify(f"still waiting for {what}: no answer after {now - started:.0f} s "
-                         f"(each attempt gives up after {self._read_timeout_s:g} s; "
-                         "Ctrl-C to stop)")
+                         f"(each attempt gives up after {self._read_timeout_s:g} s, "
+                         "--read-timeout; Ctrl-C to stop)")
 
     def _watch(self) -> None:
         while not self._stop.wait(self._tick):
@@ -79,9 +79,7 @@ class SlowCallNotice:
 
 def attach_notice(aws: Any, out: Any) -> SlowCallNotice:
     """A SlowCallNotice printing to the output's stderr, on the clients' session."""
-    from notifyctl.aws.session import READ_TIMEOUT_S
-
     notice = SlowCallNotice(lambda line: out.err.print(f"[dim]{line}[/dim]"),
-                            read_timeout_s=READ_TIMEOUT_S)
+                            read_timeout_s=aws.read_timeout)
     notice.attach(aws.session)
     return notice

@@ -99,3 +99,40 @@ def test_config_show_text_says_null_and_a_real_path(cli: Any, tmp_path: Any,
     assert "region: eu-west-2  (file: us-east-1)" in result.stdout
     path = result.stdout.splitlines()[0].split("(")[1].rstrip(")")
     assert Path(path).is_file()
+
+
+@pytest.fixture
+def silent_endpoint() -> Iterator[str]:
+    """Accepts connections, never answers."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def test_an_endpoint_that_never_answers_gives_up_after_the_read_timeout(
+        cli: Any, silent_endpoint: str) -> None:
+    result = cli("--endpoint-url", silent_endpoint, "--read-timeout", "1", "publish-book")
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("error: AWS did not answer in time")
+    assert silent_endpoint.split("//")[1] in result.stderr

@@ -27,7 +27,7 @@ def test_a_call_unanswered_after_5_s_is_announced_once() -> None:
     notice.check()
     notice.check()
     assert lines == ["still waiting for sts GetCallerIdentity at 127.0.0.1:38112: no answer "
-                     "after 5 s (each attempt gives up after 60 s; Ctrl-C to stop)"]
+                     "after 5 s (each attempt gives up after 60 s, --read-timeout; Ctrl-C to stop)"]
 
 
 def test_an_answered_call_is_not_announced() -> None:
