@@ -54,10 +54,14 @@ def start(
     ctx: typer.Context,
     host: str | None = START_HOST,
     port: int | None = START_PORT,
+    time_scale: float | None = typer.Option(
+        None, "--time-scale",
+        help="Real seconds per AWS second for every duration the emulator waits, > 0: retry "
+             "delays, alarm periods, deployment steps, hook timeouts (default 0.01: a "
+             "1-minute wait takes 0.6 s; 1: AWS's real delays; env "
+             "NOTIFYCTL_EMULATOR_TIME_SCALE)."),
     retry_scale: float | None = typer.Option(
-        None, "--retry-scale",
-        help="Multiply Lambda's async retry delays and event ages by this, > 0 "
-             "(default 0.01: a 1-minute retry wait takes 0.6 s; 1: AWS's real delays)."),
+        None, "--retry-scale", hidden=True, help="Deprecated: the same as --time-scale."),
     timeout: float = typer.Option(30.0, "--timeout", min=1, metavar="S",
                                   help="Give up if it does not answer within S seconds."),
 ) -> None:
@@ -65,12 +69,13 @@ def start(
     from notifyctl.emulator import control
 
     app = context.get(ctx)
-    if port is not None or retry_scale is not None:
-        control.check_options(port or 0, retry_scale)
+    scale, flag = ((time_scale, "--time-scale") if time_scale is not None
+                   else (retry_scale, "--retry-scale"))
+    control.check_options(port or 0, scale, scale_flag=flag)
     host, port = _where(app, host, port)
     where = f"{host}:{port}" if port else f"{host} (any free port)"
     with app.out.status(f"starting the emulator on {where} (up to {timeout:g} s)"):
-        info = control.start(host, port, retry_scale=retry_scale, timeout=timeout)
+        info = control.start(host, port, time_scale=scale, timeout=timeout)
     data = info.to_dict()
 
     def render(con: Console) -> None:

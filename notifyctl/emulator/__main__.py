@@ -18,20 +18,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, default=None,
                         help="where function code and environments live "
                              "(default: $XDG_STATE_HOME/notifyctl/emulator-<port>)")
-    parser.add_argument("--retry-scale", type=float, default=None,
-                        help="multiply AWS retry delays and event ages by this "
-                             "(default $NOTIFYCTL_EMULATOR_RETRY_SCALE or 0.01)")
+    parser.add_argument("--time-scale", type=float, default=None,
+                        help="real seconds per AWS second for every AWS duration the emulator "
+                             "waits (retries, alarm periods, deployment steps, hook timeouts); "
+                             "default $NOTIFYCTL_EMULATOR_TIME_SCALE or 0.01")
+    parser.add_argument("--retry-scale", type=float, default=None, dest="retry_scale",
+                        help="deprecated: the same as --time-scale")
     parser.add_argument("--port-file", type=Path, default=None,
                         help="write {\"port\": N} here once listening (for --port 0)")
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port: expected 0 to 65535, got {args.port}")
-    if args.retry_scale is not None and not args.retry_scale > 0:
-        parser.error(f"--retry-scale: expected a number > 0, got {args.retry_scale:g}")
+    for flag, value in (("--time-scale", args.time_scale), ("--retry-scale", args.retry_scale)):
+        if value is not None and not value > 0:
+            parser.error(f"{flag}: expected a number > 0, got {value:g}")
     from notifyctl.emulator import control, server
 
     state_dir = args.state_dir or control.state_root() / f"emulator-{args.port}"
-    return server.serve(args.host, args.port, state_dir, retry_scale=args.retry_scale,
+    scale = args.time_scale if args.time_scale is not None else args.retry_scale
+    return server.serve(args.host, args.port, state_dir, time_scale=scale,
                         port_file=args.port_file)
 
 

@@ -111,15 +111,16 @@ def free_port(host: str = DEFAULT_HOST) -> int:
         return int(sock.getsockname()[1])
 
 
-def check_options(port: int, retry_scale: float | None = None, *, allow_zero: bool = True) -> None:
+def check_options(port: int, time_scale: float | None = None, *, allow_zero: bool = True,
+                  scale_flag: str = "--time-scale") -> None:
     """UsageError (exit 2) naming the option, before anything starts."""
     low = 0 if allow_zero else 1
     if not low <= port <= MAX_PORT:
         raise UsageError(f"--port: expected {low} to {MAX_PORT}"
                          + (" (0: any free port)" if allow_zero else "") + f", got {port}")
-    if retry_scale is not None and not retry_scale > 0:
-        raise UsageError(f"--retry-scale: expected a number > 0 (1 = AWS's real delays), "
-                         f"got {retry_scale:g}")
+    if time_scale is not None and not time_scale > 0:
+        raise UsageError(f"{scale_flag}: expected a number > 0 (1 = AWS's real delays), "
+                         f"got {time_scale:g}")
 
 
 def _paths(root: Path, port: int) -> tuple[Path, Path, Path]:
@@ -257,17 +258,20 @@ def emulator_environment(environ: Mapping[str, str],
 
 
 def start(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | str | None = None,
-          wait: bool = True, *, timeout: float = START_TIMEOUT_S, retry_scale: float | None = None,
-          extra_env: dict[str, str] | None = None) -> EmulatorInfo:
+          wait: bool = True, *, timeout: float = START_TIMEOUT_S, time_scale: float | None = None,
+          extra_env: dict[str, str] | None = None,
+          retry_scale: float | None = None) -> EmulatorInfo:
     """Start the emulator in the background (idempotent) and return where it listens.
 
-    Already running here -> its info with already_running=True. The port taken by
+    `time_scale`: real seconds per AWS second (emulator/clock.py); `retry_scale` is its
+    deprecated former name. Already running here -> its info with already_running=True. The port taken by
     something else -> OperationError. With wait=True, returns once it answers.
     """
-    check_options(port, retry_scale)
+    scale = time_scale if time_scale is not None else retry_scale
+    check_options(port, scale)
     root = Path(state_dir) if state_dir else state_root()
     if port == 0:
-        return _start_on_any_port(host, root, timeout=timeout, retry_scale=retry_scale,
+        return _start_on_any_port(host, root, timeout=timeout, time_scale=scale,
                                   extra_env=extra_env, wait=wait)
     record_path, log_path, work_dir = _paths(root, port)
     endpoint = endpoint_for(host, port)
@@ -285,7 +289,7 @@ def start(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | 
         raise OperationError(f"port {port} on {host} is in use by another program",
                              hint="choose another port with --port, or stop that program")
     root.mkdir(parents=True, exist_ok=True)
-    proc = _launch(host, port, work_dir, log_path, retry_scale, extra_env)
+    proc = _launch(host, port, work_dir, log_path, scale, extra_env)
     info = EmulatorInfo(endpoint=endpoint, pid=proc.pid, host=host, port=port,
                         log_file=str(log_path), state_dir=str(work_dir), started_at=time.time())
     tmp = record_path.with_suffix(f".tmp{proc.pid}")
@@ -301,13 +305,13 @@ def start(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | 
     return info
 
 
-def _launch(host: str, port: int, work_dir: Path, log_path: Path, retry_scale: float | None,
+def _launch(host: str, port: int, work_dir: Path, log_path: Path, time_scale: float | None,
             extra_env: dict[str, str] | None,
             port_file: Path | None = None) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "notifyctl.emulator", "--host", host, "--port", str(port),
                "--state-dir", str(work_dir)]
-    if retry_scale is not None:
-        command += ["--retry-scale", str(retry_scale)]
+    if time_scale is not None:
+        command += ["--time-scale", str(time_scale)]
     if port_file is not None:
         command += ["--port-file", str(port_file)]
     env = emulator_environment(os.environ, extra_env)
@@ -319,7 +323,7 @@ def _launch(host: str, port: int, work_dir: Path, log_path: Path, retry_scale: f
     return proc
 
 
-def _start_on_any_port(host: str, root: Path, *, timeout: float, retry_scale: float | None,
+def _start_on_any_port(host: str, root: Path, *, timeout: float, time_scale: float | None,
                        extra_env: dict[str, str] | None, wait: bool) -> EmulatorInfo:
     """--port 0: the emulator binds a free port and reports it; we file it under that port.
 
@@ -330,7 +334,7 @@ def _start_on_any_port(host: str, root: Path, *, timeout: float, retry_scale: fl
     root.mkdir(parents=True, exist_ok=True)
     name = f"emulator-auto-{uuid.uuid4().hex[:8]}"
     log_path, work_dir, port_file = root / f"{name}.log", root / name, root / f"{name}.port"
-    proc = _launch(host, 0, work_dir, log_path, retry_scale, extra_env, port_file)
+    proc = _launch(host, 0, work_dir, log_path, time_scale, extra_env, port_file)
     try:
         doc = wait_ready("", pid=proc.pid, timeout=timeout, log_file=log_path,
                          port_file=port_file, host=host)
@@ -430,7 +434,8 @@ def status(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
 
 
 @contextlib.contextmanager
-def private_emulator(host: str = DEFAULT_HOST, *, retry_scale: float | None = None,
+def private_emulator(host: str = DEFAULT_HOST, *, time_scale: float | None = None,
+                     retry_scale: float | None = None,
                      extra_env: dict[str, str] | None = None,
                      timeout: float = START_TIMEOUT_S) -> Iterator[EmulatorInfo]:
     """An emulator of our own on a free port in a temporary state dir, always stopped
@@ -441,7 +446,8 @@ def private_emulator(host: str = DEFAULT_HOST, *, retry_scale: float | None = No
         for attempt in range(3):
             port = free_port(host)
             try:
-                info = start(host, port, state_dir=root, retry_scale=retry_scale,
+                info = start(host, port, state_dir=root,
+                             time_scale=time_scale if time_scale is not None else retry_scale,
                              extra_env=extra_env, timeout=timeout)
                 break
             except OperationError:

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 
 def test_port_0_starts_on_a_free_port_and_the_endpoint_finds_it(
         cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    started = cli("-o", "json", "local", "start", "--port", "0", "--retry-scale", "0.001")
+    started = cli("-o", "json", "local", "start", "--port", "0", "--time-scale", "0.001")
     assert started.exit_code == 0, started.output
     info = json.loads(started.stdout)
     try:

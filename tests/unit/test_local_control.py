@@ -21,19 +21,20 @@ pytestmark = pytest.mark.unit
 @pytest.mark.parametrize(("port", "scale", "message"), [
     (70000, None, "--port: expected 0 to 65535 (0: any free port), got 70000"),
     (-1, None, "--port: expected 0 to 65535 (0: any free port), got -1"),
-    (4566, -1.0, "--retry-scale: expected a number > 0 (1 = AWS's real delays), got -1"),
-    (4566, 0.0, "--retry-scale: expected a number > 0 (1 = AWS's real delays), got 0"),
+    (4566, -1.0, "--time-scale: expected a number > 0 (1 = AWS's real delays), got -1"),
+    (4566, 0.0, "--time-scale: expected a number > 0 (1 = AWS's real delays), got 0"),
 ])
 def test_bad_start_options_are_usage_errors_before_anything_starts(
         tmp_path: Path, port: int, scale: float | None, message: str) -> None:
     with pytest.raises(UsageError) as err:
-        control.start("127.0.0.1", port, state_dir=tmp_path, retry_scale=scale)
+        control.start("127.0.0.1", port, state_dir=tmp_path, time_scale=scale)
     assert str(err.value) == message
     assert not any(tmp_path.iterdir())  # nothing launched, nothing written
 
 
 @pytest.mark.parametrize("args", [["local", "start", "--port", "70000"],
-                                  ["local", "start", "--retry-scale", "-1"],
+                                  ["local", "start", "--time-scale", "-1"],
+                                  ["local", "start", "--retry-scale", "0"],
                                   ["local", "status", "--port", "0"]])
 def test_bad_local_options_exit_2(cli: Any, args: list[str]) -> None:
     result = cli(*args)
