@@ -26,6 +26,10 @@ EXAMPLES: dict[str, list[str]] = {
     "logs": ["notifyctl logs --since 1h --by-request", "notifyctl logs -f",
              "notifyctl logs --request-id 1f2e3d4c -o json"],
     "demo": ["notifyctl demo"],
+    "doctor": ["notifyctl doctor", "notifyctl --env prod doctor --recipient jane@example.com "
+                                   "--rate 20", "notifyctl doctor --check wiring -o json"],
+    "trace": ["notifyctl trace bk-42", "notifyctl trace 6f1c2a7e-... --lines",
+              "notifyctl --env prod trace bk-42 --since 3d -o json"],
     "local start": ["notifyctl local start",
                     "notifyctl local start --port 0   # any free port, printed"],
     "local stop": ["notifyctl local stop", "notifyctl --endpoint-url http://127.0.0.1:4570 "
