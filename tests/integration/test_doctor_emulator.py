@@ -255,9 +255,23 @@ def test_a_role_that_may_not_send_fails_the_role_check(pipeline: Pipeline) -> No
         assert list(fails) == ["function.role"]
         assert "ses:SendEmail" in role.evidence
         assert fails["function.role"].startswith("`notifyctl bootstrap`")
+
+        # The emulator enforces the role: SES refuses the send (AccessDenied, transient),
+        # Lambda retries twice, then the on-failure queue keeps the event.
+        message_id = pipeline.publish()
+        sqs, url = pipeline.client("sqs"), pipeline.queue_url()
+        pipeline.emulator.wait_until(lambda: int(sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
+            "ApproximateNumberOfMessages"]), timeout=30, what="the on-failure record")
+        story = pipeline.trace(message_id)
+        assert story.verdict.kind == "in-failure-queue", story.verdict
+        assert "after 3 attempts" in story.verdict.text
+        assert "notifyctl failures redrive" in story.verdict.text
+        assert len([i for i in story.invocations if i.outcome == "retry"]) == 3
     finally:
         iam.put_role_policy(RoleName=env.role_name, PolicyName=INLINE_POLICY_NAME,
                             PolicyDocument=json.dumps(pipeline.specs.function_policy))
+        pipeline.drain()
 
 
 def on_failure_record(message_id: str, error: str) -> dict[str, Any]:
