@@ -237,9 +237,7 @@ def _pipeline(env: Any, report: DemoReport, steps: _Steps, recipient: str, *,
 
     def do_bootstrap() -> str:
         specs, plan = bootstrap.plan(aws, env)
-        if plan.conflicts:  # impossible on a fresh emulator, but never apply over them
-            raise OperationError("bootstrap found resources notifyctl does not manage: "
-                                 + ", ".join(s.resource for s in plan.conflicts))
+        bootstrap.refuse_conflicts(plan, env.name)  # impossible on a fresh emulator
         result = bootstrap.apply(aws, plan, sleep=sleep)
         state["outputs"] = bootstrap.outputs(aws, specs)
         return f"{len(result.applied)} changes applied (topic, table, role, function, alias, ...)"

@@ -81,7 +81,6 @@ def bootstrap(
     `deploy-lambda`'s); drift of the managed function settings (memory, timeout,
     environment...) is corrected and published as a new version of the same code.
     """
-    from notifyctl.errors import OperationError
     from notifyctl.infra import bootstrap as lib
     from notifyctl.infra import dns_records
     from notifyctl.infra.executor import DisplayExecutor
@@ -89,7 +88,7 @@ def bootstrap(
     app = context.get(ctx)
     out = app.out
     with out.status("planning ..."):
-        specs, the_plan = lib.plan(app.aws, app.env)
+        specs, the_plan = lib.plan(app.aws, app.env, source=source)
     if plan_only:
         def render_plan(con: Console) -> None:
             DisplayExecutor(con, show_calls=out.verbose).execute(the_plan)
@@ -99,12 +98,7 @@ def bootstrap(
     if not out.json:
         DisplayExecutor(out.console, show_calls=out.verbose,
                         hide_unchanged=not out.verbose).execute(the_plan)
-    if the_plan.conflicts:
-        names = ", ".join(f"{s.resource} {s.name}" for s in the_plan.conflicts)
-        raise OperationError(f"refusing to apply: {names} exist(s) but are not this "
-                             f"environment's (no notifyctl tags for env {app.env.name!r})",
-                             hint="notifyctl never adopts resources it did not create; use "
-                                  "another prefix, or remove or tag them yourself.")
+    lib.refuse_conflicts(the_plan, app.env.name)
     result_applied: list[str] = []
     if the_plan.up_to_date:
         out.info(f"no changes: environment {app.env.name!r} is up to date")

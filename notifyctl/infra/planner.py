@@ -101,8 +101,12 @@ def _conflict(kind: str, name: str, tags: dict[str, str], specs: Specs) -> Step:
 
 
 class Planner:
-    def __init__(self, client: Callable[[str], Any], specs: Specs) -> None:
+    def __init__(self, client: Callable[[str], Any], specs: Specs, *,
+                 package_sha256: Callable[[], str] | None = None) -> None:
         self._client = client
+        # The CodeSha256 of the package this source builds (local, no AWS call),
+        # asked only when a configuration fix must restore the code `live` serves.
+        self._package_sha256 = package_sha256
         self.specs = specs
         self.env = specs.env
         self.arns = specs.arns
@@ -480,25 +484,62 @@ class Planner:
         tags = live.get("Tags") or {}
         if not is_ours(tags, self.env):
             return _conflict(FUNCTION, name, tags, self.specs)
-        changes = config_drift(live["Configuration"], wanted, self.arns.role)
+        latest = live["Configuration"]
+        # Drift is what `live` serves, not $LATEST: a configuration update whose
+        # publish failed leaves $LATEST new and `live` old (issue 11, bug 1).
+        served = (lam.get_function_configuration(FunctionName=name,
+                                                 Qualifier=self.alias_version)
+                  if self.alias_version else latest)
+        changes = config_drift(served, wanted, self.arns.role)
         calls: list[ApiCall] = []
+        note = ""
         if changes:
-            sha = None
-            if self.alias_version:
-                sha = lam.get_function_configuration(
-                    FunctionName=name, Qualifier=self.alias_version)["CodeSha256"]
+            refused = self._code_to_restore(served, latest)
+            if isinstance(refused, Step):
+                return refused
+            calls += refused
             calls += config_update_calls(
                 name, wanted, role_arn=self.arns.role,
                 alias=self.env.alias_name if self.exists.get(ALIAS) else None,
-                alias_code_sha256=sha, alias_version=self.alias_version)
+                alias_code_sha256=served["CodeSha256"] if self.alias_version else None,
+                alias_version=self.alias_version)
+            note = ("configuration only: code is deploy-lambda's; the alias moves to a new "
+                    "version with the same code")
+            if refused:
+                note += (f" (the code `live` serves is uploaded again first: $LATEST held "
+                         f"{latest.get('CodeSha256')})")
         if tag_changes := _tag_changes(tags, self.specs.tags):
             changes.update(tag_changes)
             calls.append(ApiCall("lambda", "tag_resource", {"Resource": self.arns.function,
                                                             "Tags": dict(self.specs.tags)}))
-        note = ("configuration only: code is deploy-lambda's; the alias moves to a new "
-                "version with the same code") if calls else ""
         return Step(UPDATE if calls else UNCHANGED, FUNCTION, name, changes, tuple(calls),
                     note=note)
+
+    def _code_to_restore(self, served: dict[str, Any],
+                         latest: dict[str, Any]) -> list[ApiCall] | Step:
+        """A configuration fix publishes $LATEST; it must publish the code `live` serves.
+
+        After a rollback or `deploy-lambda --publish-only`, $LATEST holds other code
+        (issue 11, bug 3). Lambda cannot copy code from a version, so the package
+        this tree builds is uploaded first when it is exactly that code; otherwise
+        the step is refused (a conflict) and says why."""
+        if not self.alias_version or latest.get("CodeSha256") == served.get("CodeSha256"):
+            return []
+        name = self.env.function_name
+        if self._package_sha256 is not None and self._package_sha256() == served.get(
+                "CodeSha256"):
+            return [ApiCall("lambda", "update_function_code",
+                            {"FunctionName": name, "ZipFile": CODE}),
+                    ApiCall("wait", "function_updated", {"FunctionName": name})]
+        return Step(CONFLICT, FUNCTION, name,
+                    config_drift(served, self.specs.function, self.arns.role),
+                    note=f"`live` (version {self.alias_version}) serves code "
+                         f"{served.get('CodeSha256')} but $LATEST holds "
+                         f"{latest.get('CodeSha256')} (after a rollback or `deploy-lambda "
+                         "--publish-only`), and this source does not build the code `live` "
+                         "serves: a configuration fix would publish other code. Run "
+                         "`notifyctl deploy-lambda` to ship code and configuration "
+                         "together.")
 
     def alias(self) -> Step:
         name = self.env.function_name
@@ -615,6 +656,7 @@ def permission_facts(statement: dict[str, Any]) -> dict[str, Any]:
             "SourceArn": source_arn, "SourceAccount": source_account}
 
 
-def make_plan(aws: Any, specs: Specs) -> Plan:
+def make_plan(aws: Any, specs: Specs, *,
+              package_sha256: Callable[[], str] | None = None) -> Plan:
     """Plan `specs` against the account `aws` (an AwsClients) points at."""
-    return Planner(aws.client, specs).plan()
+    return Planner(aws.client, specs, package_sha256=package_sha256).plan()
