@@ -154,21 +154,21 @@ def status(ctx: typer.Context) -> None:
         con.print(table)
         fn = report.function
         if fn:
-            versions = ", ".join(v["version"] for v in fn["versions"]) or "none"
-            con.print(f"function versions: {versions}; {fn['alias']} -> "
-                      f"{fn['alias_version'] or 'missing'}")
+            versions = ", ".join(v.version for v in fn.versions) or "none"
+            con.print(f"function versions: {versions}; {fn.alias} -> "
+                      f"{fn.alias_version or 'missing'}")
         ses = report.ses
-        quota = ses["quota"]
+        quota = ses.quota
         quota_text = (quota if isinstance(quota, str) else
-                      f"{quota['sent_last_24h']:g}/{quota['max_24h']:g} in 24 h, "
-                      f"{quota['max_per_second']:g}/s")
-        sandbox = ses["sandbox"]
+                      f"{quota.sent_last_24h or 0:g}/{quota.max_24h or 0:g} in 24 h, "
+                      f"{quota.max_per_second or 0:g}/s")
+        sandbox = ses.sandbox
         sandbox_text = sandbox if isinstance(sandbox, str) else ("yes" if sandbox else "no")
-        con.print(f"SES {ses['kind']} identity {escape(ses['identity'])}: verification "
-                  f"{ses['verification']}, DKIM {ses['dkim']}; quota {quota_text}; "
+        con.print(f"SES {ses.kind} identity {escape(ses.identity)}: verification "
+                  f"{ses.verification}, DKIM {ses.dkim}; quota {quota_text}; "
                   f"sandbox {sandbox_text}")
         if report.queue:
-            con.print(f"failure queue {report.queue['name']}: {report.queue['depth']} "
+            con.print(f"failure queue {report.queue.name}: {report.queue.depth} "
                       f"message(s) waiting")
         if not report.ok:
             con.print("[bold red]incomplete:[/bold red] run `notifyctl bootstrap`")

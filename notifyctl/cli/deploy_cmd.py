@@ -5,7 +5,6 @@ Thin commands over `notifyctl.release` (package, deploy, versions, rollback).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -180,7 +179,7 @@ def versions(
         table.add_column("description")
         for v in found:
             # The full hash is in --output json; the description's own sha= repeats it.
-            description = re.sub(r";\s*sha=\S+", "", v.description)
+            description = lib.short_description(v.description)
             table.add_row(v.version, ", ".join(v.aliases),
                           v.last_modified[:16].replace("T", " "), f"{v.code_size:,}",
                           v.code_sha256[:12] + "…", description)

@@ -18,7 +18,7 @@ from typing import Any
 
 from notifyctl.infra.function_spec import FunctionConfig
 from notifyctl.infra.plan import ApiCall, Var
-from notifyctl.release.versions import alias_description, version_description
+from notifyctl.release.versions import alias_description, bootstrap_version_description
 
 NEW_VERSION = "function_version"
 
@@ -50,8 +50,8 @@ def config_update_calls(function_name: str, wanted: FunctionConfig, *,
         ApiCall("wait", "function_updated", {"FunctionName": function_name}),
     ]
     if alias is not None:
-        description = version_description(alias_version, alias_code_sha256 or "unknown")
-        description = description.replace("notifyctl deploy", "notifyctl bootstrap", 1)
+        description = bootstrap_version_description(alias_version,
+                                                    alias_code_sha256 or "unknown")
         publish: dict[str, Any] = {"FunctionName": function_name, "Description": description}
         if alias_code_sha256:
             publish["CodeSha256"] = alias_code_sha256

@@ -227,7 +227,7 @@ def plan_deploy(lam: Any, live: LiveState, package: Package, desired: FunctionCo
             steps.append(WaitForUpdate("the configuration update"))
         steps.append(PublishVersion(
             package.sha256_b64,
-            history.version_description(live.version, package.sha256_b64, force=force)))
+            history.deploy_version_description(live.version, package.sha256_b64, force=force)))
         if move_alias:
             steps.append(MoveAlias(live.alias, live.version, live.alias_exists,
                                    live.alias_revision))

@@ -1,7 +1,8 @@
 """Published versions of the notifier function, the aliases on them, and pruning.
 
 Release history lives in AWS, not in a local file: each version notifyctl
-publishes carries `previous=N` in its Description, and the `live` alias's
+publishes carries `previous=N` in its Description (this module owns that format:
+one function per use, none elsewhere parses or rewrites it), and the `live` alias's
 Description records the version it pointed at before its last move. `rollback`
 reads them back, so it works from any machine and after a failed deploy.
 """
@@ -16,15 +17,28 @@ from typing import Any
 from notifyctl.errors import UsageError
 
 _PREVIOUS_RE = re.compile(r"\bprevious=(\d+)\b")
+_SHA_KEY = "sha"
+_SHA_RE = re.compile(r";\s*sha=\S+")
 # Descriptions are limited to 256 characters by Lambda.
 MAX_DESCRIPTION = 256
 
 
-def version_description(previous: str | None, code_sha256: str, *, force: bool = False) -> str:
-    """What a published version says about where it came from."""
-    parts = ["notifyctl deploy" + (" --force" if force else ""),
-             f"previous={previous or 'none'}", f"sha={code_sha256}"]
+def _version_description(command: str, previous: str | None, code_sha256: str) -> str:
+    parts = [command, f"previous={previous or 'none'}", f"{_SHA_KEY}={code_sha256}"]
     return "; ".join(parts)[:MAX_DESCRIPTION]
+
+
+def deploy_version_description(previous: str | None, code_sha256: str, *,
+                               force: bool = False) -> str:
+    """What a version `deploy-lambda` publishes says about where it came from."""
+    return _version_description("notifyctl deploy" + (" --force" if force else ""),
+                                previous, code_sha256)
+
+
+def bootstrap_version_description(previous: str | None, code_sha256: str) -> str:
+    """What a version `bootstrap` publishes (a configuration fix) says about where it
+    came from; same form as a deploy's, so `rollback` reads both."""
+    return _version_description("notifyctl bootstrap", previous, code_sha256)
 
 
 def alias_description(action: str, previous: str | None) -> str:
@@ -35,6 +49,12 @@ def alias_description(action: str, previous: str | None) -> str:
 def parse_previous(description: str | None) -> str | None:
     match = _PREVIOUS_RE.search(description or "")
     return match.group(1) if match else None
+
+
+def short_description(description: str) -> str:
+    """A version's description without its `sha=` part (for a table that shows the
+    CodeSha256 in its own column)."""
+    return _SHA_RE.sub("", description)
 
 
 @dataclass(frozen=True)
