@@ -36,6 +36,31 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     monkeypatch.setenv("COLUMNS", "200")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_botocore_models() -> Iterator[None]:
+    """Every botocore session in the test process shares one loader (the parsed
+    service models). Each CLI invocation builds a new session, as a real run does,
+    and re-reading the JSON models was most of a moto-backed command's time; the
+    models are read-only data, so sharing them isolates nothing less."""
+    import botocore.loaders
+    import botocore.session
+
+    loaders: dict[object, botocore.loaders.Loader] = {}
+
+    def register(self: botocore.session.Session) -> None:
+        def create() -> botocore.loaders.Loader:
+            path = self.get_config_variable("data_path")
+            if path not in loaders:
+                loaders[path] = botocore.loaders.create_loader(path)
+            return loaders[path]
+        self._components.lazy_register_component("data_loader", create)
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(botocore.session.Session, "_register_data_loader", register)
+    yield
+    patch.undo()
+
+
 @pytest.fixture
 def repo_config(monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point notifyctl at the repository's config/notifyctl.yaml."""

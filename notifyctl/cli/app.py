@@ -12,7 +12,7 @@ import typer
 
 from notifyctl import __version__
 from notifyctl.cli import commands
-from notifyctl.cli.context import AppContext, GlobalOptions
+from notifyctl.cli.context import AppContext, GlobalOptions, Invocation
 from notifyctl.cli.output import Output
 
 
@@ -61,7 +61,8 @@ def root(
 ) -> None:
     opts = GlobalOptions(env=env, config=config, profile=profile, region=region,
                          endpoint_url=endpoint_url, output=output.value, verbose=verbose)
-    ctx.obj = AppContext(opts, Output(opts.output, verbose))
+    invocation = ctx.obj if isinstance(ctx.obj, Invocation) else Invocation()
+    ctx.obj = AppContext(opts, Output(opts.output, verbose), invocation=invocation)
 
 
 commands.register_all(app)

@@ -4,6 +4,7 @@ the AWS client factory and the output. Built lazily so that `--help` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -12,8 +13,20 @@ import typer
 from notifyctl.cli.output import Output
 
 if TYPE_CHECKING:
-    from notifyctl.aws.session import AwsClients
+    from notifyctl.aws.session import AwsClients, AwsSettings
     from notifyctl.config.schema import Environment
+
+    ClientsFactory = Callable[[AwsSettings], AwsClients]
+
+
+@dataclass
+class Invocation:
+    """What `cli.main.run` hands the root command (as click's `obj`) and reads back
+    after it: how to build the AWS clients (tests pass their own), and the endpoint
+    they were built for (so an unreachable-endpoint error can name it)."""
+
+    clients: ClientsFactory | None = None
+    endpoint_url: str | None = None
 
 
 @dataclass
@@ -34,6 +47,7 @@ class AppContext:
     _env: Environment | None = None
     _config_path: str | None = None
     _aws: AwsClients | None = field(default=None, repr=False)
+    invocation: Invocation = field(default_factory=Invocation, repr=False)
 
     @property
     def env(self) -> Environment:
@@ -60,10 +74,9 @@ class AppContext:
                 config_endpoint=env.endpoint_url, flag_profile=self.options.profile,
                 flag_region=self.options.region, flag_endpoint=self.options.endpoint_url,
             )
-            self._aws = AwsClients(settings)
-            from notifyctl.cli import main
-
-            main._LAST_ENDPOINT["url"] = settings.endpoint_url
+            build = self.invocation.clients or AwsClients
+            self._aws = build(settings)
+            self.invocation.endpoint_url = settings.endpoint_url
         return self._aws
 
 
