@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,13 +83,25 @@ class CliResult:
 
 @pytest.fixture
 def cli() -> object:
-    """Run notifyctl in-process: `cli("config", "show")` -> CliResult."""
+    """Run notifyctl in-process: `cli("config", "show")` -> CliResult.
+
+    The invocations of one test share their AWS clients (one AwsClients per
+    resolved settings), as commands in one process would; `clients=` replaces the
+    factory (e.g. one that hands out failing clients)."""
+    from notifyctl.aws.session import AwsClients, AwsSettings
     from notifyctl.cli.main import run
 
-    def invoke(*args: str) -> CliResult:
+    built: dict[AwsSettings, AwsClients] = {}
+
+    def shared(settings: AwsSettings) -> AwsClients:
+        if settings not in built:
+            built[settings] = AwsClients(settings)
+        return built[settings]
+
+    def invoke(*args: str, clients: Callable[[AwsSettings], Any] | None = None) -> CliResult:
         out, err = io.StringIO(), io.StringIO()
         with redirect_stdout(out), redirect_stderr(err):
-            code = run(list(args))
+            code = run(list(args), clients=clients or shared)
         return CliResult(code, out.getvalue(), err.getvalue())
 
     return invoke
