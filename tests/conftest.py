@@ -23,7 +23,12 @@ EVENTS = Path(__file__).resolve().parent / "events"
 
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    home = tmp_path_factory.mktemp("home")
+    isolate(monkeypatch, tmp_path_factory.mktemp("home"))
+
+
+def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    """No AWS_*, NOTIFYCTL_* or BOTO_* setting of the developer's; dummy credentials.
+    (Also used by the module-scoped fixtures that start before `isolated_env`.)"""
     for name in list(os.environ):
         if name.startswith(("AWS_", "NOTIFYCTL_", "BOTO_")) or name in ("NO_COLOR",):
             monkeypatch.delenv(name, raising=False)
