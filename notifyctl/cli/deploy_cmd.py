@@ -143,24 +143,11 @@ def versions(
 ) -> None:
     """List the function's published versions, newest first, and where aliases point."""
     from notifyctl.release import versions as lib
-    from notifyctl.release.deploy import missing_function_error
 
     app = context.get(ctx)
     env = app.env
-    lam = app.aws.client("lambda")
-    try:
-        pruned = lib.prune(lam, env.function_name, prune) if prune is not None else None
-        found = lib.list_versions(lam, env.function_name)
-    except Exception as exc:
-        from notifyctl.aws.errors import error_code
-
-        if error_code(exc) == "ResourceNotFoundException":
-            raise missing_function_error(env.function_name) from None
-        raise
-    data: dict[str, Any] = {"function": env.function_name,
-                            "versions": [v.to_dict() for v in found]}
-    if pruned is not None:
-        data["pruned"] = pruned.to_dict()
+    report = lib.versions_report(app.aws.client("lambda"), env.function_name, prune)
+    pruned, found = report.pruned, report.versions
 
     def render(con: Console) -> None:
         from rich.table import Table
@@ -185,7 +172,7 @@ def versions(
                           v.code_sha256[:12] + "…", description)
         con.print(table)
 
-    app.out.result(data, render)
+    app.out.result(report.to_dict(), render)
 
 
 def rollback(

@@ -37,8 +37,8 @@ from notifyctl.errors import OperationError, UsageError
 from notifyctl.infra.function_spec import FunctionConfig
 from notifyctl.release import versions as history
 from notifyctl.release.package import MAX_DIRECT_UPLOAD_BYTES, Package
+from notifyctl.release.versions import missing_function_error
 
-BOOTSTRAP_HINT = "Run `notifyctl bootstrap` first (same --env), then deploy again."
 WAIT_TIMEOUT_S = 300.0
 
 
@@ -68,10 +68,6 @@ def _not_found(exc: BaseException) -> bool:
     from notifyctl.aws.errors import error_code
 
     return error_code(exc) == "ResourceNotFoundException"
-
-
-def missing_function_error(function_name: str) -> OperationError:
-    return OperationError(f"The function {function_name} does not exist.", hint=BOOTSTRAP_HINT)
 
 
 def read_live(lam: Any, function_name: str, alias: str) -> LiveState:

@@ -14,7 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from notifyctl.errors import UsageError
+from notifyctl.errors import OperationError, UsageError
+
+BOOTSTRAP_HINT = "Run `notifyctl bootstrap` first (same --env), then deploy again."
+
+
+def missing_function_error(function_name: str) -> OperationError:
+    """What every release command says when the function does not exist."""
+    return OperationError(f"The function {function_name} does not exist.", hint=BOOTSTRAP_HINT)
 
 _PREVIOUS_RE = re.compile(r"\bprevious=(\d+)\b")
 _SHA_KEY = "sha"
@@ -184,3 +191,35 @@ def prune(lam: Any, function_name: str, keep: int) -> PruneResult:
             continue
         deleted.append(info.version)
     return PruneResult(tuple(deleted), tuple(protected), tuple(failed))
+
+
+@dataclass(frozen=True)
+class VersionsReport:
+    """What `notifyctl versions` shows: the versions (after pruning, if asked)."""
+
+    function: str
+    versions: list[VersionInfo]
+    pruned: PruneResult | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"function": self.function,
+                                "versions": [v.to_dict() for v in self.versions]}
+        if self.pruned is not None:
+            data["pruned"] = self.pruned.to_dict()
+        return data
+
+
+def versions_report(lam: Any, function_name: str, prune_keep: int | None = None
+                    ) -> VersionsReport:
+    """Prune (when `prune_keep` is given), then list; a missing function is the
+    operator's to fix with `bootstrap`."""
+    from notifyctl.aws.calls import LAMBDA_NOT_FOUND, is_error
+
+    try:
+        pruned = prune(lam, function_name, prune_keep) if prune_keep is not None else None
+        found = list_versions(lam, function_name)
+    except Exception as exc:
+        if is_error(exc, *LAMBDA_NOT_FOUND):
+            raise missing_function_error(function_name) from None
+        raise
+    return VersionsReport(function_name, found, pruned)
