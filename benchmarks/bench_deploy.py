@@ -50,8 +50,8 @@ def bench_package(runs: int) -> None:
 
 def bench_target(label: str, clients: Any, runs: int, work: Path) -> None:
     from notifyctl.config.loader import load
-    from notifyctl.infra.function_spec import desired_function_config
     from notifyctl.release.deploy import deploy
+    from notifyctl.release.function_spec import desired_function_config
     from notifyctl.release.package import build
     from notifyctl.release.testing import change_one_line, seed_function, source_tree
 

@@ -224,11 +224,11 @@ def _pipeline(env: Any, report: DemoReport, steps: _Steps, recipient: str, *,
     from notifyctl.emulator import outbox
     from notifyctl.emulator.sns_event import build_event
     from notifyctl.infra import bootstrap
-    from notifyctl.infra.function_spec import desired_function_config
     from notifyctl.logs.reader import read_group
     from notifyctl.publish.events import EventFactory
     from notifyctl.publish.service import PublishRequest, publish_book
     from notifyctl.release.deploy import deploy
+    from notifyctl.release.function_spec import desired_function_config
     from notifyctl.release.package import build
 
     aws = AwsClients(AwsSettings(None, env.region, report.endpoint, True, True))

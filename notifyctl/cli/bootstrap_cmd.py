@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from notifyctl.cli.output import Output
-    from notifyctl.infra.plan import Step
+    from notifyctl.plans.model import Step
 
 STATE_STYLE = {"present": "green", "drifted": "yellow", "missing": "bold red",
                "not-ours": "bold red"}
@@ -83,7 +83,7 @@ def bootstrap(
     """
     from notifyctl.infra import bootstrap as lib
     from notifyctl.infra import dns_records
-    from notifyctl.infra.executor import DisplayExecutor
+    from notifyctl.plans.executor import DisplayExecutor
 
     app = context.get(ctx)
     out = app.out

@@ -84,8 +84,8 @@ def deploy_lambda(
     if out_path is not None:
         package.write(out_path)
 
-    from notifyctl.infra.function_spec import desired_function_config
     from notifyctl.release.deploy import deploy
+    from notifyctl.release.function_spec import desired_function_config
 
     env = app.env
     result = deploy(app.aws.client("lambda"), env.function_name, env.alias_name, package,

@@ -10,10 +10,10 @@ from typing import Any
 
 from notifyctl.config.schema import Environment
 from notifyctl.infra import dns_records
-from notifyctl.infra.executor import ExecutionResult, Executor, Reporter
-from notifyctl.infra.plan import Plan
 from notifyctl.infra.planner import make_plan
 from notifyctl.infra.specs import Specs, build_specs
+from notifyctl.plans.executor import ExecutionResult, Executor, Reporter
+from notifyctl.plans.model import Plan
 
 PROCEED, ASK, REFUSE = "proceed", "ask", "refuse"
 

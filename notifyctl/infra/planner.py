@@ -13,18 +13,6 @@ from typing import Any
 
 from notifyctl.aws.calls import LAMBDA_NOT_FOUND, ClientFactory, get_or_none
 from notifyctl.infra import policies, reads
-from notifyctl.infra.function_release import config_drift, config_update_calls
-from notifyctl.infra.plan import (
-    CODE,
-    CONFLICT,
-    CREATE,
-    UNCHANGED,
-    UPDATE,
-    ApiCall,
-    Plan,
-    Step,
-    Var,
-)
 from notifyctl.infra.specs import (
     INLINE_POLICY_NAME,
     MAX_EVENT_AGE_S,
@@ -35,6 +23,18 @@ from notifyctl.infra.specs import (
     Specs,
     is_ours,
 )
+from notifyctl.plans.model import (
+    CODE,
+    CONFLICT,
+    CREATE,
+    UNCHANGED,
+    UPDATE,
+    ApiCall,
+    Plan,
+    Step,
+    Var,
+)
+from notifyctl.release.function_release import config_drift, config_update_calls
 
 READ_PREFIXES = ("get_", "describe_", "list_", "can_paginate")
 

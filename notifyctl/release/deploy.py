@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from notifyctl.errors import OperationError, UsageError
-from notifyctl.infra.function_spec import FunctionConfig
 from notifyctl.release import versions as history
+from notifyctl.release.function_spec import FunctionConfig
 from notifyctl.release.package import MAX_DIRECT_UPLOAD_BYTES, Package
 from notifyctl.release.versions import missing_function_error
 

@@ -10,7 +10,7 @@ import pytest
 
 from notifyctl.config import load
 from notifyctl.infra import bootstrap, policies
-from notifyctl.infra.plan import CREATE, UNCHANGED, UPDATE
+from notifyctl.plans.model import CREATE, UNCHANGED, UPDATE
 
 pytestmark = pytest.mark.functional
 

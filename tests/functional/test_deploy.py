@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from notifyctl.config.loader import load
-from notifyctl.infra.function_spec import desired_function_config
+from notifyctl.release.function_spec import desired_function_config
 from notifyctl.release.package import build
 from notifyctl.release.testing import change_one_line, seed_function, source_tree
 

@@ -15,8 +15,8 @@ from fakes import FakeClock
 
 from notifyctl.config.loader import load
 from notifyctl.errors import OperationError
-from notifyctl.infra.function_spec import desired_function_config
 from notifyctl.release.deploy import deploy, wait_until_updated
+from notifyctl.release.function_spec import desired_function_config
 from notifyctl.release.package import build
 from notifyctl.release.testing import change_one_line, seed_function, source_tree
 

@@ -12,7 +12,7 @@ import pytest
 
 from notifyctl.config import load
 from notifyctl.infra import bootstrap
-from notifyctl.infra.plan import CONFLICT, UNCHANGED, UPDATE
+from notifyctl.plans.model import CONFLICT, UNCHANGED, UPDATE
 
 pytestmark = pytest.mark.functional
 

@@ -18,7 +18,7 @@ import yaml
 
 from notifyctl.aws.session import AwsClients, AwsSettings
 from notifyctl.config.loader import load
-from notifyctl.infra.function_spec import desired_function_config
+from notifyctl.release.function_spec import desired_function_config
 from notifyctl.release.package import build
 from notifyctl.release.testing import seed_function
 

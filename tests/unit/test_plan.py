@@ -11,13 +11,13 @@ from fakes import FakeClock
 from rich.console import Console
 
 from notifyctl.errors import OperationError
-from notifyctl.infra import waits
 from notifyctl.infra.bootstrap import ASK, PROCEED, REFUSE, confirmation
-from notifyctl.infra.executor import DisplayExecutor, Executor
-from notifyctl.infra.function_release import config_drift, config_update_calls
-from notifyctl.infra.function_spec import FunctionConfig
-from notifyctl.infra.plan import CODE, ApiCall, Plan, Step, Var
 from notifyctl.infra.planner import ReadOnly
+from notifyctl.plans import waits
+from notifyctl.plans.executor import DisplayExecutor, Executor
+from notifyctl.plans.model import CODE, ApiCall, Plan, Step, Var
+from notifyctl.release.function_release import config_drift, config_update_calls
+from notifyctl.release.function_spec import FunctionConfig
 
 pytestmark = pytest.mark.unit
 

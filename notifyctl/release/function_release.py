@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from notifyctl.infra.function_spec import FunctionConfig
-from notifyctl.infra.plan import ApiCall, Var
+from notifyctl.plans.model import ApiCall, Var
+from notifyctl.release.function_spec import FunctionConfig
 from notifyctl.release.versions import alias_description, bootstrap_version_description
 
 NEW_VERSION = "function_version"

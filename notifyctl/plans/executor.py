@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from notifyctl.errors import NotifyctlError, OperationError
-from notifyctl.infra import waits
-from notifyctl.infra.plan import ApiCall, CodeRef, Plan, Step, Var
+from notifyctl.plans import waits
+from notifyctl.plans.model import ApiCall, CodeRef, Plan, Step, Var
 
 RESUME_HINT = ("Fix the cause and re-run the same command: completed steps are kept and "
                "the new plan continues from here.")
