@@ -16,31 +16,9 @@ from notifyctl.cli import context
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from notifyctl.cli.output import Output
-    from notifyctl.plans.model import Step
 
 STATE_STYLE = {"present": "green", "drifted": "yellow", "missing": "bold red",
                "not-ours": "bold red"}
-
-
-class _Reporter:
-    """A progress bar on a terminal; one line per finished step otherwise."""
-
-    def __init__(self, out: Output, progress: Any, task: Any) -> None:
-        self.out, self.progress, self.task = out, progress, task
-
-    def step_started(self, step: Step, index: int, total: int) -> None:
-        self.progress.update(self.task, description=step.title)
-
-    def step_done(self, step: Step, index: int, total: int) -> None:
-        self.progress.advance(self.task)
-        if not self.out.interactive:
-            self.out.info(f"[{index}/{total}] done: {step.title}")
-
-    def waiting(self, message: str) -> None:
-        self.progress.update(self.task, description=message)
-        if not self.out.interactive:
-            self.out.info(f"  {message}")
 
 
 def _stdin_interactive() -> bool:
@@ -81,9 +59,10 @@ def bootstrap(
     `deploy-lambda`'s); drift of the managed function settings (memory, timeout,
     environment...) is corrected and published as a new version of the same code.
     """
+    from notifyctl.cli.plan_view import DisplayExecutor
+    from notifyctl.cli.progress import StepProgress
     from notifyctl.infra import bootstrap as lib
     from notifyctl.infra import dns_records
-    from notifyctl.plans.executor import DisplayExecutor
 
     app = context.get(ctx)
     out = app.out
@@ -110,7 +89,7 @@ def bootstrap(
         with out.progress() as progress:
             task = progress.add_task("applying", total=len(the_plan.changes))
             result = lib.apply(app.aws, the_plan, source=source,
-                               reporter=_Reporter(out, progress, task))
+                               reporter=StepProgress(out, progress, task))
         result_applied = [s.title for s in result.applied]
         out.info(f"applied {len(result_applied)} change(s) to environment {app.env.name!r}")
     outputs = lib.outputs(app.aws, specs)

@@ -5,8 +5,6 @@ Thin commands over `notifyctl.release` (package, deploy, versions, rollback).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,20 +15,6 @@ from notifyctl.cli import context
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from notifyctl.cli.output import Output
-
-
-class _CliReporter:
-    """A spinner per step on a terminal; a line per finished step with -v."""
-
-    def __init__(self, out: Output) -> None:
-        self.out = out
-
-    @contextmanager
-    def step(self, description: str) -> Iterator[None]:
-        with self.out.status(description + " ..."):
-            yield
-        self.out.debug(f"done: {description}")
 
 
 def deploy_lambda(
@@ -84,14 +68,16 @@ def deploy_lambda(
     if out_path is not None:
         package.write(out_path)
 
+    from notifyctl.cli.progress import StepSpinner
     from notifyctl.release.deploy import deploy
     from notifyctl.release.function_spec import desired_function_config
 
     env = app.env
-    result = deploy(app.aws.client("lambda"), env.function_name, env.alias_name, package,
-                    desired_function_config(env), force=force, move_alias=not publish_only,
-                    prune_keep=prune, appspec_path=appspec, plan_only=plan,
-                    reporter=_CliReporter(app.out))
+    with StepSpinner(app.out) as spinner:
+        result = deploy(app.aws.client("lambda"), env.function_name, env.alias_name, package,
+                        desired_function_config(env), force=force,
+                        move_alias=not publish_only, prune_keep=prune, appspec_path=appspec,
+                        plan_only=plan, reporter=spinner)
 
     def render(con: Console) -> None:
         where = f"{result.function}:{result.alias}"

@@ -15,8 +15,7 @@ from notifyctl.config.schema import Environment
 from notifyctl.infra import planner as p
 from notifyctl.infra import reads
 from notifyctl.infra.bootstrap import plan as make_plan
-from notifyctl.plans.executor import summarize_changes
-from notifyctl.plans.model import CONFLICT, CREATE, UPDATE
+from notifyctl.plans.model import CONFLICT, CREATE, UPDATE, summarize_changes
 
 PRESENT, MISSING, DRIFTED, NOT_OURS = "present", "missing", "drifted", "not-ours"
 STATE = {CREATE: MISSING, UPDATE: DRIFTED, CONFLICT: NOT_OURS}
