@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from fakes import FakeClock
+from release_helpers import change_one_line, seed_function, source_tree
 
 from notifyctl.config.loader import load
 from notifyctl.errors import OperationError
@@ -19,7 +20,6 @@ from notifyctl.plans.waits import wait_function
 from notifyctl.release.deploy import deploy
 from notifyctl.release.function_spec import desired_function_config
 from notifyctl.release.package import build
-from notifyctl.release.testing import change_one_line, seed_function, source_tree
 
 pytestmark = pytest.mark.functional
 REPO = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""Helpers for tests and benchmarks of the release path (not used by commands).
+"""Helpers for tests and benchmarks of the release path (kept under tests/: not shipped).
 
 `seed_function` creates the notifier function the way `bootstrap` leaves it
 (a role, the function, version 1, `live` -> 1) so release tests do not depend on
