@@ -60,7 +60,8 @@ def bootstrap(
     and subscription. Re-running on an up-to-date environment changes nothing.
     Code is deployed only when the function is created (later code is
     `deploy-lambda`'s); drift of the managed function settings (memory, timeout,
-    environment...) is corrected and published as a new version of the same code.
+    environment...) of the version `live` serves is corrected and published as a
+    new version of the same code.
     """
     from notifyctl.cli.plan_view import DisplayExecutor
     from notifyctl.cli.progress import StepProgress
