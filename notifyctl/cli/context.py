@@ -4,9 +4,8 @@ the AWS client factory and the output. Built lazily so that `--help` and
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import typer
 
@@ -16,7 +15,11 @@ if TYPE_CHECKING:
     from notifyctl.aws.session import AwsClients, AwsSettings
     from notifyctl.config.schema import Environment
 
-    ClientsFactory = Callable[[AwsSettings], AwsClients]
+    class ClientsFactory(Protocol):
+        """Builds the AWS client factory of one run (`AwsClients` itself is one)."""
+
+        def __call__(self, settings: AwsSettings, *,
+                     read_timeout: float | None = None) -> AwsClients: ...
 
 
 @dataclass
@@ -78,9 +81,8 @@ class AppContext:
         if self._aws is None:
             from notifyctl.aws.session import AwsClients
 
-            build = self.invocation.clients
-            self._aws = (build(self.settings) if build else
-                         AwsClients(self.settings, read_timeout=self.options.read_timeout))
+            build = self.invocation.clients or AwsClients
+            self._aws = build(self.settings, read_timeout=self.options.read_timeout)
             if self.out.interactive:  # a person watches: say what a slow call waits for
                 from notifyctl.cli.slow_calls import attach_notice
 
