@@ -11,7 +11,7 @@ Values are Python scalars, lists, dicts and three expression types:
 | `str`                      | a quoted template; `"${x}"` alone is written `x` | the string (a template) |
 | `int`, `bool`, `None`      | `1`, `true`, `null`    | the JSON value                  |
 | `Expr("var.x")`            | `var.x`                | `"${var.x}"`                    |
-| `Ref("aws_x.y")`           | `aws_x.y`              | `"aws_x.y"` (meta-arguments such as `depends_on`, `ignore_changes`, a variable's `type`) |
+| `Ref("aws_x.y")`           | `aws_x.y`              | `"aws_x.y"` (plain, see Ref)    |
 | `JsonEncode(value)`        | `jsonencode({...})`    | `"${jsonencode({...})}"`        |
 
 Every `str` is a template: `${...}` in it is Terraform interpolation. The
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Union
+from typing import TypeAlias
 
 # A string that is exactly one interpolation, `${...}`, with nothing around it.
 _WHOLE_INTERPOLATION = re.compile(r"^\$\{([^{}\"]+)\}$")
@@ -51,8 +51,8 @@ class JsonEncode:
     value: Value
 
 
-Value = Union[str, int, float, bool, None, Expr, Ref, JsonEncode, list["Value"],
-              dict[str, "Value"]]
+Value: TypeAlias = ("str | int | float | bool | None | Expr | Ref | JsonEncode | list[Value]"
+                    " | dict[str, Value]")
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class Block:
     body: tuple[Item, ...] = field(default_factory=tuple)
 
 
-Item = Union[Attribute, Block, Comment]
+Item: TypeAlias = "Attribute | Block | Comment"
 
 
 @dataclass(frozen=True)

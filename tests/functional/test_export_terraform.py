@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -69,12 +71,26 @@ def test_exporting_over_the_other_format_is_refused(cli: Any, tmp_path: Path) ->
     assert "main.tf" in result.stderr and "Traceback" not in result.output
 
 
-def test_export_imports_no_aws_sdk_and_needs_no_credentials(cli: Any, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch
-                                                            ) -> None:
+def test_export_needs_no_credentials(cli: Any, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    _export(cli, tmp_path / "tf", "--env", "prod")  # a profile that does not exist here
+    _export(cli, tmp_path / "tf", "--env", "prod")  # its profile `prod` does not exist here
+
+
+def test_export_makes_no_aws_calls_it_does_not_even_import_boto3(tmp_path: Path) -> None:
+    code = (
+        "import sys, io, contextlib\n"
+        "from notifyctl.cli.main import run\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert run(['--config', {str(DEFAULT_CONFIG)!r}, 'export', 'terraform', "
+        f"'--out', {str(tmp_path / 'tf')!r}]) == 0\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('boto3', 'botocore', 'moto'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path, check=True)
+    assert out.stdout.strip() == "", f"imported: {out.stdout.strip()}"
 
 
 def test_examples_terraform_is_the_export_of_the_default_config() -> None:
