@@ -12,7 +12,7 @@ output must be a fixed point of it. The rules it applies that matter here
   a run;
 - one space after a comma in a one-line list; no space inside its brackets.
 
-tests/functional/test_export_terraform.py runs `terraform fmt -check` on every
+tests/functional/test_export_terraform_cli.py runs `terraform fmt -check` on every
 file this module writes, where a terraform binary is installed.
 """
 
