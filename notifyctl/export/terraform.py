@@ -22,7 +22,7 @@ So the policies are `jsonencode` of the very dicts `infra.policies` builds, and
 
 Between resources the module uses references (`aws_sqs_queue.failures.arn`)
 where a Terraform user would, which also gives Terraform its creation order;
-`depends_on` adds the two orderings bootstrap keeps that no reference implies.
+`depends_on` adds the orderings bootstrap keeps that no reference implies.
 """
 
 from __future__ import annotations
