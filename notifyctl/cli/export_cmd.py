@@ -44,7 +44,7 @@ def terraform(
     per environment, outputs for the topic, the publisher policy and the DNS
     records. `deploy-lambda` and `rollback` keep owning releases: the module
     ignores later changes of the function's code and of the `live` alias.
-    No AWS calls. Example: notifyctl --env prod export terraform --out infra/
+    No AWS calls.
     """
     from notifyctl.export.module import export_terraform
 
