@@ -17,6 +17,7 @@ MODULES = [
     "notifyctl.cli.demo_cmd",
     "notifyctl.cli.doctor_cmd",
     "notifyctl.cli.trace_cmd",
+    "notifyctl.cli.export_cmd",
 ]
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    from notifyctl.aws.calls import ClientFactory
     from notifyctl.config.schema import Environment
     from notifyctl.doctor.dns import Resolver
     from notifyctl.infra.specs import Specs
@@ -24,7 +25,7 @@ T = TypeVar("T")
 @dataclass
 class DoctorContext:
     env: Environment
-    aws: Any  # AwsClients (or anything with client(), region, account_id, partition)
+    aws: ClientFactory  # AwsClients; tests hand in moto-backed or stubbed ones
     resolver: Resolver | None = None  # None: DNS checks are skipped (warn)
     recipients: Sequence[str] = ()  # test recipients whose suppression is checked
     rate: float | None = None  # the rate (emails/s) the operator publishes at

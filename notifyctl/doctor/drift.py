@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from notifyctl.doctor.context import DoctorContext
 from notifyctl.doctor.model import Outcome, failed, passed, warned
-from notifyctl.infra.plan import CONFLICT
-from notifyctl.infra.planner import make_plan
+from notifyctl.infra.bootstrap import plan as bootstrap_plan
+from notifyctl.plans.model import CONFLICT
 
 
 def plan(ctx: DoctorContext) -> Outcome:
-    the_plan = make_plan(ctx.aws, ctx.specs)
+    _, the_plan = bootstrap_plan(ctx.aws, ctx.env)
     conflicts = [s for s in the_plan.steps if s.action == CONFLICT]
     changing = [s for s in the_plan.steps if s.changing]
     if conflicts:

@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from notifyctl.aws.errors import error_code
+from notifyctl.aws.calls import IAM_NOT_FOUND, LAMBDA_NOT_FOUND, get_or_none, is_error
 from notifyctl.doctor.context import DoctorContext
 from notifyctl.doctor.model import Outcome, failed, not_implemented, passed, warned
-from notifyctl.infra.function_spec import desired_function_config
+from notifyctl.infra import reads
+from notifyctl.release.function_spec import desired_function_config
 
 BOOTSTRAP = "`notifyctl bootstrap`"
 
@@ -26,12 +27,9 @@ def _config(ctx: DoctorContext, qualifier: str | None) -> dict[str, Any] | None:
         params: dict[str, Any] = {"FunctionName": ctx.env.function_name}
         if qualifier:
             params["Qualifier"] = qualifier
-        try:
-            return dict(ctx.client("lambda").get_function_configuration(**params))
-        except Exception as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                return None
-            raise
+        got = get_or_none(ctx.client("lambda").get_function_configuration,
+                          *LAMBDA_NOT_FOUND, **params)
+        return dict(got) if got else None
     return ctx.memo(f"lambda.config:{qualifier}", call)
 
 
@@ -58,14 +56,10 @@ def state(ctx: DoctorContext) -> Outcome:
 
 def alias(ctx: DoctorContext) -> Outcome:
     env = ctx.env
-    try:
-        live = ctx.client("lambda").get_alias(FunctionName=env.function_name,
-                                              Name=env.alias_name)
-    except Exception as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            return failed(f"alias {env.alias_name} does not exist on {env.function_name}",
-                          f"{BOOTSTRAP} (publishes a version and creates it)")
-        raise
+    live = reads.alias(ctx.client("lambda"), env.function_name, env.alias_name)
+    if live is None:
+        return failed(f"alias {env.alias_name} does not exist on {env.function_name}",
+                      f"{BOOTSTRAP} (publishes a version and creates it)")
     version = live.get("FunctionVersion")
     if version == "$LATEST" or not str(version).isdigit():
         return failed(f"{env.alias_name} -> {version}: unreleased code serves events",
@@ -151,7 +145,7 @@ def role(ctx: DoctorContext) -> Outcome:
                               "SimulatePrincipalPolicy",
                               f"on AWS: `aws iam simulate-principal-policy "
                               f"--policy-source-arn {role_arn} --action-names ...`")
-            if error_code(exc) == "NoSuchEntity":
+            if is_error(exc, *IAM_NOT_FOUND):
                 return failed(f"the function's role {role_arn} does not exist", BOOTSTRAP)
             raise
         for result in results:

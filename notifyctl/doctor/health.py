@@ -13,9 +13,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from notifyctl.aws.errors import error_code
+from notifyctl.aws.calls import DYNAMODB_NOT_FOUND, is_error
 from notifyctl.doctor.context import DoctorContext
 from notifyctl.doctor.model import Outcome, failed, passed, warned
+from notifyctl.infra import reads
 from notifyctl.infra.specs import MAX_EVENT_AGE_S
 
 SCAN_PAGE = 1000
@@ -51,12 +52,9 @@ def _metric(ctx: DoctorContext, namespace: str, metric: str, dims: dict[str, str
 def failure_queue(ctx: DoctorContext) -> Outcome:
     sqs = ctx.client("sqs")
     name = ctx.env.dlq_name
-    try:
-        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-    except Exception as exc:
-        if error_code(exc) in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
-            return failed(f"failure queue {name} does not exist", "`notifyctl bootstrap`")
-        raise
+    url = reads.queue_url(sqs, name)
+    if url is None:
+        return failed(f"failure queue {name} does not exist", "`notifyctl bootstrap`")
     attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
         "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
     depth = int(attrs.get("ApproximateNumberOfMessages", 0))
@@ -103,7 +101,7 @@ def records(ctx: DoctorContext) -> Outcome:
             params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
             partial = pages == SCAN_PAGES
     except Exception as exc:
-        if error_code(exc) == "ResourceNotFoundException":
+        if is_error(exc, *DYNAMODB_NOT_FOUND):
             return failed(f"de-dup table {table} does not exist", "`notifyctl bootstrap`")
         raise
     bound = (f"first {scanned} items read (bounded scan: {SCAN_PAGES} x {SCAN_PAGE})"

@@ -26,7 +26,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from notifyctl.aws.errors import error_code
+from notifyctl.aws.calls import is_error
 from notifyctl.doctor.context import DoctorContext
 from notifyctl.doctor.model import Outcome, failed, not_implemented, passed, warned
 
@@ -269,7 +269,7 @@ def recipients(ctx: DoctorContext) -> Outcome:
         except Exception as exc:
             if not_implemented(exc):
                 unknown.append(address)
-            elif error_code(exc) != "NotFoundException":
+            elif not is_error(exc, "NotFoundException"):
                 raise
         if sandbox and _verification(ctx, address).get("VerificationStatus") != "Success":
             problems.append((f"{address} is not verified and the account is in the sandbox",

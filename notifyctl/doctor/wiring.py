@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from notifyctl.aws.errors import error_code
+from notifyctl.aws.calls import LAMBDA_NOT_FOUND, SNS_NOT_FOUND, get_or_none, is_error
 from notifyctl.doctor.context import DoctorContext
 from notifyctl.doctor.model import Outcome, failed, passed, warned
+from notifyctl.infra import reads
 from notifyctl.infra.planner import lambda_subscriptions, permission_facts
 from notifyctl.infra.specs import MAX_EVENT_AGE_S, MAX_RETRY_ATTEMPTS
 
@@ -23,12 +24,8 @@ BOOTSTRAP = "`notifyctl bootstrap`"
 
 def topic(ctx: DoctorContext) -> Outcome:
     arn = ctx.specs.arns.topic
-    try:
-        ctx.client("sns").get_topic_attributes(TopicArn=arn)
-    except Exception as exc:
-        if error_code(exc) in ("NotFound", "NotFoundException"):
-            return failed(f"topic {arn} does not exist", f"{BOOTSTRAP} (creates it)")
-        raise
+    if reads.topic_attributes(ctx.client("sns"), arn) is None:
+        return failed(f"topic {arn} does not exist", f"{BOOTSTRAP} (creates it)")
     return passed(f"topic {ctx.env.topic_name} exists")
 
 
@@ -39,7 +36,7 @@ def subscription(ctx: DoctorContext) -> Outcome:
         subs = [s for s in lambda_subscriptions(sns, arns.topic)
                 if _function_of(s.get("Endpoint", "")) == arns.function]
     except Exception as exc:
-        if error_code(exc) in ("NotFound", "NotFoundException"):
+        if is_error(exc, *SNS_NOT_FOUND):
             return failed("no topic, so no subscription", f"{BOOTSTRAP}")
         raise
     to_alias = [s for s in subs if s.get("Endpoint") == arns.alias]
@@ -88,14 +85,9 @@ def _target(endpoint: str) -> str:
 
 def permission(ctx: DoctorContext) -> Outcome:
     env, arns = ctx.env, ctx.specs.arns
-    try:
-        doc = json.loads(ctx.client("lambda").get_policy(
-            FunctionName=env.function_name, Qualifier=env.alias_name)["Policy"])
-    except Exception as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            doc = {"Statement": []}
-        else:
-            raise
+    got = get_or_none(ctx.client("lambda").get_policy, *LAMBDA_NOT_FOUND,
+                      FunctionName=env.function_name, Qualifier=env.alias_name)
+    doc = json.loads(got["Policy"]) if got else {"Statement": []}
     sns_statements = [permission_facts(s) for s in doc.get("Statement", [])
                       if s.get("Effect", "Allow") == "Allow"
                       and permission_facts(s)["Principal"] == "sns.amazonaws.com"]
@@ -124,15 +116,13 @@ def permission(ctx: DoctorContext) -> Outcome:
 
 def invoke_config(ctx: DoctorContext) -> Outcome:
     env, arns = ctx.env, ctx.specs.arns
-    try:
-        live: dict[str, Any] = ctx.client("lambda").get_function_event_invoke_config(
-            FunctionName=env.function_name, Qualifier=env.alias_name)
-    except Exception as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            return failed(f"no event invoke config on :{env.alias_name}: failed events are "
-                          "dropped after Lambda's retries instead of kept in the failure queue",
-                          BOOTSTRAP)
-        raise
+    live: dict[str, Any] | None = get_or_none(
+        ctx.client("lambda").get_function_event_invoke_config, *LAMBDA_NOT_FOUND,
+        FunctionName=env.function_name, Qualifier=env.alias_name)
+    if live is None:
+        return failed(f"no event invoke config on :{env.alias_name}: failed events are "
+                      "dropped after Lambda's retries instead of kept in the failure queue",
+                      BOOTSTRAP)
     destination = ((live.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
         "Destination")
     if destination != arns.queue:

@@ -18,7 +18,8 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from notifyctl.aws.errors import error_code
+from notifyctl.aws.calls import DYNAMODB_NOT_FOUND, get_or_none
+from notifyctl.infra import reads
 from notifyctl.logs.events import JSON, LogEvent
 from notifyctl.trace.model import Invocation, QueuedFailure, Record
 
@@ -107,15 +108,12 @@ def records(ddb: Any, table: str, keys: Iterable[str]) -> list[Record]:
         if key in seen:
             continue
         seen.add(key)
-        try:
-            item = ddb.get_item(TableName=table, Key={"pk": {"S": key}},
-                                ConsistentRead=True).get("Item")
-        except Exception as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                return out
-            raise
-        if item:
-            out.append(record_of(_plain(item)))
+        got = get_or_none(ddb.get_item, *DYNAMODB_NOT_FOUND, TableName=table,
+                          Key={"pk": {"S": key}}, ConsistentRead=True)
+        if got is None:  # no table: no records
+            return out
+        if got.get("Item"):
+            out.append(record_of(_plain(got["Item"])))
     return out
 
 
@@ -160,17 +158,14 @@ def record_of(item: dict[str, Any]) -> Record:
 
 # ---------------------------------------------------------------- failure queue
 def queued_failures(sqs: Any, queue_name: str, matches: Callable[[str], bool],
-                    reads: int = QUEUE_READS) -> tuple[list[QueuedFailure], int]:
+                    max_reads: int = QUEUE_READS) -> tuple[list[QueuedFailure], int]:
     """On-failure records in the queue whose body `matches` (the id, a MessageId);
     and how many distinct messages were looked at."""
-    try:
-        url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
-    except Exception as exc:
-        if error_code(exc) in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
-            return [], 0
-        raise
+    url = reads.queue_url(sqs, queue_name)
+    if url is None:
+        return [], 0
     seen: dict[str, QueuedFailure | None] = {}
-    for _ in range(reads):
+    for _ in range(max_reads):
         got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0,
                                   WaitTimeSeconds=0,
                                   AttributeNames=["SentTimestamp"]).get("Messages", [])

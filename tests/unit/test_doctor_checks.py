@@ -392,7 +392,8 @@ def test_invoke_config_missing_or_elsewhere_fails(env: Any) -> None:
 def test_topic_missing_fails(env: Any) -> None:
     assert wiring.topic(ctx_for(env, sns=Stub(get_topic_attributes=aws_error("NotFound")))
                         ).status == FAIL
-    assert wiring.topic(ctx_for(env, sns=Stub(get_topic_attributes={}))).status == PASS
+    assert wiring.topic(ctx_for(env, sns=Stub(get_topic_attributes={"Attributes": {}}))
+                        ).status == PASS
 
 
 # ---------------------------------------------------------------- function
@@ -423,7 +424,7 @@ def test_alias_on_latest_fails_and_on_a_version_passes(env: Any) -> None:
 
 
 def test_environment_mismatch_names_the_variable(env: Any) -> None:
-    from notifyctl.infra.function_spec import desired_function_config
+    from notifyctl.release.function_spec import desired_function_config
 
     wanted = desired_function_config(env).environment
     good = lambda_config(Environment={"Variables": dict(wanted)})
@@ -539,17 +540,18 @@ def test_error_rate_of_the_last_hour(env: Any, invocations: int, errors: int,
 
 # ---------------------------------------------------------------- drift
 def test_drift_pending_changes_warn_and_conflicts_fail(env: Any, monkeypatch: Any) -> None:
-    from notifyctl.infra.plan import CONFLICT, CREATE, UNCHANGED, Plan, Step
+    from notifyctl.plans.model import CONFLICT, CREATE, UNCHANGED, Plan, Step
 
     def plan_of(*steps: Step) -> Any:
-        return lambda aws, specs: Plan(tuple(steps))
+        return lambda aws, env: (None, Plan(tuple(steps)))
 
     ctx = ctx_for(env)
-    monkeypatch.setattr(drift, "make_plan", plan_of(Step(UNCHANGED, "sns-topic", "t")))
+    monkeypatch.setattr(drift, "bootstrap_plan", plan_of(Step(UNCHANGED, "sns-topic", "t")))
     assert drift.plan(ctx).status == PASS
-    monkeypatch.setattr(drift, "make_plan", plan_of(Step(CREATE, "lambda-permission", "p")))
+    monkeypatch.setattr(drift, "bootstrap_plan", plan_of(Step(CREATE, "lambda-permission",
+                                                              "p")))
     warn = drift.plan(ctx)
     assert warn.status == WARN and "create lambda-permission p" in warn.evidence
-    monkeypatch.setattr(drift, "make_plan", plan_of(Step(CONFLICT, "sns-topic", "t",
-                                                         note="not ours")))
+    monkeypatch.setattr(drift, "bootstrap_plan", plan_of(Step(CONFLICT, "sns-topic", "t",
+                                                              note="not ours")))
     assert drift.plan(ctx).status == FAIL
