@@ -85,6 +85,7 @@ def spec_from_model(fn: LambdaFunction, latest: LambdaFunction | None = None) ->
         code_sha256=str(getattr(fn, "code_sha_256", "")),
         code=getattr(fn, "code_bytes", b"") or b"",
         reserved_concurrency=None if reserved in (None, "") else int(reserved),
+        role=str(getattr(fn, "role", "") or ""),
     )
 
 

@@ -107,6 +107,13 @@ def make_app(hub: Hub, moto_app: Any) -> Any:
     return app
 
 
+def _role_credentials(spec: Any) -> dict[str, str]:
+    """A function's environment gets its execution role's STS credentials."""
+    from notifyctl.emulator.iam_enforce import issue
+
+    return issue(spec.account_id, spec.region, spec.role, spec.name)
+
+
 def build_hub(endpoint: str, state_dir: Path, *, retry_scale: float | None = None) -> Hub:
     """Create the runtime, dispatcher and outbox and install the moto patches."""
     from notifyctl.emulator import patches
@@ -118,7 +125,7 @@ def build_hub(endpoint: str, state_dir: Path, *, retry_scale: float | None = Non
 
     if retry_scale is None:
         retry_scale = float(os.environ.get(ENV_RETRY_SCALE) or DEFAULT_RETRY_SCALE)
-    runtime = Runtime(state_dir, endpoint, MotoTelemetry())
+    runtime = Runtime(state_dir, endpoint, MotoTelemetry(), credentials=_role_credentials)
     backend = MotoBackend()
     check = os.environ.get(ENV_CHECK_PERMISSIONS, "true").strip().lower() not in ("0", "false", "no")
     dispatcher = Dispatcher(runtime, backend, retry_scale=retry_scale, check_permissions=check)

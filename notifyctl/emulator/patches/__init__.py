@@ -64,9 +64,9 @@ def hub() -> Hub:
 
 def _service_modules() -> list[Any]:
     """One module per AWS service; each has targets() (what it replaces) and apply()."""
-    from notifyctl.emulator.patches import lambda_, ses, sns
+    from notifyctl.emulator.patches import iam, lambda_, ses, sns
 
-    return [lambda_, sns, ses]
+    return [lambda_, sns, ses, iam]
 
 
 def install(the_hub: Hub) -> None:

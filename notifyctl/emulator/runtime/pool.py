@@ -36,7 +36,7 @@ import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -64,6 +64,7 @@ class FunctionSpec:
     code_sha256: str
     code: bytes = field(compare=False, repr=False, default=b"")
     reserved_concurrency: int | None = field(compare=False, default=None)
+    role: str = ""  # the execution role's ARN (its credentials: Runtime.credentials)
 
     @property
     def log_group(self) -> str:
@@ -127,9 +128,14 @@ def runtime_path() -> str:
 
 
 def lambda_environment(spec: FunctionSpec, *, stream: str, task_root: str, tmpdir: str,
-                       endpoint: str) -> dict[str, str]:
+                       endpoint: str,
+                       credentials: Mapping[str, str] | None = None) -> dict[str, str]:
     """The process environment of a Lambda execution environment (the reserved
-    variables win over the function's own, as AWS forbids setting them)."""
+    variables win over the function's own, as AWS forbids setting them).
+
+    `credentials`: the execution role's AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+    AWS_SESSION_TOKEN (emulator/iam_enforce.issue); without them, dummy keys that the
+    emulator treats as unrestricted."""
     env = dict(spec.environment)
     env.update({
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
@@ -149,7 +155,7 @@ def lambda_environment(spec: FunctionSpec, *, stream: str, task_root: str, tmpdi
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
         "AWS_REGION": spec.region,
         "AWS_DEFAULT_REGION": spec.region,
-        # Dummy role credentials: the emulator does not check them.
+        # Dummy credentials, replaced by the role's when the runtime has an issuer.
         "AWS_ACCESS_KEY_ID": "ASIAEMULATOREXAMPLE00",
         "AWS_SECRET_ACCESS_KEY": "emulator-secret-key",
         "AWS_SESSION_TOKEN": "emulator-session-token",
@@ -157,6 +163,7 @@ def lambda_environment(spec: FunctionSpec, *, stream: str, task_root: str, tmpdi
         "AWS_EC2_METADATA_DISABLED": "true",
         "_NOTIFYCTL_RUNTIME_PATH": runtime_path(),
     })
+    env.update(credentials or {})
     return env
 
 
@@ -195,7 +202,8 @@ def extract_code(spec: FunctionSpec, root: Path) -> Path:
 class Worker:
     """One execution environment (a process) of one function version."""
 
-    def __init__(self, spec: FunctionSpec, task_root: Path, env_root: Path, endpoint: str) -> None:
+    def __init__(self, spec: FunctionSpec, task_root: Path, env_root: Path, endpoint: str,
+                 credentials: Mapping[str, str] | None = None) -> None:
         self.spec = spec
         self.created = time.time()
         self.stream = new_stream_name(spec.version, self.created)
@@ -211,7 +219,8 @@ class Worker:
         self._logs: list[tuple[int, str]] = []
         self._logs_lock = threading.Lock()
         env = lambda_environment(spec, stream=self.stream, task_root=str(task_root),
-                                 tmpdir=str(self.tmpdir), endpoint=endpoint)
+                                 tmpdir=str(self.tmpdir), endpoint=endpoint,
+                                 credentials=credentials)
         self._add_log(_now_ms(), f"INIT_START Runtime Version: {spec.runtime}.emulator\t"
                                  f"Runtime Version ARN: arn:aws:lambda:{spec.region}::runtime:"
                                  f"notifyctl-emulator\n")
@@ -351,7 +360,9 @@ class Runtime:
     def __init__(self, state_dir: Path, endpoint: str, telemetry: Telemetry | None = None,
                  *, max_environments: int | None = None,
                  idle_ttl_s: float = DEFAULT_IDLE_TTL_S,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 credentials: Callable[[FunctionSpec], Mapping[str, str]] | None = None) -> None:
+        self.credentials = credentials  # the execution role's keys for a new environment
         self.code_root = state_dir / "code"
         self.env_root = state_dir / "environments"
         self.endpoint = endpoint
@@ -517,7 +528,8 @@ class Runtime:
             print(f"emulator: could not ship logs for {worker.spec.name}: {exc}", file=sys.stderr)
 
     def _spawn(self, pool: _Pool) -> Worker:
-        worker = Worker(pool.spec, pool.task_root, self.env_root, self.endpoint)
+        creds = self.credentials(pool.spec) if self.credentials and pool.spec.role else None
+        worker = Worker(pool.spec, pool.task_root, self.env_root, self.endpoint, creds)
         try:
             self.telemetry.create_stream(pool.spec, worker.stream)
         except Exception as exc:  # noqa: BLE001
