@@ -29,13 +29,22 @@ def start(
         None, "--retry-scale",
         help="Multiply Lambda's async retry delays and event ages by this "
              "(default 0.01: a 1-minute retry wait takes 0.6 s)."),
+    enforce_iam: str = typer.Option(
+        "functions", "--enforce-iam", metavar="functions|all|off",
+        help="Whose calls are authorised against IAM policies: functions (their execution "
+             "role's credentials, the default), all (also IAM users' keys), off."),
 ) -> None:
     """Start the emulator in the background and wait until it answers."""
-    from notifyctl.emulator import control
+    from notifyctl.emulator import control, iam_enforce
+    from notifyctl.errors import UsageError
 
+    if enforce_iam not in iam_enforce.MODES:
+        raise UsageError(f"--enforce-iam: {enforce_iam!r} is not one of "
+                         f"{', '.join(iam_enforce.MODES)}")
     app = context.get(ctx)
     with app.out.status(f"starting the emulator on {host}:{port}"):
-        info = control.start(host, port, retry_scale=retry_scale)
+        info = control.start(host, port, retry_scale=retry_scale,
+                             extra_env={iam_enforce.ENV_MODE: enforce_iam})
     data = info.to_dict()
 
     def render(con: Console) -> None:

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from notifyctl.emulator import iam_enforce
+
 SERVICE = "notifyctl-emulator"
 PREFIX = "/_notifyctl/"
 ENV_RETRY_SCALE = "NOTIFYCTL_EMULATOR_RETRY_SCALE"
@@ -45,7 +47,8 @@ class Hub:
         return {"service": SERVICE, "status": "ready", "pid": os.getpid(),
                 "endpoint": self.endpoint, "started_at": self.started_at,
                 "uptime_s": round(time.time() - self.started_at, 3),
-                "moto_version": self.moto_version, "state_dir": str(self.state_dir)}
+                "moto_version": self.moto_version, "state_dir": str(self.state_dir),
+                "enforce_iam": iam_enforce.mode()}
 
     def status(self) -> dict[str, Any]:
         functions = self.runtime.status()

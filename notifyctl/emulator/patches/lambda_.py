@@ -16,7 +16,7 @@ def targets() -> list[tuple[Any, str]]:
     return [(LambdaResponse, "invoke"), (LambdaResponse, "invoke_async"),
             (LambdaFunction, "_invoke_lambda"), (LambdaFunction, "get_code"),
             (LambdaBackend, "put_function_event_invoke_config"),
-            (LambdaBackend, "update_function_event_invoke_config")]
+            (LambdaBackend, "update_function_event_invoke_config")] + permission_targets()
 
 
 def _errors() -> Any:
@@ -158,3 +158,43 @@ def apply() -> None:
     LambdaFunction.get_code = get_code
     LambdaBackend.put_function_event_invoke_config = put_config
     LambdaBackend.update_function_event_invoke_config = update_config
+    apply_permissions()
+
+
+def permission_targets() -> list[tuple[Any, str]]:
+    from moto.awslambda.policy import Policy
+
+    return [(Policy, "add_statement")]
+
+
+def apply_permissions() -> None:
+    """AddPermission with a StatementId the (qualified) policy already has: 409
+    ResourceConflictException, as on AWS (moto adds a second statement, which made
+    Terraform's destroy after a bootstrap hand-off wait and fail, issue 19)."""
+    from moto.awslambda import policy as policy_module
+    from moto.core.exceptions import JsonRESTError
+
+    Policy: Any = policy_module.Policy  # Any: we assign to its methods
+    original = Policy.add_statement
+
+    class ResourceConflict(JsonRESTError):
+        code = 409
+
+        def __init__(self, message: str) -> None:
+            super().__init__("ResourceConflictException", message)
+
+    def add_statement(self: Any, raw: str, qualifier: str | None = None) -> Any:
+        revision = self.revision
+        statement, new_revision = original(self, raw, qualifier)
+        duplicates = [s for s in self.statements[:-1]
+                      if s.get("Sid") == statement.get("Sid")
+                      and s.get("Resource") == statement.get("Resource")]
+        if duplicates:
+            self.statements.pop()
+            self.revision = revision
+            raise ResourceConflict(
+                f"The statement id ({statement.get('Sid')}) provided already exists. Please "
+                "provide a new statement id, or remove the existing statement.")
+        return statement, new_revision
+
+    Policy.add_statement = add_statement
