@@ -33,6 +33,15 @@ def start(
         "functions", "--enforce-iam", metavar="functions|all|off",
         help="Whose calls are authorised against IAM policies: functions (their execution "
              "role's credentials, the default), all (also IAM users' keys), off."),
+    ses_sandbox: bool | None = typer.Option(
+        None, "--ses-sandbox/--no-ses-sandbox",
+        help="The SES account in the sandbox: verified recipients only (and the mailbox "
+             "simulator), 200 per 24 h, 1 per second (default: the environment's "
+             "ses_sandbox, else off)."),
+    ses_auto_verify: bool = typer.Option(
+        True, "--ses-auto-verify/--no-ses-auto-verify",
+        help="Verify SES identities at once (default); off: Pending until "
+             "`notifyctl local ses verify ADDRESS`."),
 ) -> None:
     """Start the emulator in the background and wait until it answers."""
     from notifyctl.emulator import control, iam_enforce
@@ -42,9 +51,15 @@ def start(
         raise UsageError(f"--enforce-iam: {enforce_iam!r} is not one of "
                          f"{', '.join(iam_enforce.MODES)}")
     app = context.get(ctx)
+    if ses_sandbox is None:
+        ses_sandbox = _env_ses_sandbox(app)
+    from notifyctl.emulator import ses_account
+
+    settings = {iam_enforce.ENV_MODE: enforce_iam,
+                ses_account.ENV_SANDBOX: "true" if ses_sandbox else "false",
+                ses_account.ENV_AUTO_VERIFY: "true" if ses_auto_verify else "false"}
     with app.out.status(f"starting the emulator on {host}:{port}"):
-        info = control.start(host, port, retry_scale=retry_scale,
-                             extra_env={iam_enforce.ENV_MODE: enforce_iam})
+        info = control.start(host, port, retry_scale=retry_scale, extra_env=settings)
     data = info.to_dict()
 
     def render(con: Console) -> None:
@@ -147,6 +162,16 @@ def outbox(
     app.out.result(data, render)
 
 
+def _env_ses_sandbox(app: context.AppContext) -> bool:
+    """The selected environment's `ses_sandbox`; off when there is no config to read."""
+    from notifyctl.errors import NotifyctlError
+
+    try:
+        return app.env.ses_sandbox
+    except NotifyctlError:
+        return False
+
+
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
     if seconds < 60:
@@ -157,5 +182,8 @@ def _duration(seconds: float) -> str:
 
 
 def register(app: typer.Typer) -> None:
+    from notifyctl.cli.local_ses_cmd import ses_app
+
+    local_app.add_typer(ses_app, name="ses")
     app.add_typer(local_app, name="local")
 

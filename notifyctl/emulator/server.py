@@ -7,6 +7,8 @@ Our endpoints (everything else is moto):
     GET /_notifyctl/status        health + functions (warm/busy environments, counts) + async queue
     GET /_notifyctl/outbox        the emails SES accepted, oldest first
     GET /_notifyctl/code/<account>/<region>/<function>/<version>   a version's zip (Code.Location)
+    POST /_notifyctl/ses/verify   {"identity": ...}: a Pending SES identity becomes verified
+    POST /_notifyctl/ttl/sweep    delete expired DynamoDB TTL items now: {"deleted": N}
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class Hub:
     backend: Any
     outbox: Any
     moto_version: str
+    ttl: Any = None  # ttl.TtlSweeper
     started_at: float = field(default_factory=time.time)
 
     def health(self) -> dict[str, Any]:
@@ -61,6 +64,8 @@ class Hub:
     def close(self) -> None:
         self.dispatcher.close()
         self.runtime.close()
+        if self.ttl is not None:
+            self.ttl.close()
 
 
 def _json(start_response: Any, data: Any, status: str = "200 OK") -> list[bytes]:
@@ -89,6 +94,23 @@ def make_app(hub: Hub, moto_app: Any) -> Any:
                                   ("Content-Length", str(len(data)))])
         return [data]
 
+    def ses_verify(start_response: Any, environ: dict[str, Any]) -> list[bytes]:
+        from notifyctl.emulator.patches.ses import mark_verified
+
+        try:
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+            doc = json.loads(environ["wsgi.input"].read(size) or b"{}")
+            identity = str(doc["identity"])
+        except (ValueError, KeyError):
+            return _json(start_response, {"message": "expected {\"identity\": ...}"},
+                         "400 Bad Request")
+        with MOTO_LOCK:
+            found = mark_verified(str(doc.get("account") or "123456789012"),
+                                  str(doc.get("region") or "us-east-1"), identity)
+        if not found:
+            return _json(start_response, {"message": f"no identity {identity}"}, "404 Not Found")
+        return _json(start_response, {"identity": identity, "status": "Success"})
+
     def app(environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
         if not path.startswith(PREFIX):
@@ -101,6 +123,10 @@ def make_app(hub: Hub, moto_app: Any) -> Any:
             return _json(start_response, hub.status())
         if route == "outbox":
             return _json(start_response, hub.outbox.to_json())
+        if route == "ses/verify" and environ.get("REQUEST_METHOD") == "POST":
+            return ses_verify(start_response, environ)
+        if route == "ttl/sweep" and environ.get("REQUEST_METHOD") == "POST":
+            return _json(start_response, {"deleted": hub.ttl.sweep()})
         if route.startswith("code/") and len(route.split("/")) == 5:
             from urllib.parse import unquote
 
@@ -132,8 +158,12 @@ def build_hub(endpoint: str, state_dir: Path, *, retry_scale: float | None = Non
     backend = MotoBackend()
     check = os.environ.get(ENV_CHECK_PERMISSIONS, "true").strip().lower() not in ("0", "false", "no")
     dispatcher = Dispatcher(runtime, backend, retry_scale=retry_scale, check_permissions=check)
+    from notifyctl.emulator import scale
+    from notifyctl.emulator.ttl import SWEEP_INTERVAL_S, TtlSweeper
+
+    ttl = TtlSweeper(SWEEP_INTERVAL_S * scale.time_scale()).start()
     hub = Hub(endpoint=endpoint, state_dir=state_dir, runtime=runtime, dispatcher=dispatcher,
-              backend=backend, outbox=Outbox(), moto_version=moto_version)
+              backend=backend, outbox=Outbox(), moto_version=moto_version, ttl=ttl)
     patches.install(hub)
     return hub
 

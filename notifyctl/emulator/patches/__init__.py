@@ -64,9 +64,9 @@ def hub() -> Hub:
 
 def _service_modules() -> list[Any]:
     """One module per AWS service; each has targets() (what it replaces) and apply()."""
-    from notifyctl.emulator.patches import iam, lambda_, ses, sns
+    from notifyctl.emulator.patches import iam, lambda_, ses, sesv2, sns
 
-    return [lambda_, sns, ses, iam]
+    return [lambda_, sns, ses, sesv2, iam]
 
 
 def install(the_hub: Hub) -> None:

@@ -1,0 +1,40 @@
+"""`notifyctl local ses verify ADDRESS`: the emulator's SES identities, as their owner
+would verify them on AWS (clicking the link, publishing the DNS records)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from notifyctl.cli import context
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+ses_app = typer.Typer(help="The emulator's SES account: verify identities.",
+                      no_args_is_help=True)
+
+
+@ses_app.command("verify")
+def verify(
+    ctx: typer.Context,
+    identity: str = typer.Argument(..., help="The email address or domain to verify."),
+    host: str = typer.Option("127.0.0.1", "--host", help="The emulator's interface."),
+    port: int = typer.Option(4566, "--port", "-p", help="The emulator's port."),
+) -> None:
+    """Verify a Pending SES identity on the emulator (started with --no-ses-auto-verify).
+
+    Example: notifyctl local ses verify notifications@example.com
+    """
+    from notifyctl.emulator import control, ses_account
+
+    app = context.get(ctx)
+    endpoint = app.options.endpoint_url or control.endpoint_for(host, port)
+    region = app.options.region or "us-east-1"
+    result = ses_account.verify(endpoint, identity, region=region)
+
+    def render(con: Console) -> None:
+        con.print(f"{identity}: verified (SES identity status Success).")
+
+    app.out.result(result, render)
