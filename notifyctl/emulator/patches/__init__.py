@@ -64,9 +64,9 @@ def hub() -> Hub:
 
 def _service_modules() -> list[Any]:
     """One module per AWS service; each has targets() (what it replaces) and apply()."""
-    from notifyctl.emulator.patches import iam, lambda_, ses, sesv2, sns
+    from notifyctl.emulator.patches import iam, lambda_, logs, ses, sesv2, sns
 
-    return [lambda_, sns, ses, sesv2, iam]
+    return [lambda_, sns, ses, sesv2, logs, iam]
 
 
 def install(the_hub: Hub) -> None:
