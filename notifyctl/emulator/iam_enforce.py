@@ -33,6 +33,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import parseaddr
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -198,12 +199,18 @@ def identity_policies(caller: Caller, partition: str = "aws") -> list[Policy]:
 
 def policies_of(holder: Any) -> list[Policy]:
     """Inline + attached managed policies of a moto role, user or group."""
-    out = [Policy.parse(doc, source_id=name) for name, doc in holder.policies.items()]
+    out = [_parsed(doc, name) for name, doc in holder.policies.items()]
     for arn, managed in holder.managed_policies.items():
         for version in managed.versions:
             if version.is_default:
-                out.append(Policy.parse(version.document, source_id=arn))
+                out.append(_parsed(version.document, arn))
     return out
+
+
+@lru_cache(maxsize=1024)
+def _parsed(document: str, source_id: str) -> Policy:
+    """Parsed once per document text: every call a function makes is checked."""
+    return Policy.parse(document, source_id=source_id)
 
 
 # -- The request in IAM's terms ---------------------------------------------------------
