@@ -150,9 +150,14 @@ def test_the_whole_pipeline_with_nothing_but_boto3(emulator: Any) -> None:
     emails = [e for e in outbox.read(emulator.endpoint)
               if e.message_id == item["ses_message_id"]["S"]]
     assert len(emails) == 1 and emails[0].to == ["reader@example.org"]
-    events = emulator.client("logs").filter_log_events(
-        logGroupName=f"/aws/lambda/{fn['FunctionName']}")["events"]
-    text = "".join(e["message"] for e in events)
+    def log_text() -> str:
+        events = emulator.client("logs").filter_log_events(
+            logGroupName=f"/aws/lambda/{fn['FunctionName']}")["events"]
+        return "".join(e["message"] for e in events)
+
+    # The runtime ships an invocation's lines when it ends, after the record is written.
+    text = emulator.wait_until(lambda: "REPORT RequestId" in (t := log_text()) and t,
+                               what="the REPORT line")
     assert "START RequestId" in text and "REPORT RequestId" in text
     assert message_id in text
 
