@@ -5,9 +5,11 @@ from the same evaluator (issue 18)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.integration.conftest import ACCOUNT, LAMBDA_TRUST, REGION
 
@@ -194,3 +196,48 @@ def test_simulate_custom_policy_with_context(emulator: Any) -> None:
 
     assert decide("a@x.example") == "allowed"
     assert decide("b@x.example") == "implicitDeny"
+
+
+# -- `--enforce-iam all` on an emulator evaluating calls as plain HTTP ------------------
+
+@pytest.fixture(scope="module")
+def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from notifyctl.emulator import control, iam_enforce
+
+    root = tmp_path_factory.mktemp("iam-strict")
+    port = control.free_port()
+    info = control.start("127.0.0.1", port, state_dir=root, extra_env={
+        iam_enforce.ENV_MODE: "all", iam_enforce.ENV_SECURE_TRANSPORT: "false"})
+    try:
+        yield info.endpoint
+    finally:
+        control.stop("127.0.0.1", port, state_dir=root)
+
+
+def _client(endpoint: str, service: str, key: str = "testing", secret: str = "testing") -> Any:
+    import boto3
+
+    return boto3.session.Session().client(service, endpoint_url=endpoint, region_name=REGION,
+                                          aws_access_key_id=key, aws_secret_access_key=secret)
+
+
+def test_topic_policy_denies_publishing_without_tls_to_an_allowed_user(strict: str) -> None:
+    from notifyctl.infra import policies
+
+    sns, iam = _client(strict, "sns"), _client(strict, "iam")
+    topic = sns.create_topic(Name="books")["TopicArn"]
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(
+        policies.topic_policy(topic, f"arn:aws:iam::{ACCOUNT}:root")))
+    iam.create_user(UserName="webapp")
+    publisher = iam.create_policy(PolicyName="publish", PolicyDocument=json.dumps(
+        policies.publisher_policy(topic)))["Policy"]["Arn"]
+    iam.attach_user_policy(UserName="webapp", PolicyArn=publisher)
+    key = iam.create_access_key(UserName="webapp")["AccessKey"]
+    webapp = _client(strict, "sns", key["AccessKeyId"], key["SecretAccessKey"])
+
+    with pytest.raises(ClientError) as denied:
+        webapp.publish(TopicArn=topic, Message="m")
+
+    assert denied.value.response["Error"]["Code"] == "AuthorizationError"
+    assert "with an explicit deny in a resource-based policy" in str(denied.value)
+    sns.publish(TopicArn=topic, Message="m")  # the operator's keys act as root: unchecked
