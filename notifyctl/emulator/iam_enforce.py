@@ -104,20 +104,25 @@ class Caller:
 
 
 class FunctionSessions:
-    """The access keys issued to functions' execution environments (mode `functions`
-    checks exactly these). Thread-safe: the runtime spawns environments in threads."""
+    """The access keys issued to functions' execution environments and whose they are
+    (mode `functions` checks exactly these; a dict lookup on every call). Thread-safe:
+    the runtime spawns environments in threads."""
 
     def __init__(self) -> None:
-        self._keys: set[str] = set()
+        self._callers: dict[str, Caller] = {}
         self._lock = threading.Lock()
 
-    def add(self, access_key_id: str) -> None:
+    def add(self, access_key_id: str, caller: Caller) -> None:
         with self._lock:
-            self._keys.add(access_key_id)
+            self._callers[access_key_id] = caller
+
+    def get(self, access_key_id: str) -> Caller | None:
+        with self._lock:
+            return self._callers.get(access_key_id)
 
     def __contains__(self, access_key_id: object) -> bool:
         with self._lock:
-            return access_key_id in self._keys
+            return access_key_id in self._callers
 
 
 SESSIONS = FunctionSessions()
@@ -139,7 +144,10 @@ def issue(account: str, region: str, role_arn: str, function_name: str) -> dict[
         role = sts_backends[account][get_partition(region)].assume_role(
             region_name=region, role_session_name=function_name[:64], role_arn=role_arn,
             policy="", duration=12 * 3600, external_id="")
-    SESSIONS.add(role.access_key_id)
+    role_name = role_arn.split("/")[-1]
+    SESSIONS.add(role.access_key_id, Caller(
+        arn=role.arn, account=role.account_id, kind="role", name=role_name,
+        principal_arns=(role.arn, role_arn)))
     return {"AWS_ACCESS_KEY_ID": role.access_key_id,
             "AWS_SECRET_ACCESS_KEY": role.secret_access_key,
             "AWS_SESSION_TOKEN": role.session_token}
@@ -160,8 +168,9 @@ def find_caller(access_key_id: str, enforce: str) -> Caller | None:
 
     if enforce == "off":
         return None
-    if enforce == "functions" and access_key_id not in SESSIONS:
-        return None
+    known = SESSIONS.get(access_key_id)
+    if known is not None or enforce == "functions":
+        return known
     for sts_by_partition in list(sts_backends.values()):
         for backend in sts_by_partition.values():
             for assumed in backend.assumed_roles:
