@@ -8,15 +8,17 @@ AWS (SES Developer Guide, "Request production access", "Service quotas"):
 |-----------------------------|-----------------------------------------|------------------------|
 | recipients                  | verified identities or the mailbox      | anyone                 |
 |                             |   simulator (@simulator.amazonses.com)  |                        |
-| sending quota (recipients)  | 200 per 24 h                            | 50,000 per 24 h        |
-| sending rate (recipients)   | 1 per second                            | 14 per second          |
+| sending quota (recipients)  | 200 per 24 h                            | 1,000,000 per 24 h     |
+| sending rate (recipients)   | 1 per second                            | 1,000 per second       |
 | over quota / rate           | Throttling "Daily message quota exceeded." / "Maximum sending rate       |
 |                             |   exceeded." (v2: ThrottlingException)                                   |
 | suppression list management | Put/Delete refused ("disabled in the    | allowed                |
 |                             |   sandbox")                             |                        |
 
-AWS publishes no fixed production quota (it grows with the account's use); the
-emulator's production figures are a fixed stand-in. A send to an address on the
+AWS publishes no fixed production quota (it is set per account and grows with its
+use); the emulator's production stand-in is large enough not to throttle the pipeline's
+own benchmarks, and `NOTIFYCTL_EMULATOR_SES_QUOTA=50000/14` (per 24 h / per second)
+rehearses an account's real quota. A send to an address on the
 account's suppression list is accepted (a message id) and not delivered.
 
 Identities: `verify-email-identity` / `create-email-identity` leave an identity
@@ -41,6 +43,7 @@ from notifyctl.emulator import scale
 
 ENV_SANDBOX = "NOTIFYCTL_EMULATOR_SES_SANDBOX"
 ENV_AUTO_VERIFY = "NOTIFYCTL_EMULATOR_SES_AUTO_VERIFY"
+ENV_QUOTA = "NOTIFYCTL_EMULATOR_SES_QUOTA"  # production "MAX24H/RATE", e.g. 50000/14
 SIMULATOR_DOMAIN = "simulator.amazonses.com"
 DAY_S = 24 * 3600.0
 SUPPRESSION_REASONS = ("BOUNCE", "COMPLAINT")
@@ -53,7 +56,16 @@ class Limits:
 
 
 SANDBOX = Limits(max_24h=200, max_rate=1)
-PRODUCTION = Limits(max_24h=50_000, max_rate=14)
+PRODUCTION = Limits(max_24h=1_000_000, max_rate=1_000)
+
+
+def production_limits(text: str | None) -> Limits:
+    """`MAX24H/RATE` (NOTIFYCTL_EMULATOR_SES_QUOTA), or the stand-in when unset/invalid."""
+    try:
+        day, rate = (int(float(p)) for p in (text or "").split("/"))
+    except ValueError:
+        return PRODUCTION
+    return Limits(max_24h=day, max_rate=rate) if day > 0 and rate > 0 else PRODUCTION
 
 
 class SesRefused(Exception):
@@ -100,6 +112,7 @@ class SesAccount:
     sandbox: bool = False
     clock: Callable[[], float] = time.time
     time_scale: float = 1.0
+    production: Limits = PRODUCTION
     sending_enabled: bool = True
     suppressed_reasons: list[str] = field(default_factory=lambda: list(SUPPRESSION_REASONS))
     suppressed: dict[str, Suppressed] = field(default_factory=dict)
@@ -108,7 +121,7 @@ class SesAccount:
 
     @property
     def limits(self) -> Limits:
-        return SANDBOX if self.sandbox else PRODUCTION
+        return SANDBOX if self.sandbox else self.production
 
     def sent_last_24h(self) -> int:
         with self._lock:
@@ -187,8 +200,9 @@ def account(account_id: str, region: str) -> SesAccount:
     with _accounts_lock:
         key = (account_id, region)
         if key not in _accounts:
-            _accounts[key] = SesAccount(region=region, sandbox=_flag(ENV_SANDBOX, False),
-                                        time_scale=scale.time_scale())
+            _accounts[key] = SesAccount(
+                region=region, sandbox=_flag(ENV_SANDBOX, False), time_scale=scale.time_scale(),
+                production=production_limits(os.environ.get(ENV_QUOTA)))
         return _accounts[key]
 
 

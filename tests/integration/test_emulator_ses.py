@@ -61,7 +61,7 @@ def test_send_quota_counts_the_last_24_hours_against_the_real_limit(emulator: An
     v1_send(ses, ["a@reader.example", "b@reader.example"], emulator.unique("quota"))
     after = ses.get_send_quota()
     assert after["SentLast24Hours"] == before["SentLast24Hours"] + 2
-    assert after["Max24HourSend"] == 50_000  # the emulator's production stand-in
+    assert after["Max24HourSend"] == 1_000_000  # the emulator's production stand-in
     sv2 = regional(emulator.endpoint, "sesv2", "ap-south-1").get_account()["SendQuota"]
     assert sv2["SentLast24Hours"] == after["SentLast24Hours"]
 

@@ -9,6 +9,7 @@ from notifyctl.emulator.ses_account import (
     SesRefused,
     SuppressionDisabled,
     is_simulator,
+    production_limits,
 )
 from tests.fakes import FakeClock
 
@@ -61,7 +62,15 @@ def test_sandbox_recipients_must_be_verified_or_the_simulator() -> None:
 def test_production_accepts_any_recipient() -> None:
     account = SesAccount(region="eu-west-1", clock=FakeClock(0.0))
     account.admit(["x@reader.example"], lambda r: False)
-    assert account.limits.max_24h == 50_000
+    assert account.limits.max_24h == 1_000_000
+
+
+def test_production_quota_can_rehearse_a_real_accounts() -> None:
+    account = SesAccount(region="eu-west-1", clock=FakeClock(0.0),
+                         production=production_limits("50000/14"))
+    account.admit(["r@x"] * 14, lambda r: True)
+    assert refused(account, ["one@more"]) == "rate: Maximum sending rate exceeded."
+    assert production_limits("nonsense") == production_limits(None)
 
 
 def test_paused_account_refuses() -> None:
