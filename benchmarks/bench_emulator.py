@@ -6,11 +6,18 @@
 2. cold invoke: a new function's first Invoke, client round trip, and the REPORT's
    Init Duration (interpreter start + module import in the worker)
 3. warm invoke: Invoke of a trivial function, client round trip (boto3 included);
-   "runtime overhead" is the same without HTTP/moto: Runtime.invoke in-process
+   "runtime overhead" is the same without HTTP/moto: Runtime.invoke in-process; and a
+   cold start in-process with the isolated runtime (private /tmp, read-only task root)
+   beside the same without isolation (the ratio is the price of isolation)
 4. SNS Publish -> handler started: the handler logs time.time() at entry; the
    publisher sent its own time.time() as the message (same clock), median and p95
 5. throughput: 4 threads publishing --burst messages each; invocations per second
    until the last handler ran
+6. CodeDeploy: wall time of a CodeDeployDefault.LambdaCanary10Percent5Minutes deployment
+   (CreateDeployment until GetDeployment says Succeeded) at the default time scale, beside
+   AWS's nominal 5 minutes (goal < 10 s)
+7. alarm lag: from a failing Invoke's return (the breaching Errors datapoint) until
+   DescribeAlarms says ALARM, beside one 60-second period of emulated time (goal < 1 period)
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import argparse
 import io
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -119,6 +127,9 @@ def run_benchmarks(endpoint: str, args: argparse.Namespace) -> None:
     def create(name: str, source: str) -> str:
         lam.create_function(FunctionName=name, Runtime="python3.11", Role=role,
                             Handler="app.handler", Code={"ZipFile": zip_of(source)})
+        # Pending for a moment after create, as on AWS: wait for Active like a user would.
+        lam.get_waiter("function_active_v2").wait(
+            FunctionName=name, WaiterConfig={"Delay": 0.02, "MaxAttempts": 500})
         return name
 
     # -- cold ------------------------------------------------------------------------
@@ -153,6 +164,9 @@ def run_benchmarks(endpoint: str, args: argparse.Namespace) -> None:
         describe.append((time.perf_counter() - t) * 1000)
     line("  for scale: GetFunctionConfiguration (median)", f"{statistics.median(describe):.2f} ms")
     line("warm runtime overhead, no HTTP (median)", f"{runtime_overhead(args.warm):.3f} ms")
+    isolated, shared = runtime_cold(args.cold, sandbox=True), runtime_cold(args.cold, False)
+    line("cold start, no HTTP, isolated (median)", f"{isolated:.1f} ms",
+         f"sandbox off {shared:.1f} ms, ratio {isolated / shared:.2f}")
 
     # -- SNS -> handler --------------------------------------------------------------
     stamper = create("bench-sns", STAMPER)
@@ -191,6 +205,68 @@ def run_benchmarks(endpoint: str, args: argparse.Namespace) -> None:
     total_s = time.perf_counter() - t
     line("4 publishers: publishes/s", f"{4 * args.burst / published_s:.0f} /s")
     line("4 publishers: invocations/s (to last handler)", f"{4 * args.burst / total_s:.0f} /s")
+    release_timings(endpoint, lam, create)
+
+
+FAILS = "def handler(event, context):\n    raise RuntimeError('broken')\n"
+
+
+def release_timings(endpoint: str, lam: Any, create: Any, lag_samples: int = 8) -> None:
+    """6 and 7: a canary deployment's wall time and the alarm evaluation lag (issue 15)."""
+    from notifyctl.emulator.clock import DEFAULT_TIME_SCALE
+
+    cd, cw = client(endpoint, "codedeploy"), client(endpoint, "cloudwatch")
+    name = create("bench-canary", TRIVIAL)
+    lam.publish_version(FunctionName=name)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    lam.update_function_code(FunctionName=name, ZipFile=zip_of(TRIVIAL + "# v2\n"))
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+    lam.publish_version(FunctionName=name)
+    cd.create_application(applicationName="bench", computePlatform="Lambda")
+    cd.create_deployment_group(applicationName="bench", deploymentGroupName="bench",
+                               serviceRoleArn="arn:aws:iam::123456789012:role/bench")
+    spec = json.dumps({"version": 0.0, "Resources": [{"fn": {
+        "Type": "AWS::Lambda::Function", "Properties": {
+            "Name": name, "Alias": "live", "CurrentVersion": "1", "TargetVersion": "2"}}}]})
+    t = time.perf_counter()
+    deployment = cd.create_deployment(
+        applicationName="bench", deploymentGroupName="bench",
+        deploymentConfigName="CodeDeployDefault.LambdaCanary10Percent5Minutes",
+        revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": spec}},
+    )["deploymentId"]
+    status = ""
+    while status not in ("Succeeded", "Failed", "Stopped") and time.perf_counter() - t < 120:
+        status = cd.get_deployment(deploymentId=deployment)["deploymentInfo"]["status"]
+        time.sleep(0.02)
+    deploy_s = time.perf_counter() - t
+    line(f"Canary10Percent5Minutes deployment ({status})", f"{deploy_s:.2f} s",
+         f"AWS nominal 300 s, ratio 1/{300 / deploy_s:.0f}; goal < 10 s",
+         status == "Succeeded" and deploy_s < 10)
+
+    failing = create("bench-alarm", FAILS)
+    period_s = 60 * DEFAULT_TIME_SCALE  # one period of emulated time, in real seconds
+    lags = []
+    for i in range(lag_samples):
+        alarm = f"bench-errors-{i}"
+        cw.put_metric_alarm(AlarmName=alarm, Namespace="AWS/Lambda", MetricName="Errors",
+                            Dimensions=[{"Name": "FunctionName", "Value": failing}],
+                            Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=0,
+                            ComparisonOperator="GreaterThanThreshold")
+        # evaluated once already (its next tick is scheduled), and the failure lands at a
+        # random phase of the evaluator's schedule, not just after a tick
+        time.sleep(period_s * (1 + random.random()))
+        lam.invoke(FunctionName=failing, Payload=b"{}")
+        t = time.perf_counter()
+        while cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["StateValue"] != "ALARM":
+            if time.perf_counter() - t > 30:
+                raise SystemExit(f"alarm {alarm} never fired")
+            time.sleep(0.005)
+        lags.append(time.perf_counter() - t)
+        cw.delete_alarms(AlarmNames=[alarm])
+    for label, lag in (("median", statistics.median(lags)), ("max", max(lags))):
+        line(f"alarm lag after the breaching datapoint ({label})", f"{lag * 1000:.0f} ms",
+             f"1 period = {period_s * 1000:.0f} ms, ratio {lag / period_s:.2f}; goal < 1 period",
+             lag < period_s)
 
 
 def wait_invocations(endpoint: str, name: str, count: int, timeout: float = 120) -> None:
@@ -217,6 +293,26 @@ def runtime_overhead(n: int) -> float:
         rt.invoke(spec, "{}")
         times = []
         for _ in range(n):
+            t = time.perf_counter()
+            rt.invoke(spec, "{}")
+            times.append((time.perf_counter() - t) * 1000)
+        return statistics.median(times)
+    finally:
+        rt.close()
+
+
+def runtime_cold(n: int, sandbox: bool) -> float:
+    """Median cold invocation (new function each time) in-process, with or without the
+    private mount namespace (/tmp, read-only task root): the price of isolation."""
+    from notifyctl.emulator.runtime.pool import FunctionSpec, Runtime
+
+    rt = Runtime(Path(tempfile.mkdtemp()), "http://127.0.0.1:9", sandbox=sandbox)
+    try:
+        times = []
+        for i in range(max(n, 3)):
+            spec = FunctionSpec("123456789012", "us-east-1", f"c{i}", "$LATEST",
+                                f"arn:aws:lambda:us-east-1:123456789012:function:c{i}",
+                                "app.handler", "python3.11", 128, 3, (), f"x{i}", zip_of(TRIVIAL))
             t = time.perf_counter()
             rt.invoke(spec, "{}")
             times.append((time.perf_counter() - t) * 1000)

@@ -25,10 +25,13 @@ def start(
     ctx: typer.Context,
     host: str = HOST,
     port: int = PORT,
+    time_scale: float | None = typer.Option(
+        None, "--time-scale",
+        help="Real seconds per AWS second for every duration the emulator waits: retry "
+             "delays, alarm periods, deployment steps, hook timeouts (default 0.01: a "
+             "1-minute wait takes 0.6 s; env NOTIFYCTL_EMULATOR_TIME_SCALE)."),
     retry_scale: float | None = typer.Option(
-        None, "--retry-scale",
-        help="Multiply Lambda's async retry delays and event ages by this "
-             "(default 0.01: a 1-minute retry wait takes 0.6 s)."),
+        None, "--retry-scale", hidden=True, help="Deprecated: the same as --time-scale."),
     enforce_iam: str = typer.Option(
         "functions", "--enforce-iam", metavar="functions|all|off",
         help="Whose calls are authorised against IAM policies: functions (their execution "
@@ -59,7 +62,9 @@ def start(
                 ses_account.ENV_SANDBOX: "true" if ses_sandbox else "false",
                 ses_account.ENV_AUTO_VERIFY: "true" if ses_auto_verify else "false"}
     with app.out.status(f"starting the emulator on {host}:{port}"):
-        info = control.start(host, port, retry_scale=retry_scale, extra_env=settings)
+        info = control.start(host, port,
+                             time_scale=time_scale if time_scale is not None else retry_scale,
+                             extra_env=settings)
     data = info.to_dict()
 
     def render(con: Console) -> None:
@@ -117,6 +122,8 @@ def status(ctx: typer.Context, host: str = HOST, port: int = PORT) -> None:
                   f"throttles {totals.get('throttles', 0)}, "
                   f"warm environments {totals.get('warm', 0)}, "
                   f"emails in the outbox {st.details.get('outbox', 0)}")
+        for note in st.details.get("runtime", {}).get("runtime_notes", []):
+            con.print(f"[yellow]WARNING: {note}[/yellow]")
         pending = st.details.get("async", {}).get("pending", 0)
         if pending:
             con.print(f"async events waiting (retries included): {pending}")

@@ -27,7 +27,6 @@ from notifyctl.emulator import iam_enforce
 
 SERVICE = "notifyctl-emulator"
 PREFIX = "/_notifyctl/"
-ENV_RETRY_SCALE = "NOTIFYCTL_EMULATOR_RETRY_SCALE"
 ENV_CHECK_PERMISSIONS = "NOTIFYCTL_EMULATOR_CHECK_PERMISSIONS"
 ENV_VERBOSE = "NOTIFYCTL_EMULATOR_VERBOSE"  # log every HTTP request
 
@@ -43,14 +42,19 @@ class Hub:
     backend: Any
     outbox: Any
     moto_version: str
+    states: Any = None  # function_states.FunctionStates
     ttl: Any = None  # ttl.TtlSweeper
     started_at: float = field(default_factory=time.time)
+    clock: Any = None  # clock.Clock: the one time scale
+    alarms: Any = None  # alarms.AlarmEngine
+    deployments: Any = None  # codedeploy.CodeDeployEngine
 
     def health(self) -> dict[str, Any]:
         return {"service": SERVICE, "status": "ready", "pid": os.getpid(),
                 "endpoint": self.endpoint, "started_at": self.started_at,
                 "uptime_s": round(time.time() - self.started_at, 3),
                 "moto_version": self.moto_version, "state_dir": str(self.state_dir),
+                "time_scale": self.clock.factor if self.clock is not None else None,
                 "enforce_iam": iam_enforce.mode()}
 
     def status(self) -> dict[str, Any]:
@@ -58,10 +62,14 @@ class Hub:
         totals = {k: sum(f.get(k, 0) for f in functions)
                   for k in ("invocations", "errors", "throttles", "timeouts", "cold_starts",
                             "warm", "busy")}
-        return {**self.health(), "functions": functions, "totals": totals,
+        return {**self.health(), "runtime": self.runtime.describe(),
+                "functions": functions, "totals": totals,
                 "async": self.dispatcher.snapshot(), "outbox": len(self.outbox.to_json())}
 
     def close(self) -> None:
+        for engine in (self.alarms, self.deployments):
+            if engine is not None:
+                engine.close()
         self.dispatcher.close()
         self.runtime.close()
         if self.ttl is not None:
@@ -143,32 +151,55 @@ def _role_credentials(spec: Any) -> dict[str, str]:
     return issue(spec.account_id, spec.region, spec.role, spec.name)
 
 
-def build_hub(endpoint: str, state_dir: Path, *, retry_scale: float | None = None) -> Hub:
-    """Create the runtime, dispatcher and outbox and install the moto patches."""
-    from notifyctl.emulator import patches
+def build_hub(endpoint: str, state_dir: Path, *, time_scale: float | None = None) -> Hub:
+    """Create the runtime, dispatcher, outbox and engines and install the moto patches."""
+    from notifyctl.emulator import clock, patches
 
     moto_version = patches.check_version()
     from notifyctl.emulator.backends import MotoBackend, MotoTelemetry, Outbox
-    from notifyctl.emulator.delivery import DEFAULT_RETRY_SCALE, Dispatcher
+    from notifyctl.emulator.delivery import Dispatcher
+    from notifyctl.emulator.function_states import AWS_STATE_CHANGE_S, FunctionStates
+    from notifyctl.emulator.runtime import view
     from notifyctl.emulator.runtime.pool import Runtime
 
-    if retry_scale is None:
-        retry_scale = float(os.environ.get(ENV_RETRY_SCALE) or DEFAULT_RETRY_SCALE)
-    runtime = Runtime(state_dir, endpoint, MotoTelemetry(), credentials=_role_credentials)
-    backend = MotoBackend()
+    the_clock = clock.configure(clock.resolve(time_scale))
+    retry_scale = the_clock.factor
+    view.set_credential_issuer(_role_credentials)
+    runtime = Runtime(state_dir, endpoint, MotoTelemetry())
+    states = FunctionStates(delay_s=the_clock.scale(AWS_STATE_CHANGE_S))
+    backend = MotoBackend(states=states)
     check = os.environ.get(ENV_CHECK_PERMISSIONS, "true").strip().lower() not in ("0", "false", "no")
     dispatcher = Dispatcher(runtime, backend, retry_scale=retry_scale, check_permissions=check)
-    from notifyctl.emulator import scale
     from notifyctl.emulator.ttl import SWEEP_INTERVAL_S, TtlSweeper
 
-    ttl = TtlSweeper(SWEEP_INTERVAL_S * scale.time_scale()).start()
+    ttl = TtlSweeper(the_clock.scale(SWEEP_INTERVAL_S)).start()
     hub = Hub(endpoint=endpoint, state_dir=state_dir, runtime=runtime, dispatcher=dispatcher,
-              backend=backend, outbox=Outbox(), moto_version=moto_version, ttl=ttl)
+              backend=backend, outbox=Outbox(), moto_version=moto_version, states=states,
+              clock=the_clock, ttl=ttl)
     patches.install(hub)
+    _start_engines(hub)
     return hub
 
 
-def serve(host: str, port: int, state_dir: Path, *, retry_scale: float | None = None) -> int:
+def _start_engines(hub: Hub) -> None:
+    """The alarm evaluator and the CodeDeploy engine, on the hub's clock."""
+    from notifyctl.emulator.alarms import AlarmEngine
+    from notifyctl.emulator.codedeploy import CodeDeployEngine
+    from notifyctl.emulator.patches.cloudwatch import MotoAlarmStore
+    from notifyctl.emulator.patches.codedeploy import (
+        DispatcherHooks,
+        MotoAlarmStates,
+        MotoAliases,
+        MotoDeploymentSink,
+    )
+
+    hub.alarms = AlarmEngine(MotoAlarmStore(hub.clock.scale), hub.clock)
+    hub.alarms.start()
+    hub.deployments = CodeDeployEngine(MotoAliases(), MotoAlarmStates(), DispatcherHooks(),
+                                       MotoDeploymentSink(), hub.clock)
+
+
+def serve(host: str, port: int, state_dir: Path, *, time_scale: float | None = None) -> int:
     """Run the emulator until SIGTERM/SIGINT. Returns the process exit code."""
     # AWS managed policies (AWSLambdaBasicExecutionRole...) must exist for bootstrap.
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
@@ -198,8 +229,8 @@ def serve(host: str, port: int, state_dir: Path, *, retry_scale: float | None = 
     actual_port = server.server_address[1]
     endpoint = f"http://{connect_host}:{actual_port}"
     try:
-        hub = build_hub(endpoint, state_dir, retry_scale=retry_scale)
-    except MotoVersionError as exc:
+        hub = build_hub(endpoint, state_dir, time_scale=time_scale)
+    except (MotoVersionError, ValueError) as exc:
         print(f"emulator: {exc}", file=sys.stderr)
         server.server_close()
         return 4
@@ -211,7 +242,7 @@ def serve(host: str, port: int, state_dir: Path, *, retry_scale: float | None = 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     print(f"emulator: ready on {endpoint} (pid {os.getpid()}, moto {hub.moto_version}, "
-          f"state {state_dir})", flush=True)
+          f"time scale {hub.clock.factor}, state {state_dir})", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

@@ -15,6 +15,10 @@ AWS (SES Developer Guide, "Request production access", "Service quotas"):
 | suppression list management | Put/Delete refused ("disabled in the    | allowed                |
 |                             |   sandbox")                             |                        |
 
+Both windows (1 s and 24 h) follow the emulator's time scale (emulator/clock.py), as
+every AWS duration there does: at the default 0.01 the sandbox allows 200 recipients per
+14.4 minutes.
+
 AWS publishes no fixed production quota (it is set per account and grows with its
 use); the emulator's production stand-in is large enough not to throttle the pipeline's
 own benchmarks, and `NOTIFYCTL_EMULATOR_SES_QUOTA=50000/14` (per 24 h / per second)
@@ -39,7 +43,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 
-from notifyctl.emulator import scale
+from notifyctl.emulator import clock
 
 ENV_SANDBOX = "NOTIFYCTL_EMULATOR_SES_SANDBOX"
 ENV_AUTO_VERIFY = "NOTIFYCTL_EMULATOR_SES_AUTO_VERIFY"
@@ -201,7 +205,7 @@ def account(account_id: str, region: str) -> SesAccount:
         key = (account_id, region)
         if key not in _accounts:
             _accounts[key] = SesAccount(
-                region=region, sandbox=_flag(ENV_SANDBOX, False), time_scale=scale.time_scale(),
+                region=region, sandbox=_flag(ENV_SANDBOX, False), time_scale=clock.current().factor,
                 production=production_limits(os.environ.get(ENV_QUOTA)))
         return _accounts[key]
 

@@ -5,7 +5,9 @@ a Number of epoch seconds, is in the past; a background process deletes it "typi
 within a few days", so an expired item may still be read until then. Values that are
 not Numbers, and expiry times more than five years in the past, are ignored.
 
-The emulator sweeps every `SWEEP_INTERVAL_S` x the time scale (emulator/scale.py), and
+The emulator sweeps every `SWEEP_INTERVAL_S` AWS seconds on the emulator's clock
+(emulator/clock.py: 0.6 s at the default scale 0.01); expiry compares the attribute with
+the real time, as clients write real epoch seconds. And
 `POST /_notifyctl/ttl/sweep` sweeps at once (tests, `notifyctl` operators) and answers
 how many items it deleted.
 """

@@ -10,7 +10,8 @@ SNS delivers to a function only if its resource policy allows sns.amazonaws.com 
 exact (qualified) ARN subscribed, as on AWS.
 
 Each test creates its own uniquely named resources (`emulator.unique("topic")`).
-Lambda retry delays run at 1/1000 of AWS's (a 1-minute retry wait is 60 ms).
+The emulator's clock runs at 1/1000 of AWS's (a 1-minute retry wait is 60 ms, a
+1-minute alarm period 60 ms, a 1-hour hook timeout 3.6 s).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from notifyctl.emulator import control
 REPO = Path(__file__).resolve().parents[2]
 
 T = TypeVar("T")
-RETRY_SCALE = 0.001
+TIME_SCALE = 0.001  # emulator/clock.py: real seconds per AWS second
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
@@ -150,7 +151,17 @@ class Emulator:
         }
         if environment:
             spec["Environment"] = {"Variables": environment}
-        return self.client("lambda").create_function(**spec)
+        created = self.client("lambda").create_function(**spec)
+        self.wait_for_function(created["FunctionName"])
+        return created
+
+    def wait_for_function(self, name: str) -> None:
+        """Wait as on AWS: State Active (after create) and LastUpdateStatus Successful
+        (after an update), with boto3's own waiters polling every 20 ms."""
+        config = {"Delay": 0.02, "MaxAttempts": 500}
+        lam = self.client("lambda")
+        lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig=config)
+        lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig=config)
 
 
 @pytest.fixture(scope="session")
@@ -158,7 +169,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     """The emulator as a subprocess on a free loopback port, for the whole session."""
     root = tmp_path_factory.mktemp("emulator")
     port = control.free_port()
-    info = control.start("127.0.0.1", port, state_dir=root, retry_scale=RETRY_SCALE)
+    info = control.start("127.0.0.1", port, state_dir=root, time_scale=TIME_SCALE)
     try:
         yield Emulator(endpoint=info.endpoint, info=info, state_dir=Path(info.state_dir or root))
     finally:

@@ -44,21 +44,13 @@ def _role(emulator: Any, policy: dict[str, Any] | None = None) -> str:
 
 
 def _probe(emulator: Any, role: str, calls: dict[str, Any]) -> dict[str, str]:
-    name = emulator.unique("iam-probe")
-    emulator.client("lambda").create_function(
-        FunctionName=name, Runtime="python3.11", Role=role, Handler="app.handler", Timeout=10,
-        Code={"ZipFile": _zip(PROBE)})
+    name = emulator.create_function(PROBE, name=emulator.unique("iam-probe"), role=role,
+                                    timeout=10)["FunctionName"]  # waits for Active
     resp = emulator.client("lambda").invoke(FunctionName=name,
                                             Payload=json.dumps({"calls": calls}).encode())
     payload = json.loads(resp["Payload"].read())
     assert "FunctionError" not in resp, payload
     return dict(payload)
-
-
-def _zip(source: str) -> bytes:
-    from tests.integration.conftest import zip_source
-
-    return zip_source({"app.py": source})
 
 
 def _table(emulator: Any) -> str:

@@ -33,10 +33,8 @@ def test_expired_items_are_deleted_by_the_sweep_and_others_kept(emulator: Any) -
         ddb.put_item(TableName=table, Item={"pk": {"S": pk},
                                             "expires_at": {kind: str(expires)}})
     ddb.put_item(TableName=table, Item={"pk": {"S": "no-ttl"}})
-    # Expired but not yet swept: still readable, as on AWS.
-    assert "Item" in ddb.get_item(TableName=table, Key={"pk": {"S": "old"}})
 
-    assert sweep_now(emulator.endpoint) >= 1
+    sweep_now(emulator.endpoint)  # the background sweep may have been first: count unknown
 
     remaining = sorted(i["pk"]["S"] for i in ddb.scan(TableName=table)["Items"])
     assert remaining == ["future", "no-ttl", "text"]
