@@ -20,17 +20,18 @@ ses_app = typer.Typer(help="The emulator's SES account: verify identities.",
 def verify(
     ctx: typer.Context,
     identity: str = typer.Argument(..., help="The email address or domain to verify."),
-    host: str = typer.Option("127.0.0.1", "--host", help="The emulator's interface."),
-    port: int = typer.Option(4566, "--port", "-p", help="The emulator's port."),
+    host: str | None = typer.Option(None, "--host", help="The emulator's interface."),
+    port: int | None = typer.Option(None, "--port", "-p", help="The emulator's port."),
 ) -> None:
-    """Verify a Pending SES identity on the emulator (started with --no-ses-auto-verify).
-
-    Example: notifyctl local ses verify notifications@example.com
-    """
+    """Verify a Pending SES identity on the emulator (started with --no-ses-auto-verify)."""
+    from notifyctl.cli.local_cmd import _where
     from notifyctl.emulator import control, ses_account
 
     app = context.get(ctx)
-    endpoint = app.options.endpoint_url or control.endpoint_for(host, port)
+    if host is None and port is None and app.options.endpoint_url:
+        endpoint = app.options.endpoint_url
+    else:  # the emulator every other `local` command means
+        endpoint = control.endpoint_for(*_where(app, host, port))
     region = app.options.region or "us-east-1"
     result = ses_account.verify(endpoint, identity, region=region)
 
