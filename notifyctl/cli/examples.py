@@ -35,6 +35,8 @@ EXAMPLES: dict[str, list[str]] = {
     "local outbox": ["notifyctl local outbox", "notifyctl local outbox --since 10m "
                                                "--to jane@example.com --limit 5"],
     "local ses verify": ["notifyctl local ses verify notifications@example.com"],
+    "export terraform": ["notifyctl export terraform --out infra/",
+                         "notifyctl --env prod export terraform --out infra/ --format json"],
 }
 
 
