@@ -273,8 +273,5 @@ def _duration(seconds: float) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    from notifyctl.cli.local_ses_cmd import ses_app
-
-    local_app.add_typer(ses_app, name="ses")
     app.add_typer(local_app, name="local")
 

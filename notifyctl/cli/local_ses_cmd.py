@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from notifyctl.cli import context
+from notifyctl.cli.local_cmd import _where, local_app
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -24,7 +25,6 @@ def verify(
     port: int | None = typer.Option(None, "--port", "-p", help="The emulator's port."),
 ) -> None:
     """Verify a Pending SES identity on the emulator (started with --no-ses-auto-verify)."""
-    from notifyctl.cli.local_cmd import _where
     from notifyctl.emulator import control, ses_account
 
     app = context.get(ctx)
@@ -39,3 +39,8 @@ def verify(
         con.print(f"{identity}: verified (SES identity status Success).")
 
     app.out.result(result, render)
+
+
+def register(app: typer.Typer) -> None:
+    """`local ses` joins the `local` group (local_cmd registers `local` itself)."""
+    local_app.add_typer(ses_app, name="ses")
