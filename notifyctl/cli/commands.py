@@ -14,6 +14,7 @@ MODULES = [
     "notifyctl.cli.deploy_cmd",
     "notifyctl.cli.logs_cmd",
     "notifyctl.cli.local_cmd",
+    "notifyctl.cli.local_ses_cmd",  # `local ses ...`: a subgroup of local
     "notifyctl.cli.demo_cmd",
     "notifyctl.cli.doctor_cmd",
     "notifyctl.cli.trace_cmd",
