@@ -222,28 +222,6 @@ def test_subscription_to_latest_fails_the_subscription_check(pipeline: Pipeline)
         sns.subscribe(TopicArn=arns.topic, Protocol="lambda", Endpoint=arns.alias)
 
 
-def test_unverified_sender_fails_the_identity_check_and_trace_shows_ses_refusal(
-        pipeline: Pipeline) -> None:
-    ses, sender = pipeline.client("ses"), pipeline.env.sender
-    ses.delete_identity(Identity=sender)
-    message_id = None
-    try:
-        fails = failing(pipeline.doctor())
-        assert list(fails) == ["ses.identity"]
-        assert "`notifyctl bootstrap`" in fails["ses.identity"]
-
-        message_id = pipeline.publish()
-        pipeline.wait_for_status(message_id, "FAILED")
-        story = pipeline.trace(message_id)
-        assert story.verdict.kind == "failed"
-        assert "SES refused it permanently" in story.verdict.text
-        assert "not verified" in story.verdict.text.lower()
-    finally:
-        ses.verify_email_identity(EmailAddress=sender)
-        if message_id:
-            pipeline.forget(message_id)
-
-
 def on_failure_record(message_id: str, error: str) -> dict[str, Any]:
     """What Lambda sends to the on-failure destination (AWS's documented shape)."""
     return {"version": "1.0", "timestamp": "2026-11-28T12:00:00.000Z",
@@ -296,6 +274,45 @@ def test_stale_lease_fails_the_records_check_and_trace_calls_it_stuck(
         assert "lease ended" in story.verdict.text
     finally:
         pipeline.forget(message_id)
+
+
+def test_unverified_sender_fails_the_identity_check_and_trace_shows_ses_refusal(
+        pipeline: Pipeline) -> None:
+    ses, sender = pipeline.client("ses"), pipeline.env.sender
+    ses.delete_identity(Identity=sender)
+    message_id = None
+    try:
+        fails = failing(pipeline.doctor(), after_errors=True)
+        assert list(fails) == ["ses.identity"]
+        assert "`notifyctl bootstrap`" in fails["ses.identity"]
+
+        message_id = pipeline.publish()
+        sqs, url = pipeline.client("sqs"), pipeline.queue_url()
+
+        def settled() -> bool:
+            item = pipeline.record(message_id)
+            if item and item["status"]["S"] == "FAILED":
+                return True
+            return bool(int(sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
+                "ApproximateNumberOfMessages"]))
+        pipeline.emulator.wait_until(settled, timeout=30, what="FAILED or the failure queue")
+        story = pipeline.trace(message_id)
+        # SES refuses an unverified sender (MessageRejected: FAILED, not retried); where the
+        # emulator authorises the send first, the refusal is IAM's on the identity
+        # (transient: retried, then kept in the failure queue). Either way trace says it.
+        assert story.verdict.kind in ("failed", "in-failure-queue"), story.verdict
+        if story.verdict.kind == "failed":
+            assert "SES refused it permanently" in story.verdict.text
+            assert "not verified" in story.verdict.text.lower()
+        else:
+            assert "ses:SendEmail" in story.verdict.text
+        assert "notifyctl failures redrive" in story.verdict.text
+    finally:
+        ses.verify_email_identity(EmailAddress=sender)
+        if message_id:
+            pipeline.forget(message_id)
+        pipeline.drain()
 
 
 def test_a_role_that_may_not_send_fails_the_role_check(pipeline: Pipeline) -> None:
