@@ -223,7 +223,7 @@ class _Pipeline:
         return f"published version {result.version}, {env.alias_name} moved to it"
 
     def publish(self) -> str:
-        from notifyctl.publish.service import PublishRequest, publish_book
+        from notifyctl.publish.job import PublishRequest, publish_book
 
         report = self.report
         request = PublishRequest(email=self.recipient, book_id=report.book_id,

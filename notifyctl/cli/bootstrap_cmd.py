@@ -1,6 +1,7 @@
 """`notifyctl bootstrap`, `notifyctl status`, `notifyctl teardown`.
 
-Thin commands over `notifyctl.infra` (specs, planner, executor, status, teardown).
+Thin commands over `notifyctl.infra` (specs, planner, status, teardown) and
+`notifyctl.plans` (the executor); the tables they print are drawn here.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from notifyctl.cli import context
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from notifyctl.infra.dns_records import DnsRecord
 
 
 STATE_STYLE = {"present": "green", "drifted": "yellow", "missing": "bold red",
@@ -57,12 +60,12 @@ def bootstrap(
     and subscription. Re-running on an up-to-date environment changes nothing.
     Code is deployed only when the function is created (later code is
     `deploy-lambda`'s); drift of the managed function settings (memory, timeout,
-    environment...) is corrected and published as a new version of the same code.
+    environment...) of the version `live` serves is corrected and published as a
+    new version of the same code.
     """
     from notifyctl.cli.plan_view import DisplayExecutor
     from notifyctl.cli.progress import StepProgress
     from notifyctl.infra import bootstrap as lib
-    from notifyctl.infra import dns_records
 
     app = context.get(ctx)
     out = app.out
@@ -103,7 +106,7 @@ def bootstrap(
         con.print(f"topic: {outputs.topic_arn}")
         con.print(f"function alias: {outputs.alias_arn}")
         if outputs.dns_records:
-            dns_records.render(con, outputs.dns_records)
+            render_dns_records(con, outputs.dns_records)
 
     out.result(data, render)
 
@@ -197,6 +200,19 @@ def teardown(
                       f"{escape(i.reason)}")
 
     out.result({"environment": app.env.name, **result.as_dict()}, render)
+
+
+def render_dns_records(console: Console, records: list[DnsRecord]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="DNS records to publish", show_header=True, header_style="bold",
+                  title_justify="left")
+    for col in ("name", "type", "value", "purpose"):
+        table.add_column(col, overflow="fold")
+    for r in records:
+        table.add_row(escape(r.name), r.type, escape(r.value), escape(r.purpose))
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -48,12 +48,9 @@ def publish_book(
     for many, sent with PublishBatch by concurrent publishers. Exit 1 when any
     event could not be published or, with --wait, was not sent by the timeout.
     """
-    from notifyctl.publish.service import (
-        PublishRequest,
-        RichProgress,
-        progress_context,
-    )
-    from notifyctl.publish.service import publish_book as run
+    from notifyctl.cli.publish_view import RichProgress, progress_context, render_publish
+    from notifyctl.publish.job import PublishRequest
+    from notifyctl.publish.job import publish_book as run
 
     app = context.get(ctx)
     request = PublishRequest(count=count, file=file, email=email, book_id=book_id,
@@ -64,7 +61,7 @@ def publish_book(
     env = app.env
     with progress_context(app.out) as bar:
         report = run(app.aws, env, request, progress=RichProgress(bar) if bar else None)
-    app.out.result(report.to_dict(), report.render)
+    app.out.result(report.to_dict(), lambda con: render_publish(report, con))
     if report.stopped_by_user:  # Ctrl-C: the unsent are in --failed-out, the summary shown
         raise typer.Exit(code=EXIT_INTERRUPTED)
     if not report.ok:

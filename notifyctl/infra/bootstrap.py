@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from notifyctl.aws.calls import ClientFactory
 from notifyctl.config.schema import Environment
 from notifyctl.infra import dns_records
 from notifyctl.infra.planner import make_plan
@@ -18,11 +19,11 @@ from notifyctl.plans.model import Plan
 PROCEED, ASK, REFUSE = "proceed", "ask", "refuse"
 
 
-def specs_for(aws: Any, env: Environment) -> Specs:
+def specs_for(aws: ClientFactory, env: Environment) -> Specs:
     return build_specs(env, aws.account_id, aws.region, aws.partition)
 
 
-def plan(aws: Any, env: Environment, *, source: Path | None = None) -> tuple[Specs, Plan]:
+def plan(aws: ClientFactory, env: Environment, *, source: Path | None = None) -> tuple[Specs, Plan]:
     """Read-only: the specifications of `env` and the plan that reconciles them.
 
     `source` is the function's source; its package is built (locally) only when
@@ -76,7 +77,7 @@ def refuse_conflicts(the_plan: Plan, env_name: str) -> None:
         raise OperationError(f"refusing to apply: {step.resource} {step.name}: {step.note}")
 
 
-def apply(aws: Any, the_plan: Plan, *, source: Path | None = None,
+def apply(aws: ClientFactory, the_plan: Plan, *, source: Path | None = None,
           code: Callable[[], bytes] | None = None,
           sleep: Callable[[float], None] = time.sleep,
           clock: Callable[[], float] = time.monotonic,
@@ -109,7 +110,7 @@ class Outputs:
         }
 
 
-def outputs(aws: Any, specs: Specs) -> Outputs:
+def outputs(aws: ClientFactory, specs: Specs) -> Outputs:
     records = []
     if specs.ses_identity_kind == "domain":
         records = dns_records.fetch(aws.client("ses"), specs.ses_identity)

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from notifyctl.aws.calls import LAMBDA_NOT_FOUND, is_error
+from notifyctl.aws.calls import LAMBDA_NOT_FOUND, get_or_none
 from notifyctl.errors import OperationError, UsageError
 from notifyctl.plans.executor import Executor, Reporter
 from notifyctl.plans.model import CODE, CREATE, UPDATE, ApiCall, OnError, Plan, Step, Var
@@ -76,30 +76,21 @@ class LiveState:
 
 def read_live(lam: Any, function_name: str, alias: str) -> LiveState:
     """Two read calls: the alias, then the configuration of its version."""
-    try:
-        got = lam.get_alias(FunctionName=function_name, Name=alias)
-    except Exception as exc:
-        if not is_error(exc, *LAMBDA_NOT_FOUND):
-            raise
-        try:
-            lam.get_function_configuration(FunctionName=function_name)
-        except Exception as inner:
-            if is_error(inner, *LAMBDA_NOT_FOUND):
-                raise missing_function_error(function_name) from None
-            raise
+    got = get_or_none(lam.get_alias, *LAMBDA_NOT_FOUND, FunctionName=function_name, Name=alias)
+    if got is None:
+        if get_or_none(lam.get_function_configuration, *LAMBDA_NOT_FOUND,
+                       FunctionName=function_name) is None:
+            raise missing_function_error(function_name)
         return LiveState(function_name, alias, alias_exists=False)
     version = str(got["FunctionVersion"])
-    try:
-        config = lam.get_function_configuration(FunctionName=function_name, Qualifier=version)
-    except Exception as exc:
-        if is_error(exc, *LAMBDA_NOT_FOUND):
-            raise OperationError(
-                f"The alias {alias} points at version {version} of {function_name}, "
-                "which does not exist.",
-                hint="Point it at an existing version with `notifyctl rollback --to-version N`.",
-            ) from None
-        raise
-    return LiveState(function_name, alias, True, version, config, got.get("RevisionId"),
+    config = get_or_none(lam.get_function_configuration, *LAMBDA_NOT_FOUND,
+                         FunctionName=function_name, Qualifier=version)
+    if config is None:
+        raise OperationError(
+            f"The alias {alias} points at version {version} of {function_name}, "
+            "which does not exist.",
+            hint="Point it at an existing version with `notifyctl rollback --to-version N`.")
+    return LiveState(function_name, alias, True, version, dict(config), got.get("RevisionId"),
                      got.get("Description") or "")
 
 

@@ -18,8 +18,8 @@ import pytest
 from book_notifier import contract
 from notifyctl.aws.session import AwsClients
 from notifyctl.config import load
+from notifyctl.publish.job import PublishRequest, publish_book
 from notifyctl.publish.publisher import MAX_BATCH_ENTRIES
-from notifyctl.publish.service import PublishRequest, publish_book
 
 pytestmark = pytest.mark.functional
 
