@@ -44,6 +44,16 @@ class DedupSettings:
 
 
 @dataclass(frozen=True)
+class ReleaseSettings:
+    """How `deploy-lambda` shifts traffic, and the alarms that stop a release."""
+
+    strategy: str                 # all-at-once, canary10-5m, linear10-1m, or a CodeDeploy config
+    errors_threshold: int         # Errors of the alias per period at or above which: ALARM
+    throttles_threshold: int      # Throttles likewise
+    alarm_period_s: int           # the alarms' period (CloudWatch: 10, 30 or a multiple of 60)
+
+
+@dataclass(frozen=True)
 class Environment:
     """One resolved environment: `defaults` merged with its own block."""
 
@@ -60,6 +70,7 @@ class Environment:
     allow_http_links: bool
     function: FunctionSettings
     dedup: DedupSettings
+    release: ReleaseSettings
 
     # Resource names: one place, so every command agrees on them.
     @property
@@ -94,6 +105,25 @@ class Environment:
     def alias_name(self) -> str:
         return "live"
 
+    # CodeDeploy and the release alarms (issue 16).
+    @property
+    def codedeploy_application_name(self) -> str:
+        return f"{self.prefix}-notifier"
+
+    @property
+    def deployment_group_name(self) -> str:
+        return f"{self.prefix}-notifier-live"
+
+    @property
+    def codedeploy_role_name(self) -> str:
+        return f"{self.prefix}-codedeploy-role"
+
+    @property
+    def alarm_names(self) -> tuple[str, str, str]:
+        """The release alarms: Errors and Throttles of the alias, the failure queue's depth."""
+        return (f"{self.prefix}-notifier-errors", f"{self.prefix}-notifier-throttles",
+                f"{self.prefix}-notifier-failures-visible")
+
     @property
     def is_local(self) -> bool:
         return is_loopback_url(self.endpoint_url)
@@ -110,6 +140,10 @@ class Environment:
             "publisher_policy": self.publisher_policy_name,
             "failure_queue": self.dlq_name,
             "log_group": self.log_group_name,
+            "codedeploy_application": self.codedeploy_application_name,
+            "deployment_group": self.deployment_group_name,
+            "codedeploy_role": self.codedeploy_role_name,
+            "alarms": list(self.alarm_names),
         }
         return data
 
@@ -215,7 +249,33 @@ ENV_FIELDS: dict[str, Validator] = {
     "link_allowed_hosts": _hosts,
     "allow_http_links": _bool,
 }
-NESTED = {"function": FUNCTION_FIELDS, "dedup": DEDUP_FIELDS}
+_STRATEGY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def _period(path: str, v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or not (
+            v in (10, 30) or (v >= 60 and v % 60 == 0 and v <= 86400)):
+        raise _fail(path, "10, 30 or a multiple of 60 seconds up to 86400", v)
+    return v
+
+
+RELEASE_FIELDS: dict[str, Validator] = {
+    "strategy": _pattern(_STRATEGY_RE, "all-at-once, canary10-5m, linear10-1m, ... or a "
+                                       "CodeDeploy deployment config name"),
+    "errors_threshold": _int_range(1, 1_000_000),
+    "throttles_threshold": _int_range(1, 1_000_000),
+    "alarm_period_s": _period,
+}
+NESTED = {"function": FUNCTION_FIELDS, "dedup": DEDUP_FIELDS, "release": RELEASE_FIELDS}
+# Groups a config written before them may omit (their defaults below).
+OPTIONAL_GROUPS = ("release",)
+
+
+def release_defaults(endpoint_url: str | None) -> dict[str, Any]:
+    """`release` for a config that predates it: all-at-once on a local emulator (the
+    fast loop), a 10 % canary for 5 minutes anywhere else."""
+    return {"strategy": "all-at-once" if is_loopback_url(endpoint_url) else "canary10-5m",
+            "errors_threshold": 1, "throttles_threshold": 1, "alarm_period_s": 60}
 
 
 def _check_keys(path: str, block: Any, allowed: Mapping[str, Any]) -> dict[str, Any]:
@@ -249,6 +309,8 @@ def build_environment(name: str, project: str, merged: dict[str, Any], path: str
     for key in ENV_FIELDS:
         if key not in merged:
             raise ConfigError(f"{path}.{key}: missing (set it in defaults or in the environment)")
+    merged = {**merged, "release": {**release_defaults(merged.get("endpoint_url")),
+                                    **merged.get("release", {})}}
     for group, fields in NESTED.items():
         for key in fields:
             if key not in merged.get(group, {}):
@@ -274,4 +336,5 @@ def build_environment(name: str, project: str, merged: dict[str, Any], path: str
         allow_http_links=merged["allow_http_links"],
         function=FunctionSettings(**merged["function"]),
         dedup=DedupSettings(**merged["dedup"]),
+        release=ReleaseSettings(**merged["release"]),
     )

@@ -40,6 +40,45 @@ def lambda_trust_policy(account: str) -> dict[str, Any]:
     }
 
 
+def codedeploy_trust_policy(account: str) -> dict[str, Any]:
+    """CodeDeploy may assume the release role, only for deployments in this account."""
+    return {
+        "Version": VERSION,
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "codedeploy.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+        }],
+    }
+
+
+def codedeploy_policy(*, function_arn: str, alarm_arns: list[str],
+                      hook_function_arns: list[str]) -> dict[str, Any]:
+    """The release role's inline policy: what CodeDeploy does for a Lambda deployment.
+
+    The actions of AWS's managed AWSCodeDeployRoleForLambda (GetAlias/UpdateAlias to
+    shift traffic, GetProvisionedConcurrencyConfig, DescribeAlarms to watch the
+    group's alarms, InvokeFunction for the lifecycle hooks), scoped to this
+    environment's function, alarms and hooks instead of its `Resource: *` and
+    `function:CodeDeployHook_*`. Its sns:Publish (triggers) and s3:GetObject (S3
+    revisions) are left out: notifyctl sends the AppSpec as content and sets no
+    triggers."""
+    statements: list[dict[str, Any]] = [
+        {"Sid": "ShiftAliasTraffic", "Effect": "Allow",
+         "Action": ["lambda:GetAlias", "lambda:UpdateAlias",
+                    "lambda:GetProvisionedConcurrencyConfig"],
+         "Resource": [function_arn, function_arn + ":live"]},
+        {"Sid": "WatchReleaseAlarms", "Effect": "Allow",
+         "Action": "cloudwatch:DescribeAlarms", "Resource": list(alarm_arns)},
+    ]
+    if hook_function_arns:
+        statements.append({"Sid": "InvokeLifecycleHooks", "Effect": "Allow",
+                           "Action": "lambda:InvokeFunction",
+                           "Resource": list(hook_function_arns)})
+    return {"Version": VERSION, "Statement": statements}
+
+
 def function_policy(*, log_streams_arn: str, table_arn: str, queue_arn: str,
                     ses_identity_arns: list[str], sender: str) -> dict[str, Any]:
     """The execution role's one inline policy."""

@@ -99,8 +99,98 @@ class Arns:
         return self._arn("ses", f"identity/{identity}")
 
     @property
+    def codedeploy_role(self) -> str:
+        return self._arn("iam", f"role/{self.env.codedeploy_role_name}", region=False)
+
+    @property
+    def codedeploy_application(self) -> str:
+        return self._arn("codedeploy", f"application:{self.env.codedeploy_application_name}")
+
+    @property
+    def deployment_group(self) -> str:
+        return self._arn("codedeploy", f"deploymentgroup:{self.env.codedeploy_application_name}"
+                                       f"/{self.env.deployment_group_name}")
+
+    def alarm(self, name: str) -> str:
+        return self._arn("cloudwatch", f"alarm:{name}")
+
+    @property
     def account_root(self) -> str:
         return f"arn:{self.partition}:iam::{self.account}:root"
+
+
+# What stops a release (CodeDeploy rolls back on each of these events).
+ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM",
+                   "DEPLOYMENT_STOP_ON_REQUEST")
+# The group's own config is only a default: every deployment names its strategy.
+GROUP_DEFAULT_CONFIG = "CodeDeployDefault.LambdaAllAtOnce"
+# SQS sends its metrics once a minute: a shorter alarm period would see gaps.
+SQS_MIN_PERIOD_S = 60
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One CloudWatch alarm that stops a release; `params()` is PutMetricAlarm's input
+    minus the tags (which PutMetricAlarm ignores on an update anyway)."""
+
+    name: str
+    description: str
+    namespace: str
+    metric: str
+    dimensions: tuple[tuple[str, str], ...]
+    statistic: str
+    period_s: int
+    threshold: float
+    comparison: str
+
+    def params(self) -> dict[str, Any]:
+        return {"AlarmName": self.name, "AlarmDescription": self.description,
+                "Namespace": self.namespace, "MetricName": self.metric,
+                "Dimensions": [{"Name": k, "Value": v} for k, v in self.dimensions],
+                "Statistic": self.statistic, "Period": self.period_s,
+                "EvaluationPeriods": 1, "DatapointsToAlarm": 1,
+                "Threshold": self.threshold, "ComparisonOperator": self.comparison,
+                "TreatMissingData": "notBreaching", "ActionsEnabled": False}
+
+
+@dataclass(frozen=True)
+class DeploymentGroupSpec:
+    application: str
+    name: str
+    service_role_arn: str
+    alarms: tuple[str, ...]
+    rollback_events: tuple[str, ...] = ROLLBACK_EVENTS
+
+    def alarm_configuration(self) -> dict[str, Any]:
+        return {"enabled": True, "ignorePollAlarmFailure": False,
+                "alarms": [{"name": a} for a in self.alarms]}
+
+    def rollback_configuration(self) -> dict[str, Any]:
+        return {"enabled": True, "events": list(self.rollback_events)}
+
+
+def release_alarms(env: Environment) -> tuple[AlarmSpec, ...]:
+    """Errors and Throttles of the `live` alias (both versions while traffic is split:
+    an old-version error stops a release too, the conservative side), and any
+    message on the failure queue."""
+    errors, throttles, queue = env.alarm_names
+    alias = ((("FunctionName", env.function_name),
+              ("Resource", f"{env.function_name}:{env.alias_name}")))
+    r = env.release
+    return (
+        AlarmSpec(errors, f"notifyctl: {env.function_name}:{env.alias_name} errors; stops "
+                          "and rolls back a release", "AWS/Lambda", "Errors", alias, "Sum",
+                  r.alarm_period_s, float(r.errors_threshold),
+                  "GreaterThanOrEqualToThreshold"),
+        AlarmSpec(throttles, f"notifyctl: {env.function_name}:{env.alias_name} throttles; "
+                             "stops and rolls back a release", "AWS/Lambda", "Throttles",
+                  alias, "Sum", r.alarm_period_s, float(r.throttles_threshold),
+                  "GreaterThanOrEqualToThreshold"),
+        AlarmSpec(queue, f"notifyctl: events on {env.dlq_name}; stops and rolls back a "
+                         "release", "AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                  (("QueueName", env.dlq_name),), "Maximum",
+                  max(r.alarm_period_s, SQS_MIN_PERIOD_S), 0.0, "GreaterThanThreshold"),
+    )
 
 
 @dataclass(frozen=True)
@@ -118,6 +208,10 @@ class Specs:
     function: FunctionConfig
     ses_identity: str
     ses_identity_kind: str  # "email" or "domain"
+    codedeploy_trust_policy: dict[str, Any] = field(default_factory=dict)
+    codedeploy_policy: dict[str, Any] = field(default_factory=dict)
+    alarms: tuple[AlarmSpec, ...] = ()
+    deployment_group: DeploymentGroupSpec | None = None
     description: str = field(default="")
 
     @property
@@ -154,5 +248,13 @@ def build_specs(env: Environment, account: str, region: str, partition: str = "a
         function=desired_function_config(env),
         ses_identity=identity,
         ses_identity_kind="domain" if env.sending_domain else "email",
+        codedeploy_trust_policy=policies.codedeploy_trust_policy(account),
+        codedeploy_policy=policies.codedeploy_policy(
+            function_arn=arns.function, alarm_arns=[arns.alarm(a) for a in env.alarm_names],
+            hook_function_arns=[]),
+        alarms=release_alarms(env),
+        deployment_group=DeploymentGroupSpec(env.codedeploy_application_name,
+                                             env.deployment_group_name, arns.codedeploy_role,
+                                             env.alarm_names),
         description=f"notifyctl {env.project}/{env.name}",
     )

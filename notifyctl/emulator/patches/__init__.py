@@ -29,6 +29,8 @@ What moto does without Docker, and what each patch changes:
 | CodeDeploy: any number of deployments per group at once       | DeploymentLimitExceededException        |
 | CodeDeploy group: alarmConfiguration rendered {}; a Lambda    | rendered; CodeDeployDefault.            |
 |   group defaults to CodeDeployDefault.OneAtATime              |   LambdaAllAtOnce, config checked       |
+| CodeDeploy: no UpdateDeploymentGroup, DeleteDeploymentGroup,  | answered (bootstrap/teardown reconcile  |
+|   DeleteApplication                                           |   them; functional tests install this)  |
 
 Each patch names the moto attribute it replaces; `install` checks that they all
 exist before touching any, so a moto that moved things fails loudly at start.
