@@ -42,12 +42,22 @@ def deploy_lambda(
                                           "(never one an alias points at)."),
     plan: bool = typer.Option(False, "--plan", help="Show the steps a deploy would take; "
                                                     "change nothing."),
+    strategy: str | None = typer.Option(
+        None, "--strategy", "-s", metavar="S",
+        help="How traffic moves to the new version: all-at-once (move live at once), "
+             "canary10-5m, linear10-1m, ... or a CodeDeploy deployment config name "
+             "(default: the environment's release.strategy)."),
+    stop_on_interrupt: bool = typer.Option(
+        False, "--stop-on-interrupt", help="Ctrl-C stops the deployment with rollback "
+        "instead of detaching from it."),
 ) -> None:
     """Deploy the notifier function: upload, publish a version, move `live` to it.
 
     Compares the package's CodeSha256 and the managed configuration with the version
     `live` points at (in AWS, not a local cache); when nothing differs it says
-    "unchanged" and publishes nothing.
+    "unchanged" and publishes nothing. With a canary or linear strategy, CodeDeploy
+    shifts `live` and the release is watched live until it succeeds (exit 0) or is
+    rolled back (exit 1, with the alarm or hook that stopped it).
     """
     from notifyctl.release.package import build
 
@@ -69,15 +79,23 @@ def deploy_lambda(
         package.write(out_path)
 
     from notifyctl.cli.progress import StepSpinner
+    from notifyctl.release import deployments
     from notifyctl.release.deploy import deploy
     from notifyctl.release.function_spec import desired_function_config
+    from notifyctl.release.strategy import config_name
 
     env = app.env
+    config = config_name(strategy or env.release.strategy)
+    release_target = deployments.target_for(env, config) if config else None
     with StepSpinner(app.out) as spinner:
         result = deploy(app.aws.client("lambda"), env.function_name, env.alias_name, package,
                         desired_function_config(env), force=force,
                         move_alias=not publish_only, prune_keep=prune, appspec_path=appspec,
-                        plan_only=plan, reporter=spinner)
+                        plan_only=plan, reporter=spinner, deployment=release_target,
+                        codedeploy=app.aws.client("codedeploy") if release_target else None)
+    if result.deployment_id:
+        _watch_release(app, result, stop_on_interrupt)
+        return
 
     def render(con: Console) -> None:
         where = f"{result.function}:{result.alias}"
@@ -109,6 +127,20 @@ def deploy_lambda(
             con.print(f"AppSpec written to {result.appspec}")
 
     app.out.result(result.to_dict(), render)
+
+
+def _watch_release(app: Any, result: Any, stop_on_interrupt: bool) -> None:
+    """Follow the deployment deploy-lambda started; print the outcome; exit 1 unless it
+    succeeded."""
+    from notifyctl.cli import release_view
+    from notifyctl.release.watch import outcome
+
+    app.out.info(f"published version {result.version}; deployment {result.deployment_id} "
+                 "shifts live (Ctrl-C detaches)")
+    snap = release_view.watch(app, result.deployment_id, stop_on_interrupt=stop_on_interrupt)
+    app.out.result({**result.to_dict(), "deployment": snap.to_dict()},
+                   lambda con: release_view.render_final(con, snap))
+    outcome(snap)
 
 
 def _render_prune(con: Console, pruned: dict[str, Any]) -> None:
@@ -166,11 +198,25 @@ def rollback(
     to_version: int | None = typer.Option(None, "--to-version", min=1, metavar="N",
                                           help="Move live to version N instead."),
 ) -> None:
-    """Move `live` back to the version it pointed at before the last deploy (or to N)."""
+    """Move `live` back to the version it pointed at before the last deploy (or to N).
+
+    During a CodeDeploy release, stops it with rollback instead (live goes back to the
+    version it served before the release)."""
+    from notifyctl.release import deployments
     from notifyctl.release.rollback import rollback as run_rollback
 
     app = context.get(ctx)
     env = app.env
+    running = deployments.running_release(app.aws.client("codedeploy"), env)
+    if running is not None:
+        from notifyctl.cli import release_view
+
+        message = deployments.stop(app.aws.client("codedeploy"), running)
+        app.out.info(f"deployment {running} in progress: stopping it with rollback ({message})")
+        snap = release_view.watch(app, running)
+        app.out.result({"stopped_deployment": running, "deployment": snap.to_dict()},
+                       lambda con: release_view.render_final(con, snap))
+        return
     result = run_rollback(app.aws.client("lambda"), env.function_name, env.alias_name,
                           to_version)
 

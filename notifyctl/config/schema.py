@@ -271,11 +271,11 @@ NESTED = {"function": FUNCTION_FIELDS, "dedup": DEDUP_FIELDS, "release": RELEASE
 OPTIONAL_GROUPS = ("release",)
 
 
-def release_defaults(endpoint_url: str | None) -> dict[str, Any]:
-    """`release` for a config that predates it: all-at-once on a local emulator (the
-    fast loop), a 10 % canary for 5 minutes anywhere else."""
-    return {"strategy": "all-at-once" if is_loopback_url(endpoint_url) else "canary10-5m",
-            "errors_threshold": 1, "throttles_threshold": 1, "alarm_period_s": 60}
+def release_defaults() -> dict[str, Any]:
+    """`release` for a config that predates it: deploy-lambda keeps moving `live` at
+    once, as it did (the shipped config chooses canary10-5m outside `local`)."""
+    return {"strategy": "all-at-once", "errors_threshold": 1, "throttles_threshold": 1,
+            "alarm_period_s": 60}
 
 
 def _check_keys(path: str, block: Any, allowed: Mapping[str, Any]) -> dict[str, Any]:
@@ -309,7 +309,7 @@ def build_environment(name: str, project: str, merged: dict[str, Any], path: str
     for key in ENV_FIELDS:
         if key not in merged:
             raise ConfigError(f"{path}.{key}: missing (set it in defaults or in the environment)")
-    merged = {**merged, "release": {**release_defaults(merged.get("endpoint_url")),
+    merged = {**merged, "release": {**release_defaults(),
                                     **merged.get("release", {})}}
     for group, fields in NESTED.items():
         for key in fields:

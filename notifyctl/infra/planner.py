@@ -15,13 +15,13 @@ from notifyctl.aws.calls import LAMBDA_NOT_FOUND, ClientFactory, get_or_none
 from notifyctl.infra import policies, reads
 from notifyctl.infra.specs import (
     GROUP_DEFAULT_CONFIG,
-    AlarmSpec,
     INLINE_POLICY_NAME,
     MAX_EVENT_AGE_S,
     MAX_RETRY_ATTEMPTS,
     PARTITION_KEY,
     SNS_PERMISSION_SID,
     TTL_ATTRIBUTE,
+    AlarmSpec,
     Specs,
     is_ours,
 )
