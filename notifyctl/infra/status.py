@@ -160,10 +160,10 @@ def _function(aws: ClientFactory, env: Environment) -> FunctionStatus:
 
 
 # What an emulator answers for an API it does not implement (moto in-process
-# raises NotImplementedError; its server answers HTTP 500). Anything else, such as
+# raises NotImplementedError; the emulator answers HTTP 404 or 500). Anything else, such as
 # AccessDenied, is an error the operator must see, never "unknown".
 _NOT_ANSWERED = frozenset({"NotImplemented", "NotImplementedException", "InternalFailure",
-                           "InternalServerError", "500", "501"})
+                           "InternalServerError", "404", "500", "501"})
 
 
 def _not_answered(exc: BaseException) -> bool:
