@@ -86,7 +86,8 @@ def deploy_lambda(
 
     env = app.env
     config = config_name(strategy or env.release.strategy)
-    release_target = deployments.target_for(env, config) if config else None
+    release_target = (deployments.target_for(env, config, app.aws.client("lambda"))
+                      if config else None)
     with StepSpinner(app.out) as spinner:
         result = deploy(app.aws.client("lambda"), env.function_name, env.alias_name, package,
                         desired_function_config(env), force=force,

@@ -119,6 +119,15 @@ class Environment:
         return f"{self.prefix}-codedeploy-role"
 
     @property
+    def hook_function_names(self) -> tuple[str, str]:
+        """The CodeDeploy lifecycle hooks: BeforeAllowTraffic, AfterAllowTraffic."""
+        return (f"{self.prefix}-notifier-hook-before", f"{self.prefix}-notifier-hook-after")
+
+    @property
+    def hook_role_name(self) -> str:
+        return f"{self.prefix}-notifier-hook-role"
+
+    @property
     def alarm_names(self) -> tuple[str, str, str]:
         """The release alarms: Errors and Throttles of the alias, the failure queue's depth."""
         return (f"{self.prefix}-notifier-errors", f"{self.prefix}-notifier-throttles",
@@ -144,6 +153,8 @@ class Environment:
             "deployment_group": self.deployment_group_name,
             "codedeploy_role": self.codedeploy_role_name,
             "alarms": list(self.alarm_names),
+            "hook_functions": list(self.hook_function_names),
+            "hook_role": self.hook_role_name,
         }
         return data
 

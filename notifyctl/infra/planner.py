@@ -22,6 +22,7 @@ from notifyctl.infra.specs import (
     SNS_PERMISSION_SID,
     TTL_ATTRIBUTE,
     AlarmSpec,
+    HookSpec,
     Specs,
     is_ours,
 )
@@ -59,9 +60,13 @@ CODEDEPLOY_ROLE = "codedeploy-role"
 ALARM = "cloudwatch-alarm"
 CODEDEPLOY_APP = "codedeploy-application"
 DEPLOYMENT_GROUP = "deployment-group"
+HOOK_ROLE = "hook-role"
+HOOK_LOG_GROUP = "hook-log-group"
+HOOK_FUNCTION = "hook-function"
 KINDS = (LOG_GROUP, TABLE, QUEUE, TOPIC, ROLE, PUBLISHER_POLICY, SES_IDENTITY, FUNCTION,
          ALIAS, INVOKE_CONFIG, PERMISSION, SUBSCRIPTION, CODEDEPLOY_ROLE, ALARM,
-         CODEDEPLOY_APP, DEPLOYMENT_GROUP)
+         CODEDEPLOY_APP, DEPLOYMENT_GROUP, HOOK_ROLE, HOOK_LOG_GROUP, HOOK_FUNCTION)
+HOOK_POLICY_NAME = "lifecycle-hooks"
 CODEDEPLOY_POLICY_NAME = "codedeploy-lambda"
 
 QUEUE_URL = "queue_url"
@@ -130,26 +135,33 @@ class Planner:
                     self.codedeploy_role)
         steps = [s for p in planners if (s := p()) is not None]
         steps += [self.alarm(a) for a in self.specs.alarms]
-        steps += [self.codedeploy_application(), self.deployment_group()]
+        steps += [self.codedeploy_application(), self.deployment_group(), self.hook_role()]
+        for hook in self.specs.hooks:
+            steps += [self._log_group(HOOK_LOG_GROUP, f"/aws/lambda/{hook.name}"),
+                      self.hook_function(hook)]
         return Plan(tuple(steps))
 
     # ------------------------------------------------------------ log group
     def log_group(self) -> Step:
+        return self._log_group(LOG_GROUP, self.env.log_group_name)
+
+    def _log_group(self, kind: str, name: str) -> Step:
+        """A function's log group (the notifier's, a hook's), created before it."""
         logs = self.c("logs")
-        name = self.env.log_group_name
+        arn = self.arns._arn("logs", f"log-group:{name}")
         live = reads.log_group(logs, name)
         retention = self.env.function.log_retention_days
-        self.exists[LOG_GROUP] = live is not None
+        self.exists[kind] = live is not None
         if live is None:
-            return Step(CREATE, LOG_GROUP, name, {"retentionInDays": (None, retention)}, (
+            return Step(CREATE, kind, name, {"retentionInDays": (None, retention)}, (
                 ApiCall("logs", "create_log_group", {"logGroupName": name,
                                                      "tags": dict(self.specs.tags)}),
                 ApiCall("logs", "put_retention_policy", {"logGroupName": name,
                                                          "retentionInDays": retention}),
             ))
-        tags = reads.log_group_tags(logs, self.arns.log_group)
+        tags = reads.log_group_tags(logs, arn)
         if not is_ours(tags, self.env):
-            return _conflict(LOG_GROUP, name, tags, self.specs)
+            return _conflict(kind, name, tags, self.specs)
         changes: dict[str, tuple[Any, Any]] = {}
         calls: list[ApiCall] = []
         if live.get("retentionInDays") != retention:
@@ -158,9 +170,9 @@ class Planner:
                                  {"logGroupName": name, "retentionInDays": retention}))
         if tag_changes := _tag_changes(tags, self.specs.tags):
             changes.update(tag_changes)
-            calls.append(ApiCall("logs", "tag_resource", {"resourceArn": self.arns.log_group,
+            calls.append(ApiCall("logs", "tag_resource", {"resourceArn": arn,
                                                           "tags": dict(self.specs.tags)}))
-        return Step(UPDATE if calls else UNCHANGED, LOG_GROUP, name, changes, tuple(calls))
+        return Step(UPDATE if calls else UNCHANGED, kind, name, changes, tuple(calls))
 
     # ------------------------------------------------------------ table
     def table(self) -> Step:
@@ -313,6 +325,11 @@ class Planner:
                           self.specs.codedeploy_trust_policy, CODEDEPLOY_POLICY_NAME,
                           self.specs.codedeploy_policy,
                           f"notifyctl: CodeDeploy releases of {self.env.function_name}")
+
+    def hook_role(self) -> Step:
+        return self._role(HOOK_ROLE, self.env.hook_role_name, self.specs.trust_policy,
+                          HOOK_POLICY_NAME, self.specs.hook_policy,
+                          f"notifyctl: lifecycle hooks of {self.env.function_name} releases")
 
     def _role(self, kind: str, name: str, trust: dict[str, Any], policy_name: str,
               inline: dict[str, Any], description: str) -> Step:
@@ -689,6 +706,45 @@ class Planner:
                 "ResourceArn": self.arns.deployment_group, "Tags": self.specs.tag_list()}))
         return Step(UPDATE if calls else UNCHANGED, DEPLOYMENT_GROUP, spec.name, changes,
                     tuple(calls))
+
+    def hook_function(self, hook: HookSpec) -> Step:
+        """A hook: created from this package; its configuration reconciled here, its
+        code updated by deploy-lambda with the notifier's (one release)."""
+        lam = self.c("lambda")
+        wanted = hook.as_api(self.arns.hook_role)
+        live = reads.function(lam, hook.name)
+        note = f"{hook.event} hook ({hook.handler})"
+        if live is None:
+            return Step(CREATE, HOOK_FUNCTION, hook.name, {"Handler": (None, hook.handler)}, (
+                ApiCall("lambda", "create_function", {
+                    "FunctionName": hook.name, "Code": {"ZipFile": CODE}, "Publish": False,
+                    "Description": f"notifyctl {hook.event} hook of {self.env.function_name}",
+                    "Tags": dict(self.specs.tags), **wanted}),
+                ApiCall("wait", "function_active", {"FunctionName": hook.name})), note=note)
+        tags = live.get("Tags") or {}
+        if not is_ours(tags, self.env):
+            return _conflict(HOOK_FUNCTION, hook.name, tags, self.specs)
+        conf = live["Configuration"]
+        facts = {"Role": conf.get("Role"), "Handler": conf.get("Handler"),
+                 "Runtime": conf.get("Runtime"), "Timeout": conf.get("Timeout"),
+                 "MemorySize": conf.get("MemorySize"),
+                 "Environment": {"Variables": (conf.get("Environment") or {}).get(
+                     "Variables") or {}}}
+        changes: dict[str, tuple[Any, Any]] = {k: (facts[k], v) for k, v in wanted.items()
+                                               if facts[k] != v}
+        calls: list[ApiCall] = []
+        if changes:
+            calls += [ApiCall("wait", "function_settled", {"FunctionName": hook.name}),
+                      ApiCall("lambda", "update_function_configuration",
+                              {"FunctionName": hook.name, **wanted}),
+                      ApiCall("wait", "function_updated", {"FunctionName": hook.name})]
+        if tag_changes := _tag_changes(tags, self.specs.tags):
+            changes.update(tag_changes)
+            calls.append(ApiCall("lambda", "tag_resource", {
+                "Resource": self.arns.function_named(hook.name),
+                "Tags": dict(self.specs.tags)}))
+        return Step(UPDATE if calls else UNCHANGED, HOOK_FUNCTION, hook.name, changes,
+                    tuple(calls), note=note)
 
 
 ALARM_FIELDS = ("Namespace", "MetricName", "Dimensions", "Statistic", "Period",

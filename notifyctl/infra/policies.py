@@ -20,11 +20,19 @@ WILDCARDS: tuple[tuple[str, str, str], ...] = (
      "time, so the group's streams are matched by the `:*` suffix. Not a bare `*`."),
     ("topic_policy", "Principal `*` in the DenyInsecureTransport statement",
      "A Deny must apply to every caller; it grants nothing."),
+    ("hook_policy", "Resource suffix `function:<fn>:*` for lambda:InvokeFunction",
+     "The BeforeAllowTraffic hook invokes the release's target version, whose number is "
+     "known only when the release starts; `:*` matches this function's qualified ARNs "
+     "(versions and aliases), never another function. Not a bare `*`."),
+    ("hook_policy", "Resource `*` for cloudwatch:GetMetricStatistics",
+     "GetMetricStatistics has no resource-level permissions (AWS's service authorization "
+     "reference lists no resource type for it); the AfterAllowTraffic hook reads the "
+     "target version's Errors with it, nothing else."),
 )
-# Bare `*` resources that AWS requires for an action we grant: none. (Actions
-# such as ses:GetSendQuota or sqs:ListQueues would need one; the function does
-# not get them.)
-WILDCARD_RESOURCE_ACTIONS: frozenset[str] = frozenset()
+# Bare `*` resources that AWS requires for an action we grant: only the hook's
+# metric read. (Actions such as ses:GetSendQuota or sqs:ListQueues would need one;
+# the function does not get them.)
+WILDCARD_RESOURCE_ACTIONS: frozenset[str] = frozenset({"cloudwatch:GetMetricStatistics"})
 
 
 def lambda_trust_policy(account: str) -> dict[str, Any]:
@@ -77,6 +85,32 @@ def codedeploy_policy(*, function_arn: str, alarm_arns: list[str],
                            "Action": "lambda:InvokeFunction",
                            "Resource": list(hook_function_arns)})
     return {"Version": VERSION, "Statement": statements}
+
+
+def hook_policy(*, function_arn: str, table_arn: str, deployment_group_arn: str,
+                hook_log_streams_arns: list[str]) -> dict[str, Any]:
+    """The lifecycle hooks' role (lambda_src/book_notifier/hooks.py): invoke the
+    target version, read the de-dup record, read the target's error metric, read the
+    deployment and report the hook's status, write their own logs. The invocation's
+    log lines come back with it (LogType=Tail): no logs:FilterLogEvents needed."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {"Sid": "InvokeTargetVersion", "Effect": "Allow",
+             "Action": "lambda:InvokeFunction", "Resource": function_arn + ":*"},
+            {"Sid": "ReadDedupRecord", "Effect": "Allow", "Action": "dynamodb:GetItem",
+             "Resource": table_arn},
+            {"Sid": "ReadTargetErrors", "Effect": "Allow",
+             "Action": "cloudwatch:GetMetricStatistics", "Resource": "*"},
+            {"Sid": "ReportHookStatus", "Effect": "Allow",
+             "Action": ["codedeploy:GetDeployment",
+                        "codedeploy:PutLifecycleEventHookExecutionStatus"],
+             "Resource": deployment_group_arn},
+            {"Sid": "WriteOwnLogs", "Effect": "Allow",
+             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+             "Resource": list(hook_log_streams_arns)},
+        ],
+    }
 
 
 def function_policy(*, log_streams_arn: str, table_arn: str, queue_arn: str,

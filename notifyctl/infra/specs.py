@@ -111,6 +111,16 @@ class Arns:
         return self._arn("codedeploy", f"deploymentgroup:{self.env.codedeploy_application_name}"
                                        f"/{self.env.deployment_group_name}")
 
+    @property
+    def hook_role(self) -> str:
+        return self._arn("iam", f"role/{self.env.hook_role_name}", region=False)
+
+    def function_named(self, name: str) -> str:
+        return self._arn("lambda", f"function:{name}")
+
+    def log_streams_of(self, function_name: str) -> str:
+        return self._arn("logs", f"log-group:/aws/lambda/{function_name}:*")
+
     def alarm(self, name: str) -> str:
         return self._arn("cloudwatch", f"alarm:{name}")
 
@@ -169,6 +179,40 @@ class DeploymentGroupSpec:
         return {"enabled": True, "events": list(self.rollback_events)}
 
 
+HOOK_HANDLERS = ("book_notifier.hooks.before_allow_traffic",
+                 "book_notifier.hooks.after_allow_traffic")
+HOOK_EVENTS = ("BeforeAllowTraffic", "AfterAllowTraffic")
+HOOK_TIMEOUT_S = 60
+HOOK_MEMORY_MB = 128
+
+
+@dataclass(frozen=True)
+class HookSpec:
+    """A lifecycle hook function: the notifier's package with another handler."""
+
+    event: str  # BeforeAllowTraffic / AfterAllowTraffic
+    name: str
+    handler: str
+    runtime: str
+    environment: dict[str, str]
+
+    def as_api(self, role_arn: str) -> dict[str, Any]:
+        return {"Role": role_arn, "Handler": self.handler, "Runtime": self.runtime,
+                "Timeout": HOOK_TIMEOUT_S, "MemorySize": HOOK_MEMORY_MB,
+                "Environment": {"Variables": dict(self.environment)}}
+
+
+def hook_specs(env: Environment, topic_arn: str) -> tuple[HookSpec, ...]:
+    variables = {"TARGET_FUNCTION": env.function_name, "ALIAS": env.alias_name,
+                 "TABLE_NAME": env.table_name, "TOPIC_ARN": topic_arn,
+                 "LINK_BASE_URL": env.link_base_url,
+                 "LINK_ALLOWED_HOSTS": ",".join(env.link_allowed_hosts),
+                 "ALLOW_HTTP_LINKS": "true" if env.allow_http_links else "false"}
+    return tuple(HookSpec(event, name, handler, env.function.runtime, variables)
+                 for event, name, handler in zip(HOOK_EVENTS, env.hook_function_names,
+                                                 HOOK_HANDLERS, strict=True))
+
+
 def release_alarms(env: Environment) -> tuple[AlarmSpec, ...]:
     """Errors and Throttles of the `live` alias (both versions while traffic is split:
     an old-version error stops a release too, the conservative side), and any
@@ -212,6 +256,8 @@ class Specs:
     codedeploy_policy: dict[str, Any] = field(default_factory=dict)
     alarms: tuple[AlarmSpec, ...] = ()
     deployment_group: DeploymentGroupSpec | None = None
+    hook_policy: dict[str, Any] = field(default_factory=dict)
+    hooks: tuple[HookSpec, ...] = ()
     description: str = field(default="")
 
     @property
@@ -251,7 +297,12 @@ def build_specs(env: Environment, account: str, region: str, partition: str = "a
         codedeploy_trust_policy=policies.codedeploy_trust_policy(account),
         codedeploy_policy=policies.codedeploy_policy(
             function_arn=arns.function, alarm_arns=[arns.alarm(a) for a in env.alarm_names],
-            hook_function_arns=[]),
+            hook_function_arns=[arns.function_named(n) for n in env.hook_function_names]),
+        hook_policy=policies.hook_policy(
+            function_arn=arns.function, table_arn=arns.table,
+            deployment_group_arn=arns.deployment_group,
+            hook_log_streams_arns=[arns.log_streams_of(n) for n in env.hook_function_names]),
+        hooks=hook_specs(env, arns.topic),
         alarms=release_alarms(env),
         deployment_group=DeploymentGroupSpec(env.codedeploy_application_name,
                                              env.deployment_group_name, arns.codedeploy_role,

@@ -4,8 +4,9 @@ A resource is deleted only if it carries this environment's tags, checked again
 right before its delete call. Order (dependents first):
 
     CodeDeploy application (its deployment group goes with it) -> release alarms
-    -> CodeDeploy role -> subscription -> function (its alias, versions,
-    permission and event invoke config go with it) -> log group -> role ->
+    -> CodeDeploy role -> hook functions, their log groups, their role ->
+    subscription -> function (its alias, versions, permission and event invoke
+    config go with it) -> log group -> role ->
     publisher policy -> topic -> queue -> table (only with --delete-data)
 
 Kept: the table and its data (unless --delete-data, and never while its deletion
@@ -145,6 +146,46 @@ class _Resources:
         self.c("codedeploy").delete_application(
             applicationName=self.env.codedeploy_application_name)
 
+    def probe_hooks(self) -> dict[str, str] | None:
+        """The hook functions are one item, like the alarms."""
+        lam = self.c("lambda")
+        found = [f for name in self.env.hook_function_names
+                 if (f := reads.function(lam, name))]
+        if not found:
+            return None
+        tags = [dict(f.get("Tags") or {}) for f in found]
+        return next((t for t in tags if not is_ours(t, self.env)), tags[0])
+
+    def delete_hooks(self) -> None:
+        lam = self.c("lambda")
+        for name in self.env.hook_function_names:
+            if reads.function(lam, name) is not None:
+                lam.delete_function(FunctionName=name)
+
+    def _hook_log_groups(self) -> list[str]:
+        return [f"/aws/lambda/{n}" for n in self.env.hook_function_names]
+
+    def probe_hook_logs(self) -> dict[str, str] | None:
+        logs = self.c("logs")
+        found = [g for g in self._hook_log_groups() if reads.log_group(logs, g)]
+        if not found:
+            return None
+        tags = [reads.log_group_tags(logs, self.arns._arn("logs", f"log-group:{g}"))
+                for g in found]
+        return next((t for t in tags if not is_ours(t, self.env)), tags[0])
+
+    def delete_hook_logs(self) -> None:
+        logs = self.c("logs")
+        for group in self._hook_log_groups():
+            if reads.log_group(logs, group) is not None:
+                logs.delete_log_group(logGroupName=group)
+
+    def probe_hook_role(self) -> dict[str, str] | None:
+        return self.probe_role(self.env.hook_role_name)
+
+    def delete_hook_role(self) -> None:
+        self.delete_role(self.env.hook_role_name, p.HOOK_POLICY_NAME)
+
     def probe_alarms(self) -> dict[str, str] | None:
         """The release alarms are one item: owned when every one that exists is ours."""
         cw = self.c("cloudwatch")
@@ -230,6 +271,11 @@ def plan_teardown(aws: ClientFactory, env: Environment, *, delete_data: bool = F
         (p.ALARM, ", ".join(env.alarm_names), r.probe_alarms, r.delete_alarms, ""),
         (p.CODEDEPLOY_ROLE, env.codedeploy_role_name, r.probe_codedeploy_role,
          r.delete_codedeploy_role, ""),
+        (p.HOOK_FUNCTION, ", ".join(env.hook_function_names), r.probe_hooks, r.delete_hooks,
+         ""),
+        (p.HOOK_LOG_GROUP, ", ".join(f"/aws/lambda/{n}" for n in env.hook_function_names),
+         r.probe_hook_logs, r.delete_hook_logs, ""),
+        (p.HOOK_ROLE, env.hook_role_name, r.probe_hook_role, r.delete_hook_role, ""),
         (p.SUBSCRIPTION, f"{env.topic_name} -> {env.function_name}", r.probe_subscription,
          r.delete_subscription, ""),
         (p.FUNCTION, env.function_name, r.probe_function, r.delete_function, ""),

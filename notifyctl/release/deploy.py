@@ -200,6 +200,12 @@ def plan_deploy(lam: Any, live: LiveState, package: Package, desired: FunctionCo
                 "nothing was published.", hint="Deploy again.")),
             expect={"CodeSha256": sha, **wanted})))
         if move_alias and deployment is not None and live.alias_exists and live.version:
+            # The hooks are released with the function: they test it with this code.
+            for _event, hook in deployment.hooks:
+                steps.append(_step(hook, f"upload code to the hook {hook}", ApiCall(
+                    "lambda", "update_function_code", {"FunctionName": hook, "ZipFile": CODE},
+                    errors=(_refused(),), expect={"CodeSha256": sha})))
+                steps.append(_wait(hook, f"the hook {hook}'s code update"))
             steps.append(_start_deployment(live, deployment))
         elif move_alias:
             steps.append(_move_alias(live))

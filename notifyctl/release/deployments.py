@@ -33,8 +33,21 @@ class Target:
     hooks: tuple[tuple[str, str], ...] = ()
 
 
-def target_for(env: Environment, config: str,
-               hooks: tuple[tuple[str, str], ...] = ()) -> Target:
+HOOK_EVENTS = ("BeforeAllowTraffic", "AfterAllowTraffic")
+
+
+def target_for(env: Environment, config: str, lam: Any = None) -> Target:
+    """The deployment of `env` with `config`; with a Lambda client, the hook functions
+    bootstrap created are added (an environment bootstrapped before they existed
+    releases without hooks)."""
+    hooks: tuple[tuple[str, str], ...] = ()
+    if lam is not None:
+        from notifyctl.aws.calls import LAMBDA_NOT_FOUND, get_or_none
+
+        hooks = tuple((event, name) for event, name in zip(
+            HOOK_EVENTS, env.hook_function_names, strict=True)
+            if get_or_none(lam.get_function_configuration, *LAMBDA_NOT_FOUND,
+                           FunctionName=name) is not None)
     return Target(env.codedeploy_application_name, env.deployment_group_name, config, hooks)
 
 
