@@ -134,14 +134,13 @@ def _watch_release(app: Any, result: Any, stop_on_interrupt: bool) -> None:
     """Follow the deployment deploy-lambda started; print the outcome; exit 1 unless it
     succeeded."""
     from notifyctl.cli import release_view
-    from notifyctl.release.watch import outcome
 
     app.out.info(f"published version {result.version}; deployment {result.deployment_id} "
                  "shifts live (Ctrl-C detaches)")
     snap = release_view.watch(app, result.deployment_id, stop_on_interrupt=stop_on_interrupt)
     app.out.result({**result.to_dict(), "deployment": snap.to_dict()},
                    lambda con: release_view.render_final(con, snap))
-    outcome(snap)
+    release_view.outcome(app, snap)
 
 
 def _render_prune(con: Console, pruned: dict[str, Any]) -> None:

@@ -67,12 +67,11 @@ def watch(
 ) -> None:
     """Follow a deployment until it ends; exit 0 if it succeeded, 1 otherwise."""
     from notifyctl.cli import release_view
-    from notifyctl.release.watch import outcome
 
     app = context.get(ctx)
     snap = release_view.watch(app, deployment_id, stop_on_interrupt=stop_on_interrupt)
     app.out.result(snap.to_dict(), lambda con: release_view.render_final(con, snap))
-    outcome(snap)
+    release_view.outcome(app, snap)
 
 
 @deployments_app.command("stop")

@@ -121,3 +121,17 @@ def watch(app: AppContext, deployment_id: str, *, stop_on_interrupt: bool = Fals
         out.info(f"stopping {deployment_id} with rollback: "
                  f"{deployments.stop(app.aws.client('codedeploy'), deployment_id)}")
         return lib.follow(watcher, changed, on_tick=tick, **kwargs)
+
+
+def outcome(app: AppContext, snap: Snapshot) -> None:
+    """Exit 1 with the reason unless the release succeeded (a failed hook's log lines
+    included)."""
+    from notifyctl.release import watch as lib
+
+    details: list[str] = []
+    if snap.hooks_failed:
+        env = app.env
+        functions = dict(zip(("BeforeAllowTraffic", "AfterAllowTraffic"),
+                             env.hook_function_names, strict=True))
+        details = lib.hook_log_lines(app.aws.client("logs"), snap, functions)
+    lib.outcome(snap, details)

@@ -292,16 +292,45 @@ class Detached(NotifyctlError):
         self.snapshot = snapshot
 
 
-def outcome(snapshot: Snapshot) -> None:
-    """Raise the release's failure (exit 1) unless it succeeded."""
+def outcome(snapshot: Snapshot, details: list[str] | None = None) -> None:
+    """Raise the release's failure (exit 1) unless it succeeded; `details` (a failed
+    hook's log lines) follow the reason, one per line."""
     if snapshot.succeeded:
         return
     where = f"{snapshot.function}:{snapshot.alias}"
+    lines = "".join(f"\n  {line}" for line in details or [])
     raise OperationError(
         f"deployment {snapshot.deployment_id} {snapshot.reason()}; {where} stays at "
         f"version {snapshot.current_version} (version {snapshot.target_version} received no "
-        "more traffic)",
+        f"more traffic){lines}",
         hint=f"Details: notifyctl deployments show {snapshot.deployment_id}")
+
+
+def hook_log_lines(logs: Any, snapshot: Snapshot, hook_functions: dict[str, str], *,
+                   limit: int = 5) -> list[str]:
+    """What each failed hook logged at ERROR level during this deployment (the reason
+    book_notifier.hooks writes), as `<hook>: <line>`."""
+    import json
+
+    since = int(((snapshot.created or datetime.now(UTC)) - timedelta(minutes=1)).timestamp()
+                * 1000)
+    out: list[str] = []
+    for hook in snapshot.hooks_failed:
+        function = hook_functions.get(hook.name)
+        if not function:
+            continue
+        got = get_or_none(logs.filter_log_events, "ResourceNotFoundException",
+                          logGroupName=f"/aws/lambda/{function}", startTime=since)
+        for event in (got or {}).get("events", []):
+            text = event.get("message", "").strip()
+            try:
+                line = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(line, dict) and line.get("level") == "ERROR" and (
+                    snapshot.deployment_id in str(line.get("deployment_id", ""))):
+                out.append(f"{hook.name}: {line.get('reason') or line.get('message')}")
+    return out[-limit:]
 
 
 def follow(watcher: Watcher, on_change: Callable[[Snapshot], None], *,

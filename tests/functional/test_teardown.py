@@ -32,8 +32,8 @@ def test_teardown_removes_what_bootstrap_created_and_keeps_the_table(
     report = teardown_json(run, "--yes")
     assert [d["resource"] for d in report["deleted"]] == [
         "codedeploy-application", "cloudwatch-alarm", "codedeploy-role", "hook-function",
-        "hook-log-group", "hook-role", "sns-subscription", "lambda-function", "log-group", "iam-role", "iam-policy",
-        "sns-topic", "sqs-queue"]
+        "hook-log-group", "hook-role", "sns-subscription", "lambda-function", "log-group",
+        "iam-role", "iam-policy", "sns-topic", "sqs-queue"]
     assert {k["resource"] for k in report["kept"]} == {"dynamodb-table", "ses-identity"}
     c = aws_clients.client
     assert c("dynamodb").describe_table(TableName="d-books-dedup")["Table"]

@@ -1,8 +1,10 @@
 """Safe releases on the emulator: `deploy-lambda --strategy canary...` through CodeDeploy.
 
-Each test bootstraps its own environment (its own prefix) on the session's emulator,
-whose clock runs at 1/1000 (conftest): a 5-minute canary lasts 0.3 s, a 30-minute
-one 1.8 s, a 60-second alarm period 60 ms.
+Each test bootstraps its own environment (its own prefix, lifecycle hooks included) on
+this module's emulator, which runs at the emulator's default time scale, 1/100: the
+session's 1/1000 would give a lifecycle hook 3.6 s (CodeDeploy's hour), less than two
+cold starts on a loaded machine. Here a 5-minute canary lasts 3 s, a hook may take 36 s,
+a 60-second alarm period is 0.6 s.
 """
 
 from __future__ import annotations
@@ -10,14 +12,18 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from notifyctl.emulator import control
+from tests.integration.conftest import Emulator
 from tests.release_helpers import change_one_line, source_tree
 
 pytestmark = pytest.mark.integration
+TIME_SCALE = 0.01
 
 CONFIG = """\
 project: books
@@ -40,6 +46,18 @@ environments:
   local: {{}}
 """
 
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    root = tmp_path_factory.mktemp("release-emulator")
+    port = control.free_port()
+    info = control.start("127.0.0.1", port, state_dir=root, time_scale=TIME_SCALE)
+    try:
+        yield Emulator(endpoint=info.endpoint, info=info,
+                       state_dir=Path(info.state_dir or root))
+    finally:
+        control.stop("127.0.0.1", port, state_dir=root)
+
+
 # Appended to handler.py: imports fine, raises for every real (SNS) event.
 BROKEN_FOR_REAL_EVENTS = '''
 
@@ -49,6 +67,20 @@ _working_handler = handler
 def handler(event, context):
     if event.get("Records"):
         raise RuntimeError("broken build: fails on real events")
+    return _working_handler(event, context)
+'''
+
+# Appended to handler.py: passes the smoke test (its message ids start with
+# notifyctl-smoke-), fails for the real traffic that follows.
+BROKEN_UNDER_TRAFFIC = '''
+
+_working_handler = handler
+
+
+def handler(event, context):
+    for record in event.get("Records", []):
+        if not record["Sns"]["MessageId"].startswith("notifyctl-smoke-"):
+            raise RuntimeError("broken build: fails under real traffic")
     return _working_handler(event, context)
 '''
 
@@ -115,6 +147,8 @@ def test_a_good_canary_release_moves_live_and_exits_zero(release: Release) -> No
     assert deployment["config"] == "CodeDeployDefault.LambdaCanary10Percent5Minutes"
     assert (deployment["current_version"], deployment["target_version"]) == ("1", "2")
     assert [a["name"] for a in deployment["alarms"]] == list(release.env.alarm_names)
+    assert deployment["hooks"] == [{"name": "BeforeAllowTraffic", "status": "Succeeded"},
+                                   {"name": "AfterAllowTraffic", "status": "Succeeded"}]
     assert release.live() == "2"
     # the release shows in the group's history; rollback afterwards goes back to 1
     listed = release.run("--output", "json", "deployments", "list")
@@ -127,7 +161,8 @@ def test_a_good_canary_release_moves_live_and_exits_zero(release: Release) -> No
 
 def test_a_build_failing_under_traffic_is_stopped_by_the_alarm_and_rolled_back(
         release: Release) -> None:
-    (release.src / "book_notifier" / "handler.py").open("a").write(BROKEN_FOR_REAL_EVENTS)
+    with (release.src / "book_notifier" / "handler.py").open("a") as fh:
+        fh.write(BROKEN_UNDER_TRAFFIC)
     published: list[str] = []
     stop = threading.Event()
     sync_event = json.loads((EVENTS / "sns_book_created.json").read_text())
@@ -148,17 +183,10 @@ def test_a_build_failing_under_traffic_is_stopped_by_the_alarm_and_rolled_back(
             lam.invoke(FunctionName=f"{release.env.function_name}:live",
                        Payload=json.dumps(sync_event).encode())
 
-    # A custom config (any CodeDeploy config name is a strategy): 10 % for 120
-    # minutes, 7.2 s here, long enough for traffic to reach version 2.
-    config = f"{release.prefix}-canary10-120m"
-    release.emulator.client("codedeploy").create_deployment_config(
-        deploymentConfigName=config, computePlatform="Lambda",
-        trafficRoutingConfig={"type": "TimeBasedCanary", "timeBasedCanary": {
-            "canaryPercentage": 10, "canaryInterval": 120}})
     sender = threading.Thread(target=traffic, daemon=True)
     sender.start()
     try:
-        result = release.deploy("--strategy", config)
+        result = release.deploy("--strategy", "canary10-5m")
     finally:
         stop.set()
         sender.join(timeout=10)
@@ -169,6 +197,8 @@ def test_a_build_failing_under_traffic_is_stopped_by_the_alarm_and_rolled_back(
     data = json.loads(result.stdout)
     assert data["deployment"]["status"] == "Stopped"
     assert data["deployment"]["error"]["code"] == "ALARM_ACTIVE"
+    # the smoke test passed: the alarm, not the hook, caught it
+    assert {"name": "BeforeAllowTraffic", "status": "Succeeded"} in data["deployment"]["hooks"]
     assert release.live() == "1"
     # every event published during the canary is delivered, once (the retries
     # reach version 1 after the rollback; the de-dup record is SENT)
@@ -183,6 +213,23 @@ def test_a_build_failing_under_traffic_is_stopped_by_the_alarm_and_rolled_back(
     assert len(titles) == len(published) == len(set(titles)), titles
 
 
+def test_a_build_failing_on_real_events_is_caught_by_the_hook(release: Release) -> None:
+    with (release.src / "book_notifier" / "handler.py").open("a") as fh:
+        fh.write(BROKEN_FOR_REAL_EVENTS)
+    result = release.deploy("--strategy", "canary10-5m")
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)["deployment"]
+    assert data["status"] == "Failed"
+    assert data["error"]["code"] == "HOOK_EXECUTION_FAILURE"
+    assert {"name": "BeforeAllowTraffic", "status": "Failed"} in data["hooks"]
+    assert "BeforeAllowTraffic" in result.stderr
+    # the hook's own log line says why
+    assert "broken build: fails on real events" in result.stderr, result.stderr
+    assert "stays at version 1" in result.stderr
+    assert release.live() == "1"
+    assert data["traffic"][1]["invocations"] == 0  # no user traffic reached version 2
+
+
 def test_detach_then_watch_and_show(release: Release) -> None:
     from notifyctl.release import deployments, watch
     from notifyctl.release.deploy import deploy
@@ -195,7 +242,8 @@ def test_detach_then_watch_and_show(release: Release) -> None:
     started = deploy(clients.client("lambda"), env.function_name, env.alias_name,
                      build(release.src), desired_function_config(env),
                      deployment=deployments.target_for(
-                         env, "CodeDeployDefault.LambdaCanary10Percent30Minutes"),
+                         env, "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+                         clients.client("lambda")),
                      codedeploy=clients.client("codedeploy"))
     assert started.deployment_id and not started.alias_moved
 
@@ -203,7 +251,8 @@ def test_detach_then_watch_and_show(release: Release) -> None:
         raise KeyboardInterrupt
 
     with pytest.raises(watch.Detached) as detached:
-        watch.follow(watch.Watcher(clients.client, started.deployment_id), ctrl_c)
+        watch.follow(watch.Watcher(clients.client, started.deployment_id,
+                                   time_scale=TIME_SCALE), ctrl_c)
     assert f"notifyctl deployments watch {started.deployment_id}" in (
         detached.value.hint or "")
     assert detached.value.exit_code == 130
