@@ -97,6 +97,8 @@ def status(ctx: typer.Context, host: str = HOST, port: int = PORT) -> None:
                   f"throttles {totals.get('throttles', 0)}, "
                   f"warm environments {totals.get('warm', 0)}, "
                   f"emails in the outbox {st.details.get('outbox', 0)}")
+        for note in st.details.get("runtime", {}).get("runtime_notes", []):
+            con.print(f"[yellow]WARNING: {note}[/yellow]")
         pending = st.details.get("async", {}).get("pending", 0)
         if pending:
             con.print(f"async events waiting (retries included): {pending}")

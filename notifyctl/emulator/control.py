@@ -74,7 +74,8 @@ class EmulatorStatus:
             data.update(pid=self.info.pid, log_file=self.info.log_file,
                         started_at=self.info.started_at)
         if self.details:
-            for key in ("uptime_s", "moto_version", "functions", "totals", "async", "outbox"):
+            for key in ("uptime_s", "moto_version", "runtime", "functions", "totals", "async",
+                        "outbox"):
                 if key in self.details:
                     data[key] = self.details[key]
         return data
