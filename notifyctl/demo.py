@@ -331,6 +331,8 @@ class _Pipeline:
                                  title=DEFAULT_TITLE, link=self.event.link, wait=True,
                                  timeout_s=DELIVERY_TIMEOUT_S)
         published = publish_book(self.aws, self.env, request, sleep=self.sleep)
+        if published.stopped_by_user:  # Ctrl-C while waiting: not a delivery failure
+            raise KeyboardInterrupt
         if not published.message_ids:
             raise OperationError("the book event was not published")
         report.message_id = published.message_ids[0]

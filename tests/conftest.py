@@ -96,14 +96,15 @@ def cli() -> object:
     from notifyctl.aws.session import AwsClients, AwsSettings
     from notifyctl.cli.main import run
 
-    built: dict[AwsSettings, AwsClients] = {}
+    built: dict[tuple[AwsSettings, float | None], AwsClients] = {}
 
-    def shared(settings: AwsSettings) -> AwsClients:
-        if settings not in built:
-            built[settings] = AwsClients(settings)
-        return built[settings]
+    def shared(settings: AwsSettings, *, read_timeout: float | None = None) -> AwsClients:
+        key = (settings, read_timeout)
+        if key not in built:
+            built[key] = AwsClients(settings, read_timeout=read_timeout)
+        return built[key]
 
-    def invoke(*args: str, clients: Callable[[AwsSettings], Any] | None = None) -> CliResult:
+    def invoke(*args: str, clients: Callable[..., Any] | None = None) -> CliResult:
         out, err = io.StringIO(), io.StringIO()
         with redirect_stdout(out), redirect_stderr(err):
             code = run(list(args), clients=clients or shared)

@@ -4,9 +4,8 @@ the AWS client factory and the output. Built lazily so that `--help` and
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import typer
 
@@ -16,7 +15,11 @@ if TYPE_CHECKING:
     from notifyctl.aws.session import AwsClients, AwsSettings
     from notifyctl.config.schema import Environment
 
-    ClientsFactory = Callable[[AwsSettings], AwsClients]
+    class ClientsFactory(Protocol):
+        """Builds the AWS client factory of one run (`AwsClients` itself is one)."""
+
+        def __call__(self, settings: AwsSettings, *,
+                     read_timeout: float | None = None) -> AwsClients: ...
 
 
 @dataclass
@@ -38,6 +41,7 @@ class GlobalOptions:
     endpoint_url: str | None = None
     output: str = "text"
     verbose: bool = False
+    read_timeout: float | None = None
 
 
 @dataclass
@@ -64,19 +68,26 @@ class AppContext:
         return self._config_path
 
     @property
+    def settings(self) -> AwsSettings:
+        """The effective AWS settings: config + flags + AWS_* variables (checked)."""
+        from notifyctl.config.effective import effective_settings
+
+        o = self.options
+        return effective_settings(self.env, flag_profile=o.profile, flag_region=o.region,
+                                  flag_endpoint=o.endpoint_url)
+
+    @property
     def aws(self) -> AwsClients:
         if self._aws is None:
-            from notifyctl.aws.session import AwsClients, resolve_settings
+            from notifyctl.aws.session import AwsClients
 
-            env = self.env
-            settings = resolve_settings(
-                config_profile=env.profile, config_region=env.region,
-                config_endpoint=env.endpoint_url, flag_profile=self.options.profile,
-                flag_region=self.options.region, flag_endpoint=self.options.endpoint_url,
-            )
             build = self.invocation.clients or AwsClients
-            self._aws = build(settings)
-            self.invocation.endpoint_url = settings.endpoint_url
+            self._aws = build(self.settings, read_timeout=self.options.read_timeout)
+            if self.out.interactive:  # a person watches: say what a slow call waits for
+                from notifyctl.cli.slow_calls import attach_notice
+
+                attach_notice(self._aws, self.out)
+            self.invocation.endpoint_url = self._aws.settings.endpoint_url
         return self._aws
 
 

@@ -60,6 +60,12 @@ def render_publish(report: PublishReport, con: Console) -> None:
                   f"(resend with `notifyctl publish-book --file {escape(report.failed_out)}`)")
     if report.interrupted:
         con.print("[yellow]interrupted[/yellow]: the rest was not sent")
+    if report.resume_flags:
+        rest = (f"{report.not_attempted} events were" if report.not_attempted is not None
+                else "the rest of the file was")
+        con.print(f"{rest} never attempted; send them with: "
+                  f"notifyctl publish-book {escape(report.resume_flags)} (and the same "
+                  "other options)")
     if report.wait is not None:
         _render_wait(report, con)
 
@@ -79,6 +85,8 @@ def _render_wait(report: PublishReport, con: Console) -> None:
     if w.timed_out:
         con.print(f"[yellow]timed out[/yellow] after {report.wait_timeout_s:g} s "
                   "with messages still pending")
+        for line in report.diagnosis.lines() if report.diagnosis else ():
+            con.print(f"  {escape(line)}")
     latency = w.latency_percentiles()
     if latency:
         con.print("publish → sent latency: " + ", ".join(

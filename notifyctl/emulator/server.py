@@ -158,8 +158,12 @@ def _start_engines(hub: Hub) -> None:
                                        MotoDeploymentSink(), hub.clock)
 
 
-def serve(host: str, port: int, state_dir: Path, *, time_scale: float | None = None) -> int:
-    """Run the emulator until SIGTERM/SIGINT. Returns the process exit code."""
+def serve(host: str, port: int, state_dir: Path, *, time_scale: float | None = None,
+          port_file: Path | None = None) -> int:
+    """Run the emulator until SIGTERM/SIGINT. Returns the process exit code.
+
+    port_file: where to write the port really bound (port 0 picks a free one), once
+    the server answers requests."""
     # AWS managed policies (AWSLambdaBasicExecutionRole...) must exist for bootstrap.
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -202,6 +206,10 @@ def serve(host: str, port: int, state_dir: Path, *, time_scale: float | None = N
     signal.signal(signal.SIGINT, stop)
     print(f"emulator: ready on {endpoint} (pid {os.getpid()}, moto {hub.moto_version}, "
           f"time scale {hub.clock.factor}, state {state_dir})", flush=True)
+    if port_file is not None:
+        tmp = port_file.with_name(port_file.name + ".tmp")
+        tmp.write_text(json.dumps({"port": actual_port}))
+        tmp.replace(port_file)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

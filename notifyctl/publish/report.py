@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
 
+    from notifyctl.publish.diagnose import PendingDiagnosis
     from notifyctl.publish.events import InvalidLine
     from notifyctl.publish.publisher import PublishOutcome
     from notifyctl.publish.waiter import WaitResult
@@ -28,6 +29,11 @@ class PublishReport:
     wait: WaitResult | None = None
     wait_timeout_s: float | None = None
     interrupted: bool = False
+    # A run stopped early (Ctrl-C, fatal error): the flags that send the rest, and how
+    # many events that is (None: unknown, the rest of a file was not read).
+    resume_flags: str | None = None
+    not_attempted: int | None = None
+    diagnosis: PendingDiagnosis | None = None  # why messages were pending at the timeout
 
     @classmethod
     def build(cls, topic_arn: str, outcome: PublishOutcome, invalid: list[InvalidLine],
@@ -75,6 +81,9 @@ class PublishReport:
             data["failure_codes"] = dict(self.failure_codes)
         if self.failed_out:
             data["failed_out"] = self.failed_out
+        if self.resume_flags:
+            data["not_attempted"] = self.not_attempted
+            data["resume"] = f"notifyctl publish-book {self.resume_flags}"
         if self.wait is not None:
             w = self.wait
             latency = w.latency_percentiles()
@@ -94,6 +103,8 @@ class PublishReport:
                                if latency else None),
                 "reasons": dict(w.reasons),
             }
+            if self.diagnosis is not None:
+                data["wait"]["diagnosis"] = self.diagnosis.to_dict()
         return data
 
     @property

@@ -50,6 +50,7 @@ FUNCTION = "lambda-function"
 ALIAS = "lambda-alias"
 VERSIONS = "lambda-versions"
 NEW_VERSION = "version"
+VERSIONS_BEFORE = "versions_before"
 PRUNED = "pruned"
 
 
@@ -189,6 +190,10 @@ def plan_deploy(lam: Any, live: LiveState, package: Package, desired: FunctionCo
         # published); it is still the right one if its code and configuration match.
         wanted = {k: v for k, v in desired.as_api().items()}
         steps.append(_step(fn, f"publish a version (expecting CodeSha256 {sha})", ApiCall(
+            # PublishVersion may hand back a version that existed (e.g. one an earlier
+            # --publish-only made): what exists now tells whether it published.
+            "release", "published_versions", {"FunctionName": fn}, output=VERSIONS_BEFORE,
+        ), ApiCall(
             "lambda", "publish_version",
             {"FunctionName": fn, "CodeSha256": sha,
              "Description": history.deploy_version_description(live.version, sha,
@@ -270,6 +275,9 @@ class DeployResult:
     appspec: str | None = None
     planned: tuple[str, ...] = ()  # step descriptions, for --plan
     deployment_id: str | None = None  # the CodeDeploy deployment shifting the alias
+    # PublishVersion handed back a version that existed before this deploy (e.g. one
+    # made by an earlier --publish-only): nothing new was published.
+    reused_version: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -277,6 +285,8 @@ class DeployResult:
             "previous_version": self.previous_version, "code_sha256": self.code_sha256,
             "package_bytes": self.package_bytes, "alias": self.alias,
             "unchanged": self.unchanged, "changes": list(self.changes),
+            "published": self.version is not None and not self.unchanged
+                         and not self.reused_version and not self.planned,
         }
         if self.pruned is not None:
             data["pruned"] = self.pruned.to_dict()
@@ -302,21 +312,33 @@ def execute(lam: Any, plan: DeployPlan, *, reporter: Reporter | None = None,
                         clock=clock, reporter=reporter, resume_hint=None,
                         wait_timeout=wait_timeout,
                         handlers={"release.prune": lambda p: history.prune(
-                            lam, p["FunctionName"], p["keep"]),
+                                      lam, p["FunctionName"], p["keep"]),
+                                  "release.published_versions": lambda p: _published_versions(
+                                      lam, p["FunctionName"]),
                                   "release.start_deployment": lambda p: deployments.start(
-                            lam, codedeploy, p)})
+                                      lam, codedeploy, p)})
     done = executor.execute(plan.plan)
     result = DeployResult(plan.function_name, plan.alias, live.version, live.recorded_previous,
                           plan.package.sha256_b64, plan.package.size, plan.unchanged,
                           plan.changes)
     if NEW_VERSION in done.outputs:
         result.version = str(done.outputs[NEW_VERSION])
+        result.reused_version = result.version in done.outputs.get(VERSIONS_BEFORE, set())
         result.previous_version = live.version
     result.deployment_id = done.outputs.get(DEPLOYMENT)
     result.alias_moved = result.deployment_id is None and any(
         s.resource == ALIAS for s in done.applied)
     result.pruned = done.outputs.get(PRUNED)
     return result
+
+
+def _published_versions(lam: Any, function_name: str) -> set[str]:
+    """The version numbers that exist now (PublishVersion may return one of them)."""
+    found: set[str] = set()
+    for page in lam.get_paginator("list_versions_by_function").paginate(
+            FunctionName=function_name):
+        found.update(str(v["Version"]) for v in page.get("Versions", ()))
+    return found
 
 
 # ------------------------------------------------------------------ one call

@@ -67,7 +67,7 @@ class Account:
         out, err = io.StringIO(), io.StringIO()
         with redirect_stdout(out), redirect_stderr(err):
             code = run(["--config", self.configs[memory], "--env", env, *args],
-                       clients=lambda _settings: self.clients)  # type: ignore[arg-type,return-value]
+                       clients=lambda _settings, **_: self.clients)
         return CliResult(code, out.getvalue(), err.getvalue())
 
     def client(self, service: str) -> Any:
