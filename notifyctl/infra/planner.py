@@ -58,7 +58,7 @@ SUBSCRIPTION = "sns-subscription"
 # release, the application and its deployment group.
 CODEDEPLOY_ROLE = "codedeploy-role"
 ALARM = "cloudwatch-alarm"
-CODEDEPLOY_APP = "codedeploy-application"
+CODEDEPLOY_APP = "codedeploy-app"
 DEPLOYMENT_GROUP = "deployment-group"
 HOOK_ROLE = "hook-role"
 HOOK_LOG_GROUP = "hook-log-group"

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.functional
 ALL_KINDS = ["log-group", "dynamodb-table", "sqs-queue", "sns-topic", "iam-role", "iam-policy",
              "ses-identity", "lambda-function", "lambda-alias", "event-invoke-config",
              "lambda-permission", "sns-subscription", "codedeploy-role", "cloudwatch-alarm",
-             "cloudwatch-alarm", "cloudwatch-alarm", "codedeploy-application",
+             "cloudwatch-alarm", "cloudwatch-alarm", "codedeploy-app",
              "deployment-group", "hook-role", "hook-log-group", "hook-function",
              "hook-log-group", "hook-function"]
 ACCOUNT = "123456789012"

@@ -31,7 +31,7 @@ def test_teardown_removes_what_bootstrap_created_and_keeps_the_table(
     assert run("bootstrap", "--yes").exit_code == 0
     report = teardown_json(run, "--yes")
     assert [d["resource"] for d in report["deleted"]] == [
-        "codedeploy-application", "cloudwatch-alarm", "codedeploy-role", "hook-function",
+        "codedeploy-app", "cloudwatch-alarm", "codedeploy-role", "hook-function",
         "hook-log-group", "hook-role", "sns-subscription", "lambda-function", "log-group",
         "iam-role", "iam-policy", "sns-topic", "sqs-queue"]
     assert {k["resource"] for k in report["kept"]} == {"dynamodb-table", "ses-identity"}
