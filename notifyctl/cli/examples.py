@@ -40,6 +40,8 @@ EXAMPLES: dict[str, list[str]] = {
     "local status": ["notifyctl local status", "notifyctl local status --port 4570 -o json"],
     "local outbox": ["notifyctl local outbox", "notifyctl local outbox --since 10m "
                                                "--to jane@example.com --limit 5"],
+    "export terraform": ["notifyctl export terraform --out infra/",
+                         "notifyctl --env prod export terraform --out infra/ --format json"],
 }
 
 
