@@ -71,6 +71,9 @@ class Environment:
     function: FunctionSettings
     dedup: DedupSettings
     release: ReleaseSettings
+    # The emulator's SES account in the sandbox (`local start` default); AWS accounts
+    # are sandboxed until production access is granted, whatever this says.
+    ses_sandbox: bool = False
 
     # Resource names: one place, so every command agrees on them.
     @property
@@ -285,6 +288,7 @@ ENV_FIELDS: dict[str, Validator] = {
     "link_base_url": _url,
     "link_allowed_hosts": _hosts,
     "allow_http_links": _bool,
+    "ses_sandbox": _bool,
 }
 _STRATEGY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
@@ -304,8 +308,6 @@ RELEASE_FIELDS: dict[str, Validator] = {
     "alarm_period_s": _period,
 }
 NESTED = {"function": FUNCTION_FIELDS, "dedup": DEDUP_FIELDS, "release": RELEASE_FIELDS}
-# Groups a config written before them may omit (their defaults below).
-OPTIONAL_GROUPS = ("release",)
 
 
 def release_defaults() -> dict[str, Any]:
@@ -313,6 +315,8 @@ def release_defaults() -> dict[str, Any]:
     once, as it did (the shipped config chooses canary10-5m outside `local`)."""
     return {"strategy": "all-at-once", "errors_threshold": 1, "throttles_threshold": 1,
             "alarm_period_s": 60}
+# Keys an older config may lack, with the value they take then.
+OPTIONAL: dict[str, Any] = {"ses_sandbox": False}
 
 
 def _check_keys(path: str, block: Any, allowed: Mapping[str, Any],
@@ -370,7 +374,7 @@ def build_environment(name: str, project: str, merged: dict[str, Any], path: str
 
     Returns None when anything was appended to `errors` (by this call or before)."""
     for key in ENV_FIELDS:
-        if key not in merged:
+        if key not in merged and key not in OPTIONAL:
             errors.append(f"{path}.{key}: missing (set it in defaults or in the environment)")
     merged = {**merged, "release": {**release_defaults(),
                                     **merged.get("release", {})}}
@@ -401,4 +405,5 @@ def build_environment(name: str, project: str, merged: dict[str, Any], path: str
         function=FunctionSettings(**merged["function"]),
         dedup=DedupSettings(**merged["dedup"]),
         release=ReleaseSettings(**merged["release"]),
+        ses_sandbox=merged.get("ses_sandbox", OPTIONAL["ses_sandbox"]),
     )
