@@ -111,7 +111,7 @@ def test_jsonl_with_bad_lines_in_the_middle_reports_their_numbers(tmp_path: Path
     assert [m.line for m in messages] == [1, 6]
     assert [(i.line, i.error.split(":")[0]) for i in invalid] == [
         (2, "not valid JSON"), (4, "email"), (5, "unknown field 'colour'; expected book_id, "
-                                               "email, link, title")]
+                                               "email, link, title, event_id")]
     first, last = (accepted(f, m.body) for m in messages)
     assert (first.book_id, first.link, first.title) == ("b-1", BASE + "b-1", "One")
     assert last.link == BASE + "x" and last.title is None
