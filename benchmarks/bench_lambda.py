@@ -5,9 +5,10 @@
 Init: ``import book_notifier.handler`` in a fresh interpreter (reads the settings and
 builds the DynamoDB and SES v2 clients from botocore, as a Lambda cold start does),
 median of --runs, beside the reference: the same init with the clients built by
-``boto3.client`` (how the function did it before issue 11), with the ratio. Warm: the handler against moto in-process, one new SNS message per call
-(claim, send, mark), then the same messages again (duplicates); medians. moto's own
-work dominates the warm figures: they compare versions of this code, not AWS latency.
+``boto3.client`` (how the function did it before issue 11), with the ratio. Warm: the
+handler against moto in-process, one new SNS message per call (claim, send, mark),
+then the same messages again (duplicates); medians. moto's own work dominates the warm
+figures: they compare versions of this code, not AWS latency.
 """
 
 from __future__ import annotations

@@ -137,10 +137,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def read_record(dynamodb: Any, table: str, message_id: str) -> dict[str, Any] | None:
+def read_record(dynamodb: Any, table: str, key: str) -> dict[str, Any] | None:
     from boto3.dynamodb.types import TypeDeserializer
 
-    item = dynamodb.get_item(TableName=table, Key={"pk": {"S": message_id}},
+    item = dynamodb.get_item(TableName=table, Key={"pk": {"S": key}},
                              ConsistentRead=True).get("Item")
     if item is None:
         return None
@@ -219,7 +219,7 @@ def run_demo(
 
 def _pipeline(env: Any, report: DemoReport, steps: _Steps, recipient: str, *,
               clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
-    from book_notifier.contract import encode
+    from book_notifier.contract import dedup_key, encode
     from notifyctl.aws.session import AwsClients, AwsSettings
     from notifyctl.emulator import outbox
     from notifyctl.emulator.sns_event import build_event
@@ -251,7 +251,8 @@ def _pipeline(env: Any, report: DemoReport, steps: _Steps, recipient: str, *,
             return f"unchanged, version {result.version} is live (bootstrap deployed it)"
         return f"published version {result.version}, {env.alias_name} moved to it"
 
-    factory = EventFactory.for_env(env)
+    event_id = str(uuid.uuid4())  # one event: the published one and its redelivery
+    factory = EventFactory.for_env(env, new_event_id=lambda: event_id)
     book_id = f"demo-{uuid.uuid4().hex[:12]}"
     event = factory.from_flags(email=recipient, book_id=book_id, title=DEFAULT_TITLE)
     report.book_id = book_id
@@ -259,7 +260,7 @@ def _pipeline(env: Any, report: DemoReport, steps: _Steps, recipient: str, *,
     def do_publish() -> str:
         request = PublishRequest(email=recipient, book_id=book_id, title=DEFAULT_TITLE,
                                  link=event.link, wait=True, timeout_s=DELIVERY_TIMEOUT_S)
-        published = publish_book(aws, env, request, sleep=sleep)
+        published = publish_book(aws, env, request, sleep=sleep, factory=factory)
         if not published.message_ids:
             raise OperationError("the book event was not published")
         report.message_id = published.message_ids[0]
@@ -303,7 +304,7 @@ def _pipeline(env: Any, report: DemoReport, steps: _Steps, recipient: str, *,
 
     def do_record() -> str:
         report.dedup_record = read_record(aws.client("dynamodb"), env.table_name,
-                                          report.message_id or "")
+                                          dedup_key(event.event_id, report.message_id or ""))
         status = (report.dedup_record or {}).get("status")
         if status != "SENT":
             report.problems.append(f"de-duplication record status {status!r}, expected 'SENT'")

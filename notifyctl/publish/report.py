@@ -88,6 +88,7 @@ class PublishReport:
                 "unseen": w.unseen,
                 "timed_out": w.timed_out,
                 "interrupted": w.interrupted,
+                "error": w.error,
                 "timeout_s": self.wait_timeout_s,
                 "elapsed_s": round(w.elapsed_s, 3),
                 "sent_per_s": round(w.sent / self.total_s, 1) if self.total_s > 0 else 0.0,
@@ -141,6 +142,8 @@ class PublishReport:
         if w.interrupted:
             con.print("[yellow]interrupted[/yellow] while waiting: the counts above are "
                       "what was known then")
+        if w.error:
+            con.print(f"[red]{escape(w.error)}[/red]: the counts above are what was known")
         if w.timed_out:
             con.print(f"[yellow]timed out[/yellow] after {self.wait_timeout_s:g} s "
                       "with messages still pending")
