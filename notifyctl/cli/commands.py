@@ -14,6 +14,7 @@ MODULES = [
     "notifyctl.cli.deploy_cmd",
     "notifyctl.cli.logs_cmd",
     "notifyctl.cli.local_cmd",
+    "notifyctl.cli.local_faults_cmd",
     "notifyctl.cli.demo_cmd",
 ]
 

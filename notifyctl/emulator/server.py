@@ -7,6 +7,7 @@ Our endpoints (everything else is moto):
     GET /_notifyctl/status        health + functions (warm/busy environments, counts) + async queue
     GET /_notifyctl/outbox        the emails SES accepted, oldest first
     GET /_notifyctl/code/<account>/<region>/<function>/<version>   a version's zip (Code.Location)
+    GET|POST|DELETE /_notifyctl/faults   list, add, clear injected faults (faults.py)
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Hub:
     outbox: Any
     moto_version: str
     started_at: float = field(default_factory=time.time)
+    faults: Any = field(default_factory=lambda: _fault_registry())
 
     def health(self) -> dict[str, Any]:
         return {"service": SERVICE, "status": "ready", "pid": os.getpid(),
@@ -58,6 +60,12 @@ class Hub:
     def close(self) -> None:
         self.dispatcher.close()
         self.runtime.close()
+
+
+def _fault_registry() -> Any:
+    from notifyctl.emulator.faults import FaultRegistry
+
+    return FaultRegistry()
 
 
 def _json(start_response: Any, data: Any, status: str = "200 OK") -> list[bytes]:
@@ -86,12 +94,19 @@ def make_app(hub: Hub, moto_app: Any) -> Any:
                                   ("Content-Length", str(len(data)))])
         return [data]
 
+    from notifyctl.emulator import faults
+
+    def moto(environ: dict[str, Any], start_response: Any) -> Any:
+        with MOTO_LOCK:  # see MotoLock: moto's models are not thread-safe
+            return moto_app(environ, start_response)
+
     def app(environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
         if not path.startswith(PREFIX):
-            with MOTO_LOCK:  # see MotoLock: moto's models are not thread-safe
-                return moto_app(environ, start_response)
+            return faults.serve(hub.faults, environ, start_response, moto)
         route = path[len(PREFIX):].strip("/")
+        if route == "faults":
+            return faults.handle_control(hub.faults, environ, start_response)
         if route == "health":
             return _json(start_response, hub.health())
         if route == "status":

@@ -41,6 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from notifyctl.emulator.faults import FUNCTION_ACCESS_KEY_ID
+
 WORKER_SCRIPT = str(Path(__file__).with_name("worker.py"))
 INIT_TIMEOUT_S = 10.0  # Lambda's limit on the init phase
 LOG_TAIL_BYTES = 4096  # what Invoke returns with LogType=Tail
@@ -150,7 +152,7 @@ def lambda_environment(spec: FunctionSpec, *, stream: str, task_root: str, tmpdi
         "AWS_REGION": spec.region,
         "AWS_DEFAULT_REGION": spec.region,
         # Dummy role credentials: the emulator does not check them.
-        "AWS_ACCESS_KEY_ID": "ASIAEMULATOREXAMPLE00",
+        "AWS_ACCESS_KEY_ID": FUNCTION_ACCESS_KEY_ID,  # how faults.py knows a function
         "AWS_SECRET_ACCESS_KEY": "emulator-secret-key",
         "AWS_SESSION_TOKEN": "emulator-session-token",
         "AWS_ENDPOINT_URL": endpoint,
