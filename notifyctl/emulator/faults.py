@@ -32,6 +32,7 @@ handle_control), or the stdlib client functions at the end (what the CLI uses).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import json
@@ -329,10 +330,8 @@ def serve(registry: FaultRegistry, environ: dict[str, Any], start_response: Any,
     if sock is not None:
         import socket
 
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
     raise LostResponse(f"fault {fault.id}: response to {call.service} {call.operation} "
                        "dropped")
 
@@ -377,9 +376,10 @@ class FaultView:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FaultView:
-        spec = FaultSpec(**{k: data.get(k) for k in (
-            "service", "operation", "error", "lost_response", "latency_ms", "count",
-            "percent", "all_clients")})
+        spec = FaultSpec(
+            str(data.get("service", "")), str(data.get("operation", "")), data.get("error"),
+            bool(data.get("lost_response")), data.get("latency_ms"), data.get("count"),
+            float(data.get("percent", 100.0)), bool(data.get("all_clients")))
         return cls(int(data["id"]), spec, int(data.get("hits", 0)), bool(data.get("spent")))
 
     def to_dict(self) -> dict[str, Any]:
