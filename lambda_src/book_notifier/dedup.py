@@ -16,8 +16,8 @@ status             S       IN_PROGRESS | SENT | UNCONFIRMED | REJECTED | FAILED
 lease_until        N       epoch seconds; an IN_PROGRESS claim is live until then
                            (0: released after a transient error, nothing was sent)
 expires_at         N       epoch seconds; the table's TTL attribute
-attempts           N       how many times the event was claimed (incremented by the
-                           claim itself, so crashed attempts count too)
+attempts           N       how many times the event was claimed (a retake writes the
+                           replaced count + 1 at once, so crashed attempts count too)
 claim_token        S       random, one per claim: the owner fence of every later write
 request_id         S       the Lambda request id of the latest claim
 book_id            S       when known
@@ -34,7 +34,7 @@ message_size       N       REJECTED: the raw message's size in bytes
 preview            S       REJECTED: the start of the message, addresses redacted
 =================  ======  ==========================================================
 
-Claiming is one conditional UpdateItem, the pattern of Powertools' idempotency utility::
+Claiming is one conditional PutItem, the pattern of Powertools' idempotency utility::
 
     delivery A   |--claim--|-----send-----|--mark SENT--|
     delivery B        |--claim: condition fails, item IN_PROGRESS, lease live--> raise
@@ -60,6 +60,7 @@ DynamoDB removes it, which errs on the side of sending once.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 import uuid
@@ -163,37 +164,27 @@ class DedupStore:
         claimed_at_ms = int(now * 1000)
         lease_until = math.ceil(now + lease_s)
         token = self.token()
-        values: dict[str, Any] = {
+        item: dict[str, Any] = {
+            "pk": {"S": key},
             "status": {"S": IN_PROGRESS},
             "lease_until": {"N": str(lease_until)},
             "claim_token": {"S": token},
+            "attempts": {"N": "1"},
             **self._common(now, info),
         }
-        sets = ", ".join(f"#{name} = :{name}" for name in values)
-        names = {f"#{name}": name for name in values}
-        try:
-            response = self.client.update_item(
-                TableName=self.table_name,
-                Key={"pk": {"S": key}},
-                UpdateExpression=f"SET {sets}, attempts = if_not_exists(attempts, :zero) + :one"
-                                 " REMOVE reason",
-                ConditionExpression=_CLAIMABLE,
-                ExpressionAttributeNames={**names, "#status": "status"},
-                ExpressionAttributeValues={
-                    **{f":{name}": value for name, value in values.items()},
-                    ":in_progress": {"S": IN_PROGRESS},
-                    ":now": {"N": str(int(now))},
-                    ":zero": {"N": "0"},
-                    ":one": {"N": "1"},
-                },
-                ReturnValues="ALL_OLD",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as exc:
-            raise _claim_refused(exc) from exc
-        old = plain(response.get("Attributes") or {})
+        old = self._put_if_claimable(item, now)
+        if not old:
+            return Claim(key, 1, claimed_at_ms, lease_until, token, None, item)
+        # A retake: PutItem cannot increment, so the count the replaced item held + 1
+        # is written at once (crashed attempts never reach a final write) and again by
+        # the final write, whichever survives.
         attempts = _int(old.get("attempts")) + 1
-        item = {"pk": {"S": key}, **values, "attempts": {"N": str(attempts)}}
+        item["attempts"] = {"N": str(attempts)}
+        with contextlib.suppress(ClientError, BotoCoreError):
+            self.client.update_item(
+                TableName=self.table_name, Key={"pk": {"S": key}},
+                UpdateExpression="SET attempts = :n", ConditionExpression="claim_token = :token",
+                ExpressionAttributeValues={":n": {"N": str(attempts)}, ":token": {"S": token}})
         return Claim(key, attempts, claimed_at_ms, lease_until, token, _takeover(old), item)
 
     def reject(
@@ -218,20 +209,7 @@ class DedupStore:
             "preview": {"S": cap(preview, PREVIEW_CAP)},
             **self._common(now, info),
         }
-        try:
-            self.client.put_item(
-                TableName=self.table_name,
-                Item=item,
-                ConditionExpression=_CLAIMABLE,
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":in_progress": {"S": IN_PROGRESS},
-                    ":now": {"N": str(int(now))},
-                },
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as exc:
-            raise _claim_refused(exc) from exc
+        self._put_if_claimable(item, now)
 
     def mark_sent(self, claim: Claim, ses_message_id: str) -> None:
         """Record the send; retried with backoff, then written whole with PutItem.
@@ -258,12 +236,13 @@ class DedupStore:
             self.client.update_item(
                 TableName=self.table_name,
                 Key={"pk": {"S": claim.key}},
-                UpdateExpression="SET #status = :failed, reason = :reason",
+                UpdateExpression="SET #status = :failed, reason = :reason, attempts = :attempts",
                 ConditionExpression=_MINE,
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     ":failed": {"S": FAILED},
                     ":reason": {"S": cap(reason, REASON_CAP)},
+                    ":attempts": {"N": str(claim.attempts)},
                     ":in_progress": {"S": IN_PROGRESS},
                     ":token": {"S": claim.token},
                 },
@@ -281,12 +260,14 @@ class DedupStore:
             self.client.update_item(
                 TableName=self.table_name,
                 Key={"pk": {"S": claim.key}},
-                UpdateExpression="SET lease_until = :zero, reason = :reason",
+                UpdateExpression="SET lease_until = :zero, reason = :reason, "
+                                 "attempts = :attempts",
                 ConditionExpression=_MINE,
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     ":zero": {"N": "0"},
                     ":reason": {"S": cap(reason, REASON_CAP)},
+                    ":attempts": {"N": str(claim.attempts)},
                     ":in_progress": {"S": IN_PROGRESS},
                     ":token": {"S": claim.token},
                 },
@@ -316,11 +297,32 @@ class DedupStore:
                 values[name] = {"S": value}
         return values
 
+    def _put_if_claimable(self, item: dict[str, Any], now: float) -> dict[str, Any]:
+        """PutItem under the claim condition; the replaced item (plain values, empty when
+        there was none). Raises AlreadyProcessed or ClaimHeld when the condition fails."""
+        try:
+            response = self.client.put_item(
+                TableName=self.table_name,
+                Item=item,
+                ConditionExpression=_CLAIMABLE,
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":in_progress": {"S": IN_PROGRESS},
+                    ":now": {"N": str(int(now))},
+                },
+                ReturnValues="ALL_OLD",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            raise _claim_refused(exc) from exc
+        return plain(response.get("Attributes") or {})
+
     def _final_write(self, claim: Claim, status: str, values: dict[str, Any], *,
                      owned: bool) -> None:
         """UpdateItem, retried with backoff; if every attempt failed, one PutItem of
         the whole record (a different request path: an UpdateItem-only fault or a hot
         partition's throttling of updates still leaves it). Raises the last error."""
+        values = {**values, "attempts": {"N": str(claim.attempts)}}
         sets = ", ".join(f"{name} = :{name}" for name in values)
         request: dict[str, Any] = {
             "TableName": self.table_name,

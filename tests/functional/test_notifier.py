@@ -182,7 +182,7 @@ def test_first_delivery_sends_one_email_and_records_sent(harness: Harness) -> No
 def test_happy_path_makes_three_api_calls(harness: Harness) -> None:
     harness.handle(load_event())
 
-    assert harness.calls == ["UpdateItem", "SendEmail", "UpdateItem"]
+    assert harness.calls == ["PutItem", "SendEmail", "UpdateItem"]
 
 
 def test_message_without_title_gets_generic_subject_and_extra_fields_are_ignored(
@@ -594,7 +594,7 @@ def test_handler_module_sends_with_clients_built_at_import(handler_module: Any) 
 
     assert first["sent"] == 1 and second["duplicate"] == 1
     assert len(sent_messages()) == 1
-    assert calls == ["UpdateItem", "SendEmail", "UpdateItem", "UpdateItem"]
+    assert calls == ["PutItem", "SendEmail", "UpdateItem", "PutItem"]
     config = handler_module.NOTIFIER.store.client.meta.config
     assert config.retries == {"mode": "standard", "total_max_attempts": 3}
     assert config.read_timeout <= 5 and config.connect_timeout <= 2
