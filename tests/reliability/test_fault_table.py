@@ -101,8 +101,9 @@ def test_marking_sent_that_fails_leaves_a_record_no_redelivery_sends_again(
     assert set(statuses.values()) == {"SENT"}  # written whole by the PutItem fallback
 
     pipeline.clear_faults()
+    before = _invocations(pipeline)
     pipeline.publish(2, books=books, event_ids=event_ids)  # the producer sends them again
-    wait_until(lambda: _invocations(pipeline) >= 4, what="the redeliveries")
+    wait_until(lambda: _invocations(pipeline) >= before + 2, what="the redeliveries")
 
     assert pipeline.emails_per_book(books) == dict.fromkeys(books, 1)
 
