@@ -15,6 +15,8 @@ PublishBatch answer lost       sns PublishBatch --lost-response --count 1 --all-
                                10 events (botocore re-sends the batch: new MessageIds)
 SendingPaused 10 s, redriven   ses SendEmail --error SendingPausedException for 10 s while
                                --events events go; then resumed, `failures redrive --all`
+marking SENT fails             dynamodb UpdateItem --error InternalServerError, --events
+                               events, then the producer sends them all again
 SES throttling at 50 %         ses SendEmail --error TooManyRequestsException --percent 50,
                                --events events; leftovers redriven
 worker kills                   --kill-events events, --kills SIGKILLs of the function's
@@ -59,6 +61,7 @@ TODAY = {
     "PublishBatch answer lost": "20 emails for 10 events; --wait said sent 10",
     "SendingPaused 10 s, redriven": "FAILED, never retried: lost",
     "SES throttling at 50 %": "(not measured)",
+    "marking SENT fails": "IN_PROGRESS, lease 40 s: a redelivery sends again",
     "worker kills": "4 duplicates per 20 kills in 1,000 events, not counted",
 }
 
@@ -110,12 +113,15 @@ class Bench:
         self.seq += n
         return out
 
-    def publish(self, books: list[str], *, wait: bool = False, concurrency: int = 4) -> Any:
+    def publish(self, books: list[str], *, wait: bool = False, concurrency: int = 4,
+                event_ids: list[str] | None = None) -> Any:
         from notifyctl.publish.events import EventFactory
         from notifyctl.publish.service import PublishRequest, publish_book
 
-        ids = iter(books)
-        factory = EventFactory.for_env(self.env, new_id=lambda: next(ids))
+        ids, given = iter(books), iter(event_ids or [])
+        factory = EventFactory.for_env(self.env, new_id=lambda: next(ids),
+                                       **({"new_event_id": lambda: next(given)}
+                                          if event_ids else {}))
         request = PublishRequest(count=len(books), wait=wait, timeout_s=120 if wait else None,
                                  concurrency=concurrency)
         return publish_book(self.clients, self.env, request, factory=factory)
@@ -244,6 +250,22 @@ def paused_row(bench: Bench, events: int) -> Row:
     return bench.row("SendingPaused 10 s, redriven", books, started, recovered)
 
 
+def mark_row(bench: Bench, events: int) -> Row:
+    """Marking SENT fails after SES accepted; then the producer sends every event again
+    (same event ids): none may be emailed twice."""
+    bench.clear()
+    bench.fault("dynamodb", "UpdateItem", error="InternalServerError")
+    started = time.monotonic()
+    books = bench.books(events)
+    event_ids = [f"ev-{b}" for b in books]
+    bench.publish(books, event_ids=event_ids)
+    bench.settle(books)
+    bench.clear()
+    bench.publish(books, event_ids=event_ids)  # the redeliveries
+    time.sleep(2 * FUNCTION_TIMEOUT_S)  # they are duplicates: nothing to wait for but time
+    return bench.row("marking SENT fails", books, started, bench.redrive(books))
+
+
 def kill_row(bench: Bench, events: int, kills: int) -> Row:
     bench.clear()
     warm = bench.books(8)  # warm environments first: kills hit invocations, not inits
@@ -318,6 +340,7 @@ def main() -> None:
         rows.append(simple_row(bench, "PublishBatch answer lost", 10, lambda: bench.fault(
             "sns", "PublishBatch", lost_response=True, count=1, all_clients=True), wait=True))
         rows.append(paused_row(bench, n))
+        rows.append(mark_row(bench, n))
         rows.append(simple_row(bench, "SES throttling at 50 %", max(n, 50), lambda: bench.fault(
             "ses", "SendEmail", error="TooManyRequestsException", percent=50)))
         rows.append(kill_row(bench, args.kill_events, args.kills))
