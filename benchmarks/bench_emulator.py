@@ -11,6 +11,11 @@
    publisher sent its own time.time() as the message (same clock), median and p95
 5. throughput: 4 threads publishing --burst messages each; invocations per second
    until the last handler ran
+6. CodeDeploy: wall time of a CodeDeployDefault.LambdaCanary10Percent5Minutes deployment
+   (CreateDeployment until GetDeployment says Succeeded) at the default time scale, beside
+   AWS's nominal 5 minutes (goal < 10 s)
+7. alarm lag: from a failing Invoke's return (the breaching Errors datapoint) until
+   DescribeAlarms says ALARM, beside one 60-second period of emulated time (goal < 1 period)
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import argparse
 import io
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -191,6 +197,68 @@ def run_benchmarks(endpoint: str, args: argparse.Namespace) -> None:
     total_s = time.perf_counter() - t
     line("4 publishers: publishes/s", f"{4 * args.burst / published_s:.0f} /s")
     line("4 publishers: invocations/s (to last handler)", f"{4 * args.burst / total_s:.0f} /s")
+    release_timings(endpoint, lam, create)
+
+
+FAILS = "def handler(event, context):\n    raise RuntimeError('broken')\n"
+
+
+def release_timings(endpoint: str, lam: Any, create: Any, lag_samples: int = 8) -> None:
+    """6 and 7: a canary deployment's wall time and the alarm evaluation lag (issue 15)."""
+    from notifyctl.emulator.clock import DEFAULT_TIME_SCALE
+
+    cd, cw = client(endpoint, "codedeploy"), client(endpoint, "cloudwatch")
+    name = create("bench-canary", TRIVIAL)
+    lam.publish_version(FunctionName=name)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    lam.update_function_code(FunctionName=name, ZipFile=zip_of(TRIVIAL + "# v2\n"))
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+    lam.publish_version(FunctionName=name)
+    cd.create_application(applicationName="bench", computePlatform="Lambda")
+    cd.create_deployment_group(applicationName="bench", deploymentGroupName="bench",
+                               serviceRoleArn="arn:aws:iam::123456789012:role/bench")
+    spec = json.dumps({"version": 0.0, "Resources": [{"fn": {
+        "Type": "AWS::Lambda::Function", "Properties": {
+            "Name": name, "Alias": "live", "CurrentVersion": "1", "TargetVersion": "2"}}}]})
+    t = time.perf_counter()
+    deployment = cd.create_deployment(
+        applicationName="bench", deploymentGroupName="bench",
+        deploymentConfigName="CodeDeployDefault.LambdaCanary10Percent5Minutes",
+        revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": spec}},
+    )["deploymentId"]
+    status = ""
+    while status not in ("Succeeded", "Failed", "Stopped") and time.perf_counter() - t < 120:
+        status = cd.get_deployment(deploymentId=deployment)["deploymentInfo"]["status"]
+        time.sleep(0.02)
+    deploy_s = time.perf_counter() - t
+    line(f"Canary10Percent5Minutes deployment ({status})", f"{deploy_s:.2f} s",
+         f"AWS nominal 300 s, ratio 1/{300 / deploy_s:.0f}; goal < 10 s",
+         status == "Succeeded" and deploy_s < 10)
+
+    failing = create("bench-alarm", FAILS)
+    period_s = 60 * DEFAULT_TIME_SCALE  # one period of emulated time, in real seconds
+    lags = []
+    for i in range(lag_samples):
+        alarm = f"bench-errors-{i}"
+        cw.put_metric_alarm(AlarmName=alarm, Namespace="AWS/Lambda", MetricName="Errors",
+                            Dimensions=[{"Name": "FunctionName", "Value": failing}],
+                            Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=0,
+                            ComparisonOperator="GreaterThanThreshold")
+        # evaluated once already (its next tick is scheduled), and the failure lands at a
+        # random phase of the evaluator's schedule, not just after a tick
+        time.sleep(period_s * (1 + random.random()))
+        lam.invoke(FunctionName=failing, Payload=b"{}")
+        t = time.perf_counter()
+        while cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["StateValue"] != "ALARM":
+            if time.perf_counter() - t > 30:
+                raise SystemExit(f"alarm {alarm} never fired")
+            time.sleep(0.005)
+        lags.append(time.perf_counter() - t)
+        cw.delete_alarms(AlarmNames=[alarm])
+    for label, lag in (("median", statistics.median(lags)), ("max", max(lags))):
+        line(f"alarm lag after the breaching datapoint ({label})", f"{lag * 1000:.0f} ms",
+             f"1 period = {period_s * 1000:.0f} ms, ratio {lag / period_s:.2f}; goal < 1 period",
+             lag < period_s)
 
 
 def wait_invocations(endpoint: str, name: str, count: int, timeout: float = 120) -> None:

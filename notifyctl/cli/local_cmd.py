@@ -25,17 +25,21 @@ def start(
     ctx: typer.Context,
     host: str = HOST,
     port: int = PORT,
+    time_scale: float | None = typer.Option(
+        None, "--time-scale",
+        help="Real seconds per AWS second for every duration the emulator waits: retry "
+             "delays, alarm periods, deployment steps, hook timeouts (default 0.01: a "
+             "1-minute wait takes 0.6 s; env NOTIFYCTL_EMULATOR_TIME_SCALE)."),
     retry_scale: float | None = typer.Option(
-        None, "--retry-scale",
-        help="Multiply Lambda's async retry delays and event ages by this "
-             "(default 0.01: a 1-minute retry wait takes 0.6 s)."),
+        None, "--retry-scale", hidden=True, help="Deprecated: the same as --time-scale."),
 ) -> None:
     """Start the emulator in the background and wait until it answers."""
     from notifyctl.emulator import control
 
     app = context.get(ctx)
     with app.out.status(f"starting the emulator on {host}:{port}"):
-        info = control.start(host, port, retry_scale=retry_scale)
+        info = control.start(host, port,
+                             time_scale=time_scale if time_scale is not None else retry_scale)
     data = info.to_dict()
 
     def render(con: Console) -> None:

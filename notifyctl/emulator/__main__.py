@@ -18,14 +18,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, default=None,
                         help="where function code and environments live "
                              "(default: $XDG_STATE_HOME/notifyctl/emulator-<port>)")
-    parser.add_argument("--retry-scale", type=float, default=None,
-                        help="multiply AWS retry delays and event ages by this "
-                             "(default $NOTIFYCTL_EMULATOR_RETRY_SCALE or 0.01)")
+    parser.add_argument("--time-scale", type=float, default=None,
+                        help="real seconds per AWS second for every AWS duration the emulator "
+                             "waits (retries, alarm periods, deployment steps, hook timeouts); "
+                             "default $NOTIFYCTL_EMULATOR_TIME_SCALE or 0.01")
+    parser.add_argument("--retry-scale", type=float, default=None, dest="retry_scale",
+                        help="deprecated: the same as --time-scale")
     args = parser.parse_args(argv)
     from notifyctl.emulator import control, server
 
     state_dir = args.state_dir or control.state_root() / f"emulator-{args.port}"
-    return server.serve(args.host, args.port, state_dir, retry_scale=args.retry_scale)
+    scale = args.time_scale if args.time_scale is not None else args.retry_scale
+    return server.serve(args.host, args.port, state_dir, time_scale=scale)
 
 
 if __name__ == "__main__":

@@ -219,11 +219,13 @@ def emulator_environment(environ: Mapping[str, str],
 
 
 def start(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | str | None = None,
-          wait: bool = True, *, timeout: float = START_TIMEOUT_S, retry_scale: float | None = None,
-          extra_env: dict[str, str] | None = None) -> EmulatorInfo:
+          wait: bool = True, *, timeout: float = START_TIMEOUT_S, time_scale: float | None = None,
+          extra_env: dict[str, str] | None = None,
+          retry_scale: float | None = None) -> EmulatorInfo:
     """Start the emulator in the background (idempotent) and return where it listens.
 
-    Already running here -> its info with already_running=True. The port taken by
+    `time_scale`: real seconds per AWS second (emulator/clock.py); `retry_scale` is its
+    deprecated former name. Already running here -> its info with already_running=True. The port taken by
     something else -> OperationError. With wait=True, returns once it answers.
     """
     root = Path(state_dir) if state_dir else state_root()
@@ -245,8 +247,9 @@ def start(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | 
     root.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "notifyctl.emulator", "--host", host, "--port", str(port),
                "--state-dir", str(work_dir)]
-    if retry_scale is not None:
-        command += ["--retry-scale", str(retry_scale)]
+    scale = time_scale if time_scale is not None else retry_scale
+    if scale is not None:
+        command += ["--time-scale", str(scale)]
     env = emulator_environment(os.environ, extra_env)
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
@@ -329,7 +332,8 @@ def status(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
 
 
 @contextlib.contextmanager
-def private_emulator(host: str = DEFAULT_HOST, *, retry_scale: float | None = None,
+def private_emulator(host: str = DEFAULT_HOST, *, time_scale: float | None = None,
+                     retry_scale: float | None = None,
                      extra_env: dict[str, str] | None = None,
                      timeout: float = START_TIMEOUT_S) -> Iterator[EmulatorInfo]:
     """An emulator of our own on a free port in a temporary state dir, always stopped
@@ -340,7 +344,8 @@ def private_emulator(host: str = DEFAULT_HOST, *, retry_scale: float | None = No
         for attempt in range(3):
             port = free_port(host)
             try:
-                info = start(host, port, state_dir=root, retry_scale=retry_scale,
+                info = start(host, port, state_dir=root,
+                             time_scale=time_scale if time_scale is not None else retry_scale,
                              extra_env=extra_env, timeout=timeout)
                 break
             except OperationError:

@@ -24,7 +24,6 @@ from typing import Any
 
 SERVICE = "notifyctl-emulator"
 PREFIX = "/_notifyctl/"
-ENV_RETRY_SCALE = "NOTIFYCTL_EMULATOR_RETRY_SCALE"
 ENV_CHECK_PERMISSIONS = "NOTIFYCTL_EMULATOR_CHECK_PERMISSIONS"
 ENV_VERBOSE = "NOTIFYCTL_EMULATOR_VERBOSE"  # log every HTTP request
 
@@ -41,13 +40,17 @@ class Hub:
     outbox: Any
     moto_version: str
     started_at: float = field(default_factory=time.time)
-    faults: Any = field(default_factory=lambda: _fault_registry())
+    clock: Any = None  # clock.Clock: the one time scale
+    alarms: Any = None  # alarms.AlarmEngine
+    deployments: Any = None  # codedeploy.CodeDeployEngine
+    faults: Any = field(default_factory=lambda: _fault_registry())  # faults.FaultRegistry
 
     def health(self) -> dict[str, Any]:
         return {"service": SERVICE, "status": "ready", "pid": os.getpid(),
                 "endpoint": self.endpoint, "started_at": self.started_at,
                 "uptime_s": round(time.time() - self.started_at, 3),
-                "moto_version": self.moto_version, "state_dir": str(self.state_dir)}
+                "moto_version": self.moto_version, "state_dir": str(self.state_dir),
+                "time_scale": self.clock.factor if self.clock is not None else None}
 
     def status(self) -> dict[str, Any]:
         functions = self.runtime.status()
@@ -58,6 +61,9 @@ class Hub:
                 "async": self.dispatcher.snapshot(), "outbox": len(self.outbox.to_json())}
 
     def close(self) -> None:
+        for engine in (self.alarms, self.deployments):
+            if engine is not None:
+                engine.close()
         self.dispatcher.close()
         self.runtime.close()
 
@@ -122,28 +128,47 @@ def make_app(hub: Hub, moto_app: Any) -> Any:
     return app
 
 
-def build_hub(endpoint: str, state_dir: Path, *, retry_scale: float | None = None) -> Hub:
-    """Create the runtime, dispatcher and outbox and install the moto patches."""
-    from notifyctl.emulator import patches
+def build_hub(endpoint: str, state_dir: Path, *, time_scale: float | None = None) -> Hub:
+    """Create the runtime, dispatcher, outbox and engines and install the moto patches."""
+    from notifyctl.emulator import clock, patches
 
     moto_version = patches.check_version()
     from notifyctl.emulator.backends import MotoBackend, MotoTelemetry, Outbox
-    from notifyctl.emulator.delivery import DEFAULT_RETRY_SCALE, Dispatcher
+    from notifyctl.emulator.delivery import Dispatcher
     from notifyctl.emulator.runtime.pool import Runtime
 
-    if retry_scale is None:
-        retry_scale = float(os.environ.get(ENV_RETRY_SCALE) or DEFAULT_RETRY_SCALE)
+    the_clock = clock.configure(clock.resolve(time_scale))
+    retry_scale = the_clock.factor
     runtime = Runtime(state_dir, endpoint, MotoTelemetry())
     backend = MotoBackend()
     check = os.environ.get(ENV_CHECK_PERMISSIONS, "true").strip().lower() not in ("0", "false", "no")
     dispatcher = Dispatcher(runtime, backend, retry_scale=retry_scale, check_permissions=check)
     hub = Hub(endpoint=endpoint, state_dir=state_dir, runtime=runtime, dispatcher=dispatcher,
-              backend=backend, outbox=Outbox(), moto_version=moto_version)
+              backend=backend, outbox=Outbox(), moto_version=moto_version, clock=the_clock)
     patches.install(hub)
+    _start_engines(hub)
     return hub
 
 
-def serve(host: str, port: int, state_dir: Path, *, retry_scale: float | None = None) -> int:
+def _start_engines(hub: Hub) -> None:
+    """The alarm evaluator and the CodeDeploy engine, on the hub's clock."""
+    from notifyctl.emulator.alarms import AlarmEngine
+    from notifyctl.emulator.codedeploy import CodeDeployEngine
+    from notifyctl.emulator.patches.cloudwatch import MotoAlarmStore
+    from notifyctl.emulator.patches.codedeploy import (
+        DispatcherHooks,
+        MotoAlarmStates,
+        MotoAliases,
+        MotoDeploymentSink,
+    )
+
+    hub.alarms = AlarmEngine(MotoAlarmStore(hub.clock.scale), hub.clock)
+    hub.alarms.start()
+    hub.deployments = CodeDeployEngine(MotoAliases(), MotoAlarmStates(), DispatcherHooks(),
+                                       MotoDeploymentSink(), hub.clock)
+
+
+def serve(host: str, port: int, state_dir: Path, *, time_scale: float | None = None) -> int:
     """Run the emulator until SIGTERM/SIGINT. Returns the process exit code."""
     # AWS managed policies (AWSLambdaBasicExecutionRole...) must exist for bootstrap.
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
@@ -173,8 +198,8 @@ def serve(host: str, port: int, state_dir: Path, *, retry_scale: float | None = 
     actual_port = server.server_address[1]
     endpoint = f"http://{connect_host}:{actual_port}"
     try:
-        hub = build_hub(endpoint, state_dir, retry_scale=retry_scale)
-    except MotoVersionError as exc:
+        hub = build_hub(endpoint, state_dir, time_scale=time_scale)
+    except (MotoVersionError, ValueError) as exc:
         print(f"emulator: {exc}", file=sys.stderr)
         server.server_close()
         return 4
@@ -186,7 +211,7 @@ def serve(host: str, port: int, state_dir: Path, *, retry_scale: float | None = 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     print(f"emulator: ready on {endpoint} (pid {os.getpid()}, moto {hub.moto_version}, "
-          f"state {state_dir})", flush=True)
+          f"time scale {hub.clock.factor}, state {state_dir})", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

@@ -10,7 +10,8 @@ SNS delivers to a function only if its resource policy allows sns.amazonaws.com 
 exact (qualified) ARN subscribed, as on AWS.
 
 Each test creates its own uniquely named resources (`emulator.unique("topic")`).
-Lambda retry delays run at 1/1000 of AWS's (a 1-minute retry wait is 60 ms).
+The emulator's clock runs at 1/1000 of AWS's (a 1-minute retry wait is 60 ms, a
+1-minute alarm period 60 ms, a 1-hour hook timeout 3.6 s).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from notifyctl.emulator import control
 REPO = Path(__file__).resolve().parents[2]
 
 T = TypeVar("T")
-RETRY_SCALE = 0.001
+TIME_SCALE = 0.001  # emulator/clock.py: real seconds per AWS second
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
@@ -148,7 +149,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     """The emulator as a subprocess on a free loopback port, for the whole session."""
     root = tmp_path_factory.mktemp("emulator")
     port = control.free_port()
-    info = control.start("127.0.0.1", port, state_dir=root, retry_scale=RETRY_SCALE)
+    info = control.start("127.0.0.1", port, state_dir=root, time_scale=TIME_SCALE)
     try:
         yield Emulator(endpoint=info.endpoint, info=info, state_dir=Path(info.state_dir or root))
     finally:

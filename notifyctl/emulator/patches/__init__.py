@@ -17,6 +17,18 @@ What moto does without Docker, and what each patch changes:
 | GetFunction Code.Location points at the real AWS host         | points at this emulator                 |
 | other internal paths (e.g. SQS event source mappings) run     | LambdaFunction._invoke_lambda -> our    |
 |   LambdaFunction._invoke_lambda (Docker)                      |   runtime                               |
+| CloudWatch: a new alarm starts OK ("Unchecked") and is never  | starts INSUFFICIENT_DATA; evaluated by  |
+|   evaluated; an update resets its state                       |   emulator/alarms.py; update keeps state|
+| SetAlarmState: no history, no actions                         | history item + the state's SNS actions  |
+| DescribeAlarmHistory: not implemented (HTTP 500)              | answered from the alarm engine          |
+| no SQS metrics                                                | ApproximateNumberOfMessagesVisible per  |
+|                                                               |   queue every (scaled) minute           |
+| CodeDeploy: a deployment stays Created forever; no deployment | Lambda deployments run (emulator/       |
+|   configs, StopDeployment, PutLifecycleEventHookExecution-    |   codedeploy.py): hooks, alias shifted, |
+|   Status, deployment targets; ids are UUIDs                   |   alarms, rollback; d-XXXXXXXXX ids     |
+| CodeDeploy: any number of deployments per group at once       | DeploymentLimitExceededException        |
+| CodeDeploy group: alarmConfiguration rendered {}; a Lambda    | rendered; CodeDeployDefault.            |
+|   group defaults to CodeDeployDefault.OneAtATime              |   LambdaAllAtOnce, config checked       |
 
 Each patch names the moto attribute it replaces; `install` checks that they all
 exist before touching any, so a moto that moved things fails loudly at start.
@@ -64,9 +76,9 @@ def hub() -> Hub:
 
 def _service_modules() -> list[Any]:
     """One module per AWS service; each has targets() (what it replaces) and apply()."""
-    from notifyctl.emulator.patches import lambda_, ses, sns
+    from notifyctl.emulator.patches import cloudwatch, codedeploy, lambda_, ses, sns
 
-    return [lambda_, sns, ses]
+    return [lambda_, sns, ses, cloudwatch, codedeploy]
 
 
 def install(the_hub: Hub) -> None:
