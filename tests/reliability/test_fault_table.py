@@ -9,7 +9,7 @@ import json
 from contextlib import redirect_stderr, redirect_stdout
 from typing import Any
 
-from conftest import FUNCTION_TIMEOUT_S, Pipeline, wait_until
+from reliability_harness import FUNCTION_TIMEOUT_S, Pipeline, wait_until
 
 
 def cli(pipeline: Pipeline, *args: str) -> tuple[int, str]:
