@@ -11,6 +11,7 @@ from notifyctl.errors import OperationError
 from notifyctl.failures.records import FAILED, UNCONFIRMED, Failure, from_item, from_queue_message
 
 SQS_BATCH = 10
+LISTING_HIDE_S = 30  # a listing hides each message this long at most, then shows it again
 # Receives in a row that bring nothing new before the queue counts as read: SQS samples
 # its servers, so one short answer does not prove the queue is exhausted.
 QUIET_ROUNDS = 3
@@ -54,21 +55,37 @@ def queue_url(sqs: Any, name: str) -> str | None:
 
 def read_queue(sqs: Any, url: str, *, visibility_s: int = 0, now: float,
                limit: int = 10_000) -> list[Failure]:
-    """Every message of the queue as a Failure. visibility_s 0 leaves them visible (a
-    listing consumes nothing); redrive hides them while it works on them."""
+    """Every message of the queue as a Failure. Each receive hides what it returned
+    (a receive with visibility 0 would return the same first messages again and never
+    reach the rest); with visibility_s 0 (a listing) they are all made visible again
+    at the end, so a listing consumes nothing. Redrive keeps them hidden while it works."""
     seen: dict[str, Failure] = {}
+    handles: list[str] = []
     quiet = 0
-    while quiet < QUIET_ROUNDS and len(seen) < limit:
-        response = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=SQS_BATCH,
-                                       VisibilityTimeout=visibility_s, WaitTimeSeconds=0,
-                                       AttributeNames=["All"])
-        new = 0
-        for message in response.get("Messages", []):
-            if message["MessageId"] not in seen:
-                seen[message["MessageId"]] = from_queue_message(message, now)
-                new += 1
-        quiet = 0 if new else quiet + 1
+    try:
+        while quiet < QUIET_ROUNDS and len(seen) < limit:
+            response = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=SQS_BATCH,
+                                           VisibilityTimeout=visibility_s or LISTING_HIDE_S,
+                                           WaitTimeSeconds=0, AttributeNames=["All"])
+            new = 0
+            for message in response.get("Messages", []):
+                handles.append(message["ReceiptHandle"])
+                if message["MessageId"] not in seen:
+                    seen[message["MessageId"]] = from_queue_message(message, now)
+                    new += 1
+            quiet = 0 if new else quiet + 1
+    finally:
+        if not visibility_s:
+            _show_again(sqs, url, handles)
     return sorted(seen.values(), key=lambda f: -(f.age_s or 0))
+
+
+def _show_again(sqs: Any, url: str, handles: list[str]) -> None:
+    for start in range(0, len(handles), SQS_BATCH):
+        chunk = handles[start:start + SQS_BATCH]
+        sqs.change_message_visibility_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": 0}
+            for i, h in enumerate(chunk)])
 
 
 def read_table(dynamodb: Any, table: str, *, now: float) -> list[Failure]:

@@ -201,3 +201,15 @@ def test_cli_redrive_without_yes_when_piped_is_a_usage_error(cli: Any, aws_clien
                                                              places: Any) -> None:
     result = cli(*BASE, "failures", "redrive", "--all")
     assert result.exit_code == 2 and "--yes" in result.output
+
+
+def test_list_reads_every_message_of_a_long_queue_and_consumes_none(
+    aws_clients: Any, env: Any, places: Any
+) -> None:
+    sqs = aws_clients.client("sqs")
+    for n in range(23):
+        sqs.send_message(QueueUrl=places["url"], MessageBody=destination_record(
+            f"req-more-{n}", sns_event(f"m-more-{n}")))
+
+    assert len(list_failures(aws_clients, env, clock=lambda: NOW).queue) == 25
+    assert len(list_failures(aws_clients, env, clock=lambda: NOW).queue) == 25
