@@ -6,7 +6,9 @@
 2. cold invoke: a new function's first Invoke, client round trip, and the REPORT's
    Init Duration (interpreter start + module import in the worker)
 3. warm invoke: Invoke of a trivial function, client round trip (boto3 included);
-   "runtime overhead" is the same without HTTP/moto: Runtime.invoke in-process
+   "runtime overhead" is the same without HTTP/moto: Runtime.invoke in-process; and a
+   cold start in-process with the isolated runtime (private /tmp, read-only task root)
+   beside the same without isolation (the ratio is the price of isolation)
 4. SNS Publish -> handler started: the handler logs time.time() at entry; the
    publisher sent its own time.time() as the message (same clock), median and p95
 5. throughput: 4 threads publishing --burst messages each; invocations per second
@@ -125,6 +127,9 @@ def run_benchmarks(endpoint: str, args: argparse.Namespace) -> None:
     def create(name: str, source: str) -> str:
         lam.create_function(FunctionName=name, Runtime="python3.11", Role=role,
                             Handler="app.handler", Code={"ZipFile": zip_of(source)})
+        # Pending for a moment after create, as on AWS: wait for Active like a user would.
+        lam.get_waiter("function_active_v2").wait(
+            FunctionName=name, WaiterConfig={"Delay": 0.02, "MaxAttempts": 500})
         return name
 
     # -- cold ------------------------------------------------------------------------
@@ -159,6 +164,9 @@ def run_benchmarks(endpoint: str, args: argparse.Namespace) -> None:
         describe.append((time.perf_counter() - t) * 1000)
     line("  for scale: GetFunctionConfiguration (median)", f"{statistics.median(describe):.2f} ms")
     line("warm runtime overhead, no HTTP (median)", f"{runtime_overhead(args.warm):.3f} ms")
+    isolated, shared = runtime_cold(args.cold, sandbox=True), runtime_cold(args.cold, False)
+    line("cold start, no HTTP, isolated (median)", f"{isolated:.1f} ms",
+         f"sandbox off {shared:.1f} ms, ratio {isolated / shared:.2f}")
 
     # -- SNS -> handler --------------------------------------------------------------
     stamper = create("bench-sns", STAMPER)
@@ -285,6 +293,26 @@ def runtime_overhead(n: int) -> float:
         rt.invoke(spec, "{}")
         times = []
         for _ in range(n):
+            t = time.perf_counter()
+            rt.invoke(spec, "{}")
+            times.append((time.perf_counter() - t) * 1000)
+        return statistics.median(times)
+    finally:
+        rt.close()
+
+
+def runtime_cold(n: int, sandbox: bool) -> float:
+    """Median cold invocation (new function each time) in-process, with or without the
+    private mount namespace (/tmp, read-only task root): the price of isolation."""
+    from notifyctl.emulator.runtime.pool import FunctionSpec, Runtime
+
+    rt = Runtime(Path(tempfile.mkdtemp()), "http://127.0.0.1:9", sandbox=sandbox)
+    try:
+        times = []
+        for i in range(max(n, 3)):
+            spec = FunctionSpec("123456789012", "us-east-1", f"c{i}", "$LATEST",
+                                f"arn:aws:lambda:us-east-1:123456789012:function:c{i}",
+                                "app.handler", "python3.11", 128, 3, (), f"x{i}", zip_of(TRIVIAL))
             t = time.perf_counter()
             rt.invoke(spec, "{}")
             times.append((time.perf_counter() - t) * 1000)

@@ -261,6 +261,8 @@ def _pipeline(env: Any, report: DemoReport, steps: _Steps, recipient: str, *,
         request = PublishRequest(email=recipient, book_id=book_id, title=DEFAULT_TITLE,
                                  link=event.link, wait=True, timeout_s=DELIVERY_TIMEOUT_S)
         published = publish_book(aws, env, request, sleep=sleep, factory=factory)
+        if published.stopped_by_user:  # Ctrl-C while waiting: not a delivery failure
+            raise KeyboardInterrupt
         if not published.message_ids:
             raise OperationError("the book event was not published")
         report.message_id = published.message_ids[0]

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 # Credentials handed to a loopback emulator when the user has none configured:
 # the emulator does not check them, and a newcomer needs no AWS account.
 EMULATOR_CREDENTIALS = ("test", "test")
+CONNECT_TIMEOUT_S = 5
+READ_TIMEOUT_S = 60
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,9 @@ class AwsClients:
 
     def __init__(self, settings: AwsSettings,
                  session: botocore.session.Session | None = None,
-                 max_attempts: int | None = None) -> None:
+                 max_attempts: int | None = None, read_timeout: float | None = None) -> None:
         self.settings = settings
+        self.read_timeout = read_timeout or READ_TIMEOUT_S  # per attempt (--read-timeout)
         self._session = session
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -121,8 +124,8 @@ class AwsClients:
 
                 config = Config(
                     retries={"mode": "standard", "max_attempts": self._max_attempts},
-                    connect_timeout=5,
-                    read_timeout=60,
+                    connect_timeout=CONNECT_TIMEOUT_S,
+                    read_timeout=self.read_timeout,
                     user_agent_extra=f"notifyctl/{__version__}",
                     max_pool_connections=32,
                 )

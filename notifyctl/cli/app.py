@@ -55,12 +55,16 @@ def root(
                                             help="Override the endpoint (like the AWS CLI's flag)."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o",
                                         help="text for people, json for scripts."),
+    read_timeout: float | None = typer.Option(
+        None, "--read-timeout", min=1, metavar="S",
+        help="Give up on an AWS call unanswered after S seconds, per attempt (default 60)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="More detail; tracebacks on crashes."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
 ) -> None:
     opts = GlobalOptions(env=env, config=config, profile=profile, region=region,
-                         endpoint_url=endpoint_url, output=output.value, verbose=verbose)
+                         endpoint_url=endpoint_url, output=output.value, verbose=verbose,
+                         read_timeout=read_timeout)
     ctx.obj = AppContext(opts, Output(opts.output, verbose))
 
 

@@ -60,7 +60,9 @@ def _confirm(app: Any, *, yes: bool, question: str, what: str, local: bool) -> N
                          "confirmation: stdin is not a terminal",
                          hint="Pass --yes to confirm (after reviewing the plan).")
     if decision == ASK and not typer.confirm(question, default=False, err=True):
-        raise typer.Abort()
+        # "n" is an answer, not an interruption: say so, exit 1 (Ctrl-C stays 130)
+        app.out.err.print("aborted, nothing changed")
+        raise typer.Exit(1)
 
 
 def bootstrap(
@@ -147,15 +149,14 @@ def status(ctx: typer.Context) -> None:
 
     def render(con: Console) -> None:
         from rich.markup import escape
-        from rich.table import Table
 
-        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        for col in ("state", "resource", "name", "detail"):
-            table.add_column(col, overflow="fold", no_wrap=col not in ("detail", "changes"))
-        for r in report.resources:
-            style = STATE_STYLE.get(r.state, "")
-            table.add_row(f"[{style}]{r.state}[/{style}]", r.resource, escape(r.name),
-                          escape(r.detail))
+        from notifyctl.cli.tables import resource_table
+
+        table = resource_table(
+            ("state", "resource", "name", "detail"),
+            [[f"[{STATE_STYLE.get(r.state, '')}]{r.state}[/{STATE_STYLE.get(r.state, '')}]",
+              r.resource, escape(r.name), escape(r.detail)] for r in report.resources],
+            [[r.state, r.resource, r.name, r.detail] for r in report.resources])
         con.print(f"[bold]environment[/bold] {report.environment}")
         con.print(table)
         fn = report.function

@@ -23,3 +23,6 @@ MODULES = [
 def register_all(app: typer.Typer) -> None:
     for name in MODULES:
         importlib.import_module(name).register(app)
+    from notifyctl.cli import examples
+
+    examples.attach(app)

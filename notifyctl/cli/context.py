@@ -12,7 +12,7 @@ import typer
 from notifyctl.cli.output import Output
 
 if TYPE_CHECKING:
-    from notifyctl.aws.session import AwsClients
+    from notifyctl.aws.session import AwsClients, AwsSettings
     from notifyctl.config.schema import Environment
 
 
@@ -25,6 +25,7 @@ class GlobalOptions:
     endpoint_url: str | None = None
     output: str = "text"
     verbose: bool = False
+    read_timeout: float | None = None
 
 
 @dataclass
@@ -50,17 +51,25 @@ class AppContext:
         return self._config_path
 
     @property
+    def settings(self) -> AwsSettings:
+        """The effective AWS settings: config + flags + AWS_* variables (checked)."""
+        from notifyctl.config.effective import effective_settings
+
+        o = self.options
+        return effective_settings(self.env, flag_profile=o.profile, flag_region=o.region,
+                                  flag_endpoint=o.endpoint_url)
+
+    @property
     def aws(self) -> AwsClients:
         if self._aws is None:
-            from notifyctl.aws.session import AwsClients, resolve_settings
+            from notifyctl.aws.session import AwsClients
 
-            env = self.env
-            settings = resolve_settings(
-                config_profile=env.profile, config_region=env.region,
-                config_endpoint=env.endpoint_url, flag_profile=self.options.profile,
-                flag_region=self.options.region, flag_endpoint=self.options.endpoint_url,
-            )
-            self._aws = AwsClients(settings)
+            self._aws = AwsClients(self.settings, read_timeout=self.options.read_timeout)
+            settings = self._aws.settings
+            if self.out.interactive:  # a person watches: say what a slow call waits for
+                from notifyctl.cli.slow_calls import attach_notice
+
+                attach_notice(self._aws, self.out)
             from notifyctl.cli import main
 
             main._LAST_ENDPOINT["url"] = settings.endpoint_url

@@ -59,16 +59,24 @@ def deploy_lambda(
                                           "(never one an alias points at)."),
     plan: bool = typer.Option(False, "--plan", help="Show the steps a deploy would take; "
                                                     "change nothing."),
+    no_verify: bool = typer.Option(
+        False, "--no-verify", help="Skip the check that the package imports and its handler "
+        "resolves in a clean interpreter before uploading."),
 ) -> None:
     """Deploy the notifier function: upload, publish a version, move `live` to it.
 
     Compares the package's CodeSha256 and the managed configuration with the version
     `live` points at (in AWS, not a local cache); when nothing differs it says
-    "unchanged" and publishes nothing.
+    "unchanged" and publishes nothing. Before uploading, the package is imported in
+    a clean interpreter (of the function's runtime when installed): a package that
+    does not import, or whose handler does not resolve, is refused with exit 2.
     """
+    from notifyctl.cli.output_files import check_output_file
     from notifyctl.release.package import build
 
     app = context.get(ctx)
+    check_output_file(out_path, "--out")
+    check_output_file(appspec, "--appspec")
     package = build(source)
     if package_only:
         target = out_path or Path("book_notifier.zip")
@@ -89,6 +97,14 @@ def deploy_lambda(
     from notifyctl.release.deploy import deploy
 
     env = app.env
+    if not plan and not no_verify:
+        from notifyctl.release.verify import verify_package
+
+        wanted = desired_function_config(env)
+        with app.out.status("checking that the package imports"):
+            verified = verify_package(package.data, wanted.handler, wanted.runtime,
+                                      wanted.environment)
+        app.out.debug(f"the package imports ({verified.interpreter} -I)")
     result = deploy(app.aws.client("lambda"), env.function_name, env.alias_name, package,
                     desired_function_config(env), force=force, move_alias=not publish_only,
                     prune_keep=prune, appspec_path=appspec, plan_only=plan,
@@ -108,6 +124,10 @@ def deploy_lambda(
             return
         if result.unchanged:
             con.print(f"unchanged, version {result.version} is live ({where})")
+        elif result.reused_version:
+            con.print(f"nothing new to publish: version [bold]{result.version}[/bold] "
+                      f"already has this code and configuration "
+                      f"({', '.join(result.changes) or 'forced'} vs live)")
         else:
             con.print(f"published version [bold]{result.version}[/bold] "
                       f"({', '.join(result.changes) or 'forced'})")
@@ -129,8 +149,9 @@ def deploy_lambda(
 def _render_prune(con: Console, pruned: dict[str, Any]) -> None:
     deleted = ", ".join(pruned["deleted"]) or "none"
     con.print(f"pruned versions: {deleted}")
-    if pruned["protected"]:
-        con.print(f"[dim]kept (an alias points at them): {', '.join(pruned['protected'])}[/dim]")
+    reasons = pruned.get("protected_reasons", {})
+    for version in pruned["protected"]:
+        con.print(f"[dim]kept version {version}: {reasons.get(version) or 'protected'}[/dim]")
     for item in pruned["failed"]:
         con.print(f"[yellow]could not delete version {item['version']}: {item['reason']}"
                   "[/yellow]")
@@ -194,7 +215,11 @@ def rollback(
     to_version: int | None = typer.Option(None, "--to-version", min=1, metavar="N",
                                           help="Move live to version N instead."),
 ) -> None:
-    """Move `live` back to the version it pointed at before the last deploy (or to N)."""
+    """Move `live` back one release, or to version N.
+
+    Back from a deploy is the version live had before it; a second rollback goes
+    further back through the release history (never forward to the version just
+    left: undo a rollback with the --to-version it prints)."""
     from notifyctl.release.rollback import rollback as run_rollback
 
     app = context.get(ctx)
@@ -206,6 +231,7 @@ def rollback(
         where = f"{result.function}:{result.alias}"
         if result.changed:
             con.print(f"{where}: {result.from_version} -> {result.to_version}")
+            con.print(f"[dim]undo: notifyctl rollback --to-version {result.from_version}[/dim]")
         else:
             con.print(f"{where} already at version {result.to_version}; nothing to do")
 

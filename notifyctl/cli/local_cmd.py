@@ -16,30 +16,66 @@ local_app = typer.Typer(
     no_args_is_help=True,
 )
 
-HOST = typer.Option("127.0.0.1", "--host", help="Interface to listen on.")
-PORT = typer.Option(4566, "--port", "-p", help="Port to listen on.")
+START_HOST = typer.Option(None, "--host", help="Interface to listen on (default: the host of "
+                          "the environment's endpoint if it is this machine, else 127.0.0.1).")
+START_PORT = typer.Option(None, "--port", "-p", min=0, max=65535,
+                          help="Port to listen on; 0 picks a free one (default: the port of the "
+                               "environment's endpoint, else 4566).")
+HOST = typer.Option(None, "--host", help="Host of the emulator to talk to (default: from the "
+                    "endpoint every command uses, see --port).")
+PORT = typer.Option(None, "--port", "-p", min=1, max=65535,
+                    help="Port of the running emulator to talk to (default: the endpoint every "
+                         "command uses: --endpoint-url, else AWS_ENDPOINT_URL, else the "
+                         "environment's endpoint_url, else 4566).")
+
+
+def _where(app: context.AppContext, host: str | None, port: int | None) -> tuple[str, int]:
+    """The emulator a `local` command means: --host/--port, else the host and port of the
+    endpoint every other command would use (so `local start --port P` then
+    `export AWS_ENDPOINT_URL=...:P` makes `local status` look at P)."""
+    from urllib.parse import urlsplit
+
+    from notifyctl.config.schema import is_loopback_url
+    from notifyctl.emulator.control import DEFAULT_HOST, DEFAULT_PORT
+
+    if host is not None and port is not None:
+        return host, port
+    url = app.settings.endpoint_url
+    if url and is_loopback_url(url):
+        parts = urlsplit(url)
+        url_host = parts.hostname or DEFAULT_HOST
+        url_port = parts.port or (443 if parts.scheme == "https" else 80)
+        return host or url_host, url_port if port is None else port
+    return host or DEFAULT_HOST, DEFAULT_PORT if port is None else port
 
 
 @local_app.command("start")
 def start(
     ctx: typer.Context,
-    host: str = HOST,
-    port: int = PORT,
+    host: str | None = START_HOST,
+    port: int | None = START_PORT,
     time_scale: float | None = typer.Option(
         None, "--time-scale",
-        help="Real seconds per AWS second for every duration the emulator waits: retry "
+        help="Real seconds per AWS second for every duration the emulator waits, > 0: retry "
              "delays, alarm periods, deployment steps, hook timeouts (default 0.01: a "
-             "1-minute wait takes 0.6 s; env NOTIFYCTL_EMULATOR_TIME_SCALE)."),
+             "1-minute wait takes 0.6 s; 1: AWS's real delays; env "
+             "NOTIFYCTL_EMULATOR_TIME_SCALE)."),
     retry_scale: float | None = typer.Option(
         None, "--retry-scale", hidden=True, help="Deprecated: the same as --time-scale."),
+    timeout: float = typer.Option(30.0, "--timeout", min=1, metavar="S",
+                                  help="Give up if it does not answer within S seconds."),
 ) -> None:
     """Start the emulator in the background and wait until it answers."""
     from notifyctl.emulator import control
 
     app = context.get(ctx)
-    with app.out.status(f"starting the emulator on {host}:{port}"):
-        info = control.start(host, port,
-                             time_scale=time_scale if time_scale is not None else retry_scale)
+    scale, flag = ((time_scale, "--time-scale") if time_scale is not None
+                   else (retry_scale, "--retry-scale"))
+    control.check_options(port or 0, scale, scale_flag=flag)
+    host, port = _where(app, host, port)
+    where = f"{host}:{port}" if port else f"{host} (any free port)"
+    with app.out.status(f"starting the emulator on {where} (up to {timeout:g} s)"):
+        info = control.start(host, port, time_scale=scale, timeout=timeout)
     data = info.to_dict()
 
     def render(con: Console) -> None:
@@ -55,11 +91,12 @@ def start(
 
 
 @local_app.command("stop")
-def stop(ctx: typer.Context, host: str = HOST, port: int = PORT) -> None:
+def stop(ctx: typer.Context, host: str | None = HOST, port: int | None = PORT) -> None:
     """Stop the emulator (its functions' environments stop with it)."""
     from notifyctl.emulator import control
 
     app = context.get(ctx)
+    host, port = _where(app, host, port)
     info = control.stop(host, port)
     data: dict[str, Any] = {"stopped": info is not None, "port": port}
     if info is not None:
@@ -75,15 +112,30 @@ def stop(ctx: typer.Context, host: str = HOST, port: int = PORT) -> None:
 
 
 @local_app.command("status")
-def status(ctx: typer.Context, host: str = HOST, port: int = PORT) -> None:
+def status(
+    ctx: typer.Context,
+    host: str | None = HOST,
+    port: int | None = PORT,
+    timeout: float = typer.Option(15.0, "--timeout", min=0.5, metavar="S",
+                                  help="How long a busy emulator may take to answer."),
+) -> None:
     """Whether the emulator runs; its functions, warm environments and invocation counts."""
     from notifyctl.emulator import control
 
     app = context.get(ctx)
-    st = control.status(host, port)
+    host, port = _where(app, host, port)
+    with app.out.status(f"asking the emulator at {host}:{port} (up to {timeout:g} s)"):
+        st = control.status(host, port, timeout=timeout)
     data = st.to_dict()
 
     def render(con: Console) -> None:
+        if st.running and not st.answering:
+            pid = st.info.pid if st.info else "?"
+            con.print(f"[yellow]running but not answering[/yellow] at {st.endpoint} (pid {pid}) "
+                      f"within {timeout:g} s: busy, or stuck")
+            if st.info and st.info.log_file:
+                con.print(f"[dim]log: {st.info.log_file}[/dim]")
+            return
         if not st.running:
             con.print(f"No emulator is running at {st.endpoint}.")
             con.print("[dim]Start one with `notifyctl local start`.[/dim]")
@@ -97,6 +149,8 @@ def status(ctx: typer.Context, host: str = HOST, port: int = PORT) -> None:
                   f"throttles {totals.get('throttles', 0)}, "
                   f"warm environments {totals.get('warm', 0)}, "
                   f"emails in the outbox {st.details.get('outbox', 0)}")
+        for note in st.details.get("runtime", {}).get("runtime_notes", []):
+            con.print(f"[yellow]WARNING: {note}[/yellow]")
         pending = st.details.get("async", {}).get("pending", 0)
         if pending:
             con.print(f"async events waiting (retries included): {pending}")
@@ -112,34 +166,67 @@ def status(ctx: typer.Context, host: str = HOST, port: int = PORT) -> None:
 @local_app.command("outbox")
 def outbox(
     ctx: typer.Context,
-    host: str = HOST,
-    port: int = PORT,
-    limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="Only the newest N."),
+    host: str | None = HOST,
+    port: int | None = PORT,
+    limit: int = typer.Option(20, "--limit", "-n", min=0,
+                              help="Show the newest N (0: all)."),
+    since: str | None = typer.Option(None, "--since", "-s",
+                                     help="Only emails accepted since: 30s, 10m, 2h, 1d or "
+                                          "ISO 8601."),
+    to: str | None = typer.Option(None, "--to", metavar="ADDRESS",
+                                  help="Only emails to this recipient."),
 ) -> None:
-    """The emails SES accepted (what would have been sent), newest last."""
+    """The emails SES accepted (what would have been sent), newest last.
+
+    Each with its SES message id, the SNS MessageId publish-book printed (from the
+    de-duplication table, when the pipeline is bootstrapped) and the book id.
+    """
+    import time
+
     from notifyctl.emulator import control
     from notifyctl.emulator import outbox as outbox_lib
+    from notifyctl.logs.timeparse import parse_time
 
     app = context.get(ctx)
-    endpoint = app.options.endpoint_url or control.endpoint_for(host, port)
-    emails = outbox_lib.read(endpoint)
-    if limit:
-        emails = emails[-limit:]
-    data = [e.to_dict() for e in emails]
+    since_ms = parse_time(since, int(time.time() * 1000)) if since else None
+    if host is None and port is None and app.options.endpoint_url:
+        endpoint = app.options.endpoint_url
+    else:
+        endpoint = control.endpoint_for(*_where(app, host, port))
+    page = outbox_lib.select(outbox_lib.read(endpoint), since_ms=since_ms, to=to,
+                             limit=limit or None)
+    page = outbox_lib.OutboxPage(_with_sns_ids(app, page.emails), page.total, page.matched)
 
     def render(con: Console) -> None:
-        if not emails:
-            con.print("The outbox is empty.")
+        if not page.emails:
+            con.print("The outbox is empty." if not page.total
+                      else f"No email matches ({page.total} in the outbox).")
             return
-        for email in emails:
-            con.print(f"[bold]{email.subject}[/bold]  [dim]{email.time}  {email.message_id}[/dim]")
-            con.print(f"  from {email.sender} to {', '.join(email.to)}")
-            body = email.text if email.text is not None else email.html or ""
-            for line in body.strip().splitlines()[:8]:
-                con.print(f"  | {line}", markup=False)
-            con.print("")
+        for email in page.emails:
+            con.print(f"[bold]{email.subject}[/bold]  [dim]{email.time}[/dim]", markup=True)
+            con.print(f"  to {', '.join(email.to)}  book {email.book_id or '?'}", markup=False)
+            con.print(f"  [dim]SES {email.message_id}  SNS {email.sns_message_id or '?'}[/dim]")
+        if page.matched > len(page.emails):
+            con.print(f"[dim]showing the newest {len(page.emails)} of {page.matched}"
+                      + (f" ({page.total} in the outbox)" if page.total != page.matched else "")
+                      + "; --limit N or --limit 0 for more, --since/--to to narrow, "
+                        "--output json for the bodies[/dim]")
 
-    app.out.result(data, render)
+    app.out.result(page.to_dict(), render)
+
+
+def _with_sns_ids(app: context.AppContext, emails: list[Any]) -> list[Any]:
+    """Best effort: the de-dup table may not exist (nothing bootstrapped) or be elsewhere."""
+    from notifyctl.emulator import outbox as outbox_lib
+
+    if not emails:
+        return emails
+    try:
+        return outbox_lib.with_sns_message_ids(emails, app.aws.client("dynamodb"),
+                                               app.env.table_name)
+    except Exception as exc:  # noqa: BLE001 - an enrichment; the emails stand without it
+        app.out.debug(f"SNS message ids unavailable: {type(exc).__name__}: {exc}")
+        return emails
 
 
 def _duration(seconds: float) -> str:

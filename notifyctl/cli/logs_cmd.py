@@ -71,6 +71,8 @@ def logs(
         if not stats:
             stats.append(live)
 
+    if follow and out.interactive and not out.json:
+        out.err.print(f"[dim]{following_notice(names, since)}[/dim]")
     started = time.monotonic()
     try:
         shown = run(client, query, sink, on_poll=on_poll)
@@ -85,6 +87,14 @@ def logs(
                       f"{stats[0].throttles} throttled")
     if not shown and not follow:
         out.info(f"[dim]no events in {', '.join(names)} for that window[/dim]")
+
+
+def following_notice(groups: list[str], since: str | None) -> str:
+    """What `logs -f` says before the first event (there may be none for a while)."""
+    from notifyctl.logs.tail import DEFAULT_FOLLOW_SINCE
+
+    return (f"following {', '.join(groups)} (events since {since or DEFAULT_FOLLOW_SINCE}); "
+            "new events appear as they arrive, Ctrl-C to stop")
 
 
 def register(app: typer.Typer) -> None:

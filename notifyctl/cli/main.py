@@ -32,7 +32,7 @@ def _verbose(argv: list[str]) -> bool:
 # The root command's options, as users of the AWS CLI expect them: accepted after
 # the command too (`notifyctl config show --output json`).
 GLOBAL_WITH_VALUE = frozenset({"--env", "-e", "--config", "-c", "--profile", "--region",
-                               "--endpoint-url", "--output", "-o"})
+                               "--endpoint-url", "--output", "-o", "--read-timeout"})
 GLOBAL_FLAGS = frozenset({"--verbose", "-v"})
 
 
@@ -85,11 +85,14 @@ def run(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     try:
         rv = command.main(args=argv, prog_name="notifyctl", standalone_mode=False)
+        if rv == EXIT_INTERRUPTED:  # typer turns Ctrl-C into a silent Exit(130): say it
+            sys.stderr.write("\ninterrupted\n")
         return rv if isinstance(rv, int) else 0
     except NotifyctlError as exc:
         _print_error(exc.message, exc.hint)
         return exc.exit_code
-    except abort:
+    except abort:  # Ctrl-C or end of input at a prompt
+        sys.stderr.write("\ninterrupted\n")
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
@@ -99,8 +102,10 @@ def run(argv: list[str] | None = None) -> int:
         return getattr(exc, "exit_code", 0) or EXIT_USAGE
     except Exception as exc:  # the last line of defence
         from notifyctl.aws.errors import translate
+        from notifyctl.cli.mistakes import explain
 
-        translated = translate(exc, _LAST_ENDPOINT.get("url"))
+        translated = (explain(exc, _LAST_ENDPOINT.get("url"))
+                      or translate(exc, _LAST_ENDPOINT.get("url")))
         if translated is not None:
             _print_error(translated.message, translated.hint)
             return translated.exit_code

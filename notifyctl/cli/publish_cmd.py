@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from notifyctl.cli import context
-from notifyctl.errors import EXIT_FAILED, EXIT_INTERRUPTED
+from notifyctl.errors import EXIT_FAILED, EXIT_INTERRUPTED, UsageError
 
 
 def publish_book(
@@ -41,12 +41,21 @@ def publish_book(
     timeout: float | None = typer.Option(None, "--timeout", metavar="S",
                                          help="With --wait: give up after S seconds "
                                               "(default 60)."),
+    start_index: int | None = typer.Option(
+        None, "--start-index", metavar="K",
+        help="With --count N: send events K to N-1 only (resume a run stopped by Ctrl-C; "
+             "it prints K)."),
+    start_line: int | None = typer.Option(
+        None, "--start-line", metavar="L",
+        help="With --file: start at line L (resume a run stopped by Ctrl-C; it prints L)."),
 ) -> None:
     """Publish "book created" events to the environment's topic.
 
     One event by default (prints its SNS message id); --count N or --file PATH
-    for many, sent with PublishBatch by concurrent publishers. Exit 1 when any
-    event could not be published or, with --wait, was not sent by the timeout.
+    for many, sent with PublishBatch by concurrent publishers, events built as they
+    are sent. Exit 1 when any event could not be published or, with --wait, was not
+    sent by the timeout; exit 2 for bad input (nothing sent), an empty --file
+    included; exit 130 on Ctrl-C, after printing what was sent and how to resume.
     """
     from notifyctl.publish.service import (
         PublishRequest,
@@ -59,11 +68,20 @@ def publish_book(
     request = PublishRequest(count=count, file=file, email=email, book_id=book_id,
                              title=title, link=link, rate=rate, concurrency=concurrency,
                              failed_out=str(failed_out) if failed_out else None,
-                             wait=wait, timeout_s=timeout)
+                             wait=wait, timeout_s=timeout, start_index=start_index,
+                             start_line=start_line)
     request.check()
+    from notifyctl.cli.output_files import check_output_file
+
+    check_output_file(failed_out, "--failed-out")
     env = app.env
     with progress_context(app.out) as bar:
         report = run(app.aws, env, request, progress=RichProgress(bar) if bar else None)
+    if file is not None and not report.published and not report.failed \
+            and not report.stopped_by_user:
+        # stdin, or a file of blank lines: nothing to send is a mistake, not a success
+        raise UsageError(f"--file: {file} has no events", hint="Expected JSON lines, or CSV "
+                         "with a header row naming book_id,email,link,title.")
     app.out.result(report.to_dict(), report.render)
     if report.stopped_by_user:  # Ctrl-C: the unsent are in --failed-out, the summary shown
         raise typer.Exit(code=EXIT_INTERRUPTED)

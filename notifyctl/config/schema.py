@@ -114,6 +114,25 @@ class Environment:
         return data
 
 
+def endpoint_problem(url: str) -> str | None:
+    """What is wrong with an endpoint URL, or None: a scheme, a host, a port in range.
+
+    botocore's own message for these ("Invalid endpoint") names neither the value nor
+    what was expected."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "expected a port from 1 to 65535"
+    if parts.scheme not in ("http", "https"):
+        return "expected a URL starting with http:// or https://"
+    if not parts.hostname:
+        return "expected a host name after the scheme"
+    if port == 0:
+        return "expected a port from 1 to 65535"
+    return None
+
+
 def is_loopback_url(url: str | None) -> bool:
     if not url:
         return False
@@ -172,6 +191,13 @@ def _email(path: str, v: Any) -> str:
     return v
 
 
+def _endpoint(path: str, v: Any) -> str:
+    problem = endpoint_problem(v) if isinstance(v, str) else "expected a URL"
+    if problem:
+        raise _fail(path, problem.removeprefix("expected ") + " (like http://127.0.0.1:4566)", v)
+    return str(v)
+
+
 def _url(path: str, v: Any) -> str:
     parts = urlsplit(v) if isinstance(v, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
@@ -207,7 +233,7 @@ DEDUP_FIELDS: dict[str, Validator] = {
 ENV_FIELDS: dict[str, Validator] = {
     "profile": _opt(_str),
     "region": _pattern(_REGION_RE, "an AWS Region like eu-west-1"),
-    "endpoint_url": _opt(_url),
+    "endpoint_url": _opt(_endpoint),
     "prefix": _pattern(_PREFIX_RE, "letters, digits and '-', starting with a letter, at most 40"),
     "sender": _email,
     "sending_domain": _opt(_pattern(_DOMAIN_RE, "a domain name like example.com")),
@@ -218,48 +244,75 @@ ENV_FIELDS: dict[str, Validator] = {
 NESTED = {"function": FUNCTION_FIELDS, "dedup": DEDUP_FIELDS}
 
 
-def _check_keys(path: str, block: Any, allowed: Mapping[str, Any]) -> dict[str, Any]:
+def _check_keys(path: str, block: Any, allowed: Mapping[str, Any],
+                errors: list[str]) -> dict[str, Any]:
+    """The block's known keys; each unknown key or a non-mapping is appended to errors."""
     if block is None:
         return {}
     if not isinstance(block, dict):
-        raise _fail(path, "a mapping", block)
-    for key in block:
-        if key not in allowed:
-            raise ConfigError(
-                f"{path}.{key}: unknown key; expected one of: {', '.join(sorted(allowed))}"
-            )
-    return block
+        errors.append(str(_fail(path, "a mapping", block)))
+        return {}
+    known: dict[str, Any] = {}
+    for key, value in block.items():
+        if key in allowed:
+            known[key] = value
+        else:
+            errors.append(f"{path}.{key}: unknown key; expected one of: "
+                          f"{', '.join(sorted(allowed))}")
+    return known
 
 
-def validate_block(path: str, block: Any) -> dict[str, Any]:
-    """Check the keys and types of a `defaults` or environment block (partial)."""
-    block = _check_keys(path, block, {**ENV_FIELDS, **NESTED})
+def _checked(validator: Validator, path: str, value: Any, errors: list[str]) -> tuple[bool, Any]:
+    try:
+        return True, validator(path, value)
+    except ConfigError as exc:
+        errors.append(exc.message)
+        return False, None
+
+
+def validate_block(path: str, block: Any, errors: list[str]) -> dict[str, Any]:
+    """Check the keys and types of a `defaults` or environment block (partial).
+
+    Every problem is appended to `errors` (a user fixing a config file wants them all
+    at once, not one per run); the valid part of the block is returned."""
+    block = _check_keys(path, block, {**ENV_FIELDS, **NESTED}, errors)
     out: dict[str, Any] = {}
     for key, value in block.items():
         if key in NESTED:
-            sub = _check_keys(f"{path}.{key}", value, NESTED[key])
-            out[key] = {k: NESTED[key][k](f"{path}.{key}.{k}", v) for k, v in sub.items()}
+            sub = _check_keys(f"{path}.{key}", value, NESTED[key], errors)
+            nested: dict[str, Any] = {}
+            for k, v in sub.items():
+                ok, checked = _checked(NESTED[key][k], f"{path}.{key}.{k}", v, errors)
+                if ok:
+                    nested[k] = checked
+            out[key] = nested
         else:
-            out[key] = ENV_FIELDS[key](f"{path}.{key}", value)
+            ok, checked = _checked(ENV_FIELDS[key], f"{path}.{key}", value, errors)
+            if ok:
+                out[key] = checked
     return out
 
 
-def build_environment(name: str, project: str, merged: dict[str, Any], path: str) -> Environment:
-    """Turn a merged, validated mapping into an Environment; missing keys are errors."""
+def build_environment(name: str, project: str, merged: dict[str, Any], path: str,
+                      errors: list[str]) -> Environment | None:
+    """Turn a merged, validated mapping into an Environment; missing keys are errors.
+
+    Returns None when anything was appended to `errors` (by this call or before)."""
     for key in ENV_FIELDS:
         if key not in merged:
-            raise ConfigError(f"{path}.{key}: missing (set it in defaults or in the environment)")
+            errors.append(f"{path}.{key}: missing (set it in defaults or in the environment)")
     for group, fields in NESTED.items():
         for key in fields:
             if key not in merged.get(group, {}):
-                raise ConfigError(f"{path}.{group}.{key}: missing")
-    if merged["sending_domain"] and not merged["sender"].lower().endswith(
-        "@" + merged["sending_domain"].lower()
-    ):
-        raise ConfigError(
+                errors.append(f"{path}.{group}.{key}: missing")
+    if (merged.get("sending_domain") and merged.get("sender")
+            and not merged["sender"].lower().endswith("@" + merged["sending_domain"].lower())):
+        errors.append(
             f"{path}.sender: expected an address in sending_domain "
             f"{merged['sending_domain']!r}, got {merged['sender']!r}"
         )
+    if errors:
+        return None
     return Environment(
         name=name,
         project=project,

@@ -24,12 +24,20 @@ def main(argv: list[str] | None = None) -> int:
                              "default $NOTIFYCTL_EMULATOR_TIME_SCALE or 0.01")
     parser.add_argument("--retry-scale", type=float, default=None, dest="retry_scale",
                         help="deprecated: the same as --time-scale")
+    parser.add_argument("--port-file", type=Path, default=None,
+                        help="write {\"port\": N} here once listening (for --port 0)")
     args = parser.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port: expected 0 to 65535, got {args.port}")
+    for flag, value in (("--time-scale", args.time_scale), ("--retry-scale", args.retry_scale)):
+        if value is not None and not value > 0:
+            parser.error(f"{flag}: expected a number > 0, got {value:g}")
     from notifyctl.emulator import control, server
 
     state_dir = args.state_dir or control.state_root() / f"emulator-{args.port}"
     scale = args.time_scale if args.time_scale is not None else args.retry_scale
-    return server.serve(args.host, args.port, state_dir, time_scale=scale)
+    return server.serve(args.host, args.port, state_dir, time_scale=scale,
+                        port_file=args.port_file)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ from moto.logs.models import logs_backends
 from moto.utilities.utils import get_partition
 
 from notifyctl.emulator.delivery import AsyncConfig, FunctionNotFound, Target
-from notifyctl.emulator.runtime.pool import FunctionSpec, Invocation
+from notifyctl.emulator.function_states import FunctionStates
+from notifyctl.emulator.runtime.pool import FunctionSpec, Invocation, Layer, LoggingConfig
 
 
 class MotoLock:
@@ -85,7 +86,28 @@ def spec_from_model(fn: LambdaFunction, latest: LambdaFunction | None = None) ->
         code_sha256=str(getattr(fn, "code_sha_256", "")),
         code=getattr(fn, "code_bytes", b"") or b"",
         reserved_concurrency=None if reserved in (None, "") else int(reserved),
+        role=str(fn.role or ""),
+        layers=tuple(_layers_of(fn)),
+        logging=logging_config_of(fn),
+        ephemeral_mb=int(getattr(fn, "ephemeral_storage", 512) or 512),
     )
+
+
+def _layers_of(fn: LambdaFunction) -> list[Layer]:
+    """The function's layer versions with their zips, in the function's order."""
+    backend = _lambda_backend(fn.account_id, fn.region)
+    out = []
+    for entry in fn.layers or []:
+        arn = entry["Arn"] if isinstance(entry, dict) else str(entry)
+        layer = backend.layers_versions_by_arn(arn)
+        if layer is not None:
+            out.append(Layer(arn, str(layer.code_sha_256), layer.code_bytes or b""))
+    return out
+
+
+def logging_config_of(fn: LambdaFunction) -> LoggingConfig:
+    """The LoggingConfig the Lambda patch stored on the moto object (moto drops it)."""
+    return getattr(fn, "notifyctl_logging", None) or LoggingConfig()
 
 
 def split_function(function: str, qualifier: str | None) -> tuple[str, str | None]:
@@ -103,8 +125,10 @@ def split_function(function: str, qualifier: str | None) -> tuple[str, str | Non
 class MotoBackend:
     """The `delivery.Backend` over moto's Lambda/SQS/SNS backends."""
 
-    def __init__(self, rng: random.Random | None = None) -> None:
+    def __init__(self, rng: random.Random | None = None,
+                 states: FunctionStates | None = None) -> None:
         self._rng = rng or random.Random()
+        self._states = states or FunctionStates()
 
     def resolve(self, account_id: str, region: str, function: str,
                 qualifier: str | None = None) -> Target:
@@ -120,9 +144,11 @@ class MotoBackend:
         if not entry or entry.get("latest") is None:
             raise FunctionNotFound(name)
         latest = entry["latest"]
+        # During an update, $LATEST's invocations run the previous code and configuration.
+        serving = self._states.serving((account_id, region, name)) or latest
         base_arn = f"arn:{get_partition(region)}:lambda:{region}:{account_id}:function:{name}"
         if qualifier is None or qualifier == "$LATEST":
-            fn = latest
+            fn = serving
         elif qualifier.isdigit():
             fn = storage._get_version(name, qualifier)
         else:
@@ -130,7 +156,7 @@ class MotoBackend:
             if alias is None:
                 raise FunctionNotFound(f"{name}:{qualifier}")
             version = self._pick_version(alias)
-            fn = latest if version == "$LATEST" else storage._get_version(name, version)
+            fn = serving if version == "$LATEST" else storage._get_version(name, version)
         if fn is None:
             raise FunctionNotFound(f"{name}:{qualifier}")
         invoked = f"{base_arn}:{qualifier}" if qualifier else base_arn
@@ -146,24 +172,30 @@ class MotoBackend:
                 return str(version)
         return str(alias.function_version)
 
-    def async_config(self, account_id: str, region: str, function_name: str) -> AsyncConfig:
+    def async_config(self, account_id: str, region: str, function: str) -> AsyncConfig:
+        """The event invoke config of exactly the (qualified) function invoked: a config
+        put on `live` applies to `live` only; unqualified means $LATEST's."""
         with MOTO_LOCK:
-            return self._async_config(account_id, region, function_name)
+            return self._async_config(account_id, region, function)
 
-    def _async_config(self, account_id: str, region: str, function_name: str) -> AsyncConfig:
+    def _async_config(self, account_id: str, region: str, function: str) -> AsyncConfig:
+        name, qualifier = split_function(function, None)
         storage = _lambda_backend(account_id, region)._lambdas
-        entry = storage._functions.get(function_name) or {}
+        entry = storage._functions.get(name) or {}
         latest = entry.get("latest")
-        configs = getattr(latest, "event_invoke_config", None) or []
-        if not configs:
-            return AsyncConfig()
-        config = configs[-1].config
+        dead_letter = getattr(latest, "notifyctl_dead_letter", None)
+        configs = getattr(latest, "notifyctl_event_configs", None) or {}
+        found = configs.get(qualifier or "$LATEST")
+        if found is None:
+            return AsyncConfig(dead_letter=dead_letter)
+        config = found.config
         dest = config.get("DestinationConfig") or {}
         return AsyncConfig(
             max_retries=int(config.get("MaximumRetryAttempts", 2)),
             max_event_age_s=float(config.get("MaximumEventAgeInSeconds", 21600)),
             on_success=(dest.get("OnSuccess") or {}).get("Destination"),
             on_failure=(dest.get("OnFailure") or {}).get("Destination"),
+            dead_letter=dead_letter,
         )
 
     def may_invoke(self, account_id: str, region: str, function: str, *, principal: str,
@@ -192,17 +224,32 @@ class MotoBackend:
         with MOTO_LOCK:
             self._send(service, arn, body)
 
+    def send_to_dead_letter(self, account_id: str, region: str, arn: str, payload: str,
+                            attributes: dict[str, str]) -> None:
+        """The function's DeadLetterConfig target gets the original event."""
+        service = arn.split(":")[2]
+        with MOTO_LOCK:
+            self._send(service, arn, payload, attributes)
+
     @staticmethod
-    def _send(service: str, arn: str, body: str) -> None:
+    def _send(service: str, arn: str, body: str,
+              attributes: dict[str, str] | None = None) -> None:
+        numeric = {"ErrorCode"}
+        attributes = attributes or {}
         if service == "sqs":
             from moto.sqs.models import sqs_backends
 
             sqs_backends[arn.split(":")[4]][arn.split(":")[3]].send_message(
-                arn.split(":")[5], body)
+                arn.split(":")[5], body, message_attributes={
+                    k: {"DataType": "Number" if k in numeric else "String", "StringValue": v}
+                    for k, v in attributes.items()} or None)
         elif service == "sns":
             from moto.sns.models import sns_backends
 
-            sns_backends[arn.split(":")[4]][arn.split(":")[3]].publish(body, arn=arn)
+            sns_backends[arn.split(":")[4]][arn.split(":")[3]].publish(
+                body, arn=arn, message_attributes={
+                    k: {"Type": "Number" if k in numeric else "String", "Value": v}
+                    for k, v in attributes.items()} or None)
         else:
             raise ValueError(f"destination type {service} is not emulated")
 

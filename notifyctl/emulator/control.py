@@ -6,6 +6,10 @@ Per port, under the state directory ($XDG_STATE_HOME/notifyctl, default
     emulator-<port>.log    its output
     emulator-<port>/       its working state (function code, environments' TMPDIR)
 
+With --port 0 the emulator picks a free port and writes it to a port file; the
+record is then filed under the port it really listens on (its log and state keep
+the name emulator-auto-<pid>).
+
 Readiness is an HTTP check of GET /_notifyctl/health, never a sleep. Stdlib only
 (no boto3, no moto): the CLI imports this module.
 """
@@ -24,6 +28,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -37,6 +42,10 @@ DEFAULT_PORT = 4566
 SERVICE = "notifyctl-emulator"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
+# A loaded machine can keep the status answer waiting for seconds: never call a slow
+# emulator "not running".
+STATUS_TIMEOUT_S = 15.0
+MAX_PORT = 65535
 
 # Popen objects of emulators this process started, so stop() can reap them.
 _children: dict[int, subprocess.Popen[bytes]] = {}
@@ -63,18 +72,22 @@ class EmulatorStatus:
     endpoint: str
     info: EmulatorInfo | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # False: its process is alive but it did not answer within the timeout.
+    answering: bool = True
 
     @property
     def uptime_s(self) -> float | None:
         return self.details.get("uptime_s")
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"running": self.running, "endpoint": self.endpoint}
+        data: dict[str, Any] = {"running": self.running, "endpoint": self.endpoint,
+                                "answering": self.answering}
         if self.info is not None:
             data.update(pid=self.info.pid, log_file=self.info.log_file,
                         started_at=self.info.started_at)
         if self.details:
-            for key in ("uptime_s", "moto_version", "functions", "totals", "async", "outbox"):
+            for key in ("uptime_s", "moto_version", "runtime", "functions", "totals", "async",
+                        "outbox"):
                 if key in self.details:
                     data[key] = self.details[key]
         return data
@@ -97,6 +110,18 @@ def free_port(host: str = DEFAULT_HOST) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def check_options(port: int, time_scale: float | None = None, *, allow_zero: bool = True,
+                  scale_flag: str = "--time-scale") -> None:
+    """UsageError (exit 2) naming the option, before anything starts."""
+    low = 0 if allow_zero else 1
+    if not low <= port <= MAX_PORT:
+        raise UsageError(f"--port: expected {low} to {MAX_PORT}"
+                         + (" (0: any free port)" if allow_zero else "") + f", got {port}")
+    if time_scale is not None and not time_scale > 0:
+        raise UsageError(f"{scale_flag}: expected a number > 0 (1 = AWS's real delays), "
+                         f"got {time_scale:g}")
 
 
 def _paths(root: Path, port: int) -> tuple[Path, Path, Path]:
@@ -176,14 +201,29 @@ def _log_tail(path: Path | None, lines: int = 15) -> str:
         return ""
 
 
+def _port_from_file(path: Path) -> int | None:
+    try:
+        return int(json.loads(path.read_text())["port"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def wait_ready(endpoint: str, *, pid: int | None = None, timeout: float = START_TIMEOUT_S,
                log_file: Path | None = None, sleep: Callable[[float], None] = time.sleep,
-               clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
-    """Poll the health endpoint until it answers (our process), it dies, or time runs out."""
+               clock: Callable[[], float] = time.monotonic,
+               port_file: Path | None = None, host: str = DEFAULT_HOST) -> dict[str, Any]:
+    """Poll the health endpoint until it answers (our process), it dies, or time runs out.
+
+    With port_file (an emulator started on port 0), the endpoint is unknown until the
+    emulator writes the port it bound there; the health document names it."""
     deadline = clock() + timeout
     delay = 0.01
+    target: str | None = None if port_file is not None else endpoint
     while True:
-        doc = health(endpoint, timeout=1.0)
+        if target is None and port_file is not None:
+            bound = _port_from_file(port_file)
+            target = endpoint_for(host, bound) if bound else None
+        doc = health(target, timeout=1.0) if target else None
         if doc is not None and (pid is None or doc.get("pid") == pid):
             return doc
         if pid is not None and not _alive(pid):
@@ -228,7 +268,12 @@ def start(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | 
     deprecated former name. Already running here -> its info with already_running=True. The port taken by
     something else -> OperationError. With wait=True, returns once it answers.
     """
+    scale = time_scale if time_scale is not None else retry_scale
+    check_options(port, scale)
     root = Path(state_dir) if state_dir else state_root()
+    if port == 0:
+        return _start_on_any_port(host, root, timeout=timeout, time_scale=scale,
+                                  extra_env=extra_env, wait=wait)
     record_path, log_path, work_dir = _paths(root, port)
     endpoint = endpoint_for(host, port)
     record = _read_record(record_path)
@@ -245,17 +290,7 @@ def start(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | 
         raise OperationError(f"port {port} on {host} is in use by another program",
                              hint="choose another port with --port, or stop that program")
     root.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "notifyctl.emulator", "--host", host, "--port", str(port),
-               "--state-dir", str(work_dir)]
-    scale = time_scale if time_scale is not None else retry_scale
-    if scale is not None:
-        command += ["--time-scale", str(scale)]
-    env = emulator_environment(os.environ, extra_env)
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, env=env, start_new_session=True,
-                                close_fds=True)
-    _children[proc.pid] = proc
+    proc = _launch(host, port, work_dir, log_path, scale, extra_env)
     info = EmulatorInfo(endpoint=endpoint, pid=proc.pid, host=host, port=port,
                         log_file=str(log_path), state_dir=str(work_dir), started_at=time.time())
     tmp = record_path.with_suffix(f".tmp{proc.pid}")
@@ -268,6 +303,54 @@ def start(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | 
             _terminate(proc.pid, 2.0)
             record_path.unlink(missing_ok=True)
             raise
+    return info
+
+
+def _launch(host: str, port: int, work_dir: Path, log_path: Path, time_scale: float | None,
+            extra_env: dict[str, str] | None,
+            port_file: Path | None = None) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "notifyctl.emulator", "--host", host, "--port", str(port),
+               "--state-dir", str(work_dir)]
+    if time_scale is not None:
+        command += ["--time-scale", str(time_scale)]
+    if port_file is not None:
+        command += ["--port-file", str(port_file)]
+    env = emulator_environment(os.environ, extra_env)
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                close_fds=True)
+    _children[proc.pid] = proc
+    return proc
+
+
+def _start_on_any_port(host: str, root: Path, *, timeout: float, time_scale: float | None,
+                       extra_env: dict[str, str] | None, wait: bool) -> EmulatorInfo:
+    """--port 0: the emulator binds a free port and reports it; we file it under that port.
+
+    The port is known only once the emulator has bound it, so this always waits for
+    the port file (wait=False still skips the health check)."""
+    import uuid
+
+    root.mkdir(parents=True, exist_ok=True)
+    name = f"emulator-auto-{uuid.uuid4().hex[:8]}"
+    log_path, work_dir, port_file = root / f"{name}.log", root / name, root / f"{name}.port"
+    proc = _launch(host, 0, work_dir, log_path, time_scale, extra_env, port_file)
+    try:
+        doc = wait_ready("", pid=proc.pid, timeout=timeout, log_file=log_path,
+                         port_file=port_file, host=host)
+        port = int(urllib.parse.urlsplit(str(doc["endpoint"])).port or 0)
+    except BaseException:
+        _terminate(proc.pid, 2.0)
+        raise
+    finally:
+        port_file.unlink(missing_ok=True)
+    info = EmulatorInfo(endpoint=endpoint_for(host, port), pid=proc.pid, host=host, port=port,
+                        log_file=str(log_path), state_dir=str(work_dir), started_at=time.time())
+    record_path = _paths(root, port)[0]
+    tmp = record_path.with_suffix(f".tmp{proc.pid}")
+    tmp.write_text(json.dumps(info.to_dict()))
+    tmp.replace(record_path)
     return info
 
 
@@ -313,16 +396,36 @@ def stop(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | s
 
 
 def status(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-           state_dir: Path | str | None = None) -> EmulatorStatus:
+           state_dir: Path | str | None = None, *, timeout: float = STATUS_TIMEOUT_S,
+           sleep: Callable[[float], None] = time.sleep,
+           clock: Callable[[], float] = time.monotonic) -> EmulatorStatus:
+    """Whether an emulator answers at host:port, with its details.
+
+    A refused connection with no live emulator process recorded is "not running" at
+    once. A slow answer is asked again until `timeout`; if the recorded process is
+    alive but never answered, it is reported running and not answering, never "not
+    running"."""
     root = Path(state_dir) if state_dir else state_root()
     record_path, _, _ = _paths(root, port)
     record = _read_record(record_path)
     endpoint = record.endpoint if record is not None else endpoint_for(host, port)
-    try:
-        details = _get_json(f"{endpoint}/_notifyctl/status", timeout=2.0)
-    except (OSError, ValueError, urllib.error.URLError):
-        details = None
+    alive = record is not None and _alive(record.pid) and _is_emulator_pid(record.pid)
+    deadline = clock() + timeout
+    details: Any = None
+    while True:
+        left = deadline - clock()
+        try:
+            details = _get_json(f"{endpoint}/_notifyctl/status", timeout=max(0.5, min(left, 5.0)))
+            break
+        except (OSError, ValueError, urllib.error.URLError) as exc:
+            reason = getattr(exc, "reason", exc)
+            refused = isinstance(reason, ConnectionRefusedError)
+            if (refused and not alive) or clock() >= deadline:
+                break
+            sleep(0.2)
     if not isinstance(details, dict) or details.get("service") != SERVICE:
+        if alive and details is None:
+            return EmulatorStatus(running=True, endpoint=endpoint, info=record, answering=False)
         return EmulatorStatus(running=False, endpoint=endpoint)
     if record is None or record.pid != details.get("pid"):
         record = EmulatorInfo(endpoint=endpoint, pid=int(details.get("pid", 0)), host=host,

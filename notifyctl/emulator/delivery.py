@@ -11,8 +11,13 @@ run the events through the runtime.
   Lambda event queue -> the function (the function failed)
       MaximumRetryAttempts (default 2) retries, ~1 min then ~2 min apart,
       as long as the event is younger than MaximumEventAgeInSeconds (default
-      6 h); then the on-failure destination gets an invocation record.
-      Throttled attempts are re-queued (within the event age) and not counted.
+      6 h); then the on-failure destination gets an invocation record and the
+      DeadLetterConfig queue/topic the original event (attributes RequestID,
+      ErrorCode, ErrorMessage), both when both are set. The event invoke config
+      is the one of exactly the qualifier invoked (unqualified: $LATEST's).
+      Throttled attempts are re-queued (within the event age) and not counted;
+      with reserved concurrency 0 the event goes straight to the on-failure
+      destination / dead-letter queue, without retries (AWS: retain-records).
 
 Every AWS duration here is multiplied by `retry_scale` (NOTIFYCTL_EMULATOR_RETRY_SCALE,
 default 0.01: the 1-minute retry waits 0.6 s) so a laptop sees the whole
@@ -102,14 +107,17 @@ class AsyncConfig:
     max_event_age_s: float = DEFAULT_MAX_EVENT_AGE_S
     on_success: str | None = None  # destination ARN
     on_failure: str | None = None
+    dead_letter: str | None = None  # the function's DeadLetterConfig TargetArn
 
 
 class Backend(Protocol):
     def resolve(self, account_id: str, region: str, function: str,
                 qualifier: str | None = None) -> Target: ...
-    def async_config(self, account_id: str, region: str, function_name: str) -> AsyncConfig: ...
+    def async_config(self, account_id: str, region: str, function: str) -> AsyncConfig: ...
     def send_to_destination(self, account_id: str, region: str, arn: str,
                             record: dict[str, Any]) -> None: ...
+    def send_to_dead_letter(self, account_id: str, region: str, arn: str, payload: str,
+                            attributes: dict[str, str]) -> None: ...
     def may_invoke(self, account_id: str, region: str, function: str, *, principal: str,
                    source_arn: str | None) -> bool: ...
 
@@ -132,6 +140,7 @@ class AsyncEvent:
     received: float = field(default_factory=time.time)
     attempts: int = 0  # function invocations made
     topic_arn: str | None = None  # for SNS deliveries: the topic (the SourceArn)
+    sns_dead_letter: str | None = None  # the subscription's RedrivePolicy deadLetterTargetArn
     last: Invocation | None = None
     last_target: Target | None = None
 
@@ -192,7 +201,8 @@ class Dispatcher:
         self._cond = threading.Condition()
         self._closed = False
         self.stats = {"queued": 0, "in_flight": 0, "succeeded": 0, "failed": 0, "retries": 0,
-                      "throttled": 0, "sns_failed": 0, "dropped": 0, "destinations": 0}
+                      "throttled": 0, "sns_failed": 0, "dropped": 0, "destinations": 0,
+                      "dead_letters": 0}
         count = threads or runtime.max_environments
         self._threads = [threading.Thread(target=self._loop, daemon=True, name=f"async-{i}")
                          for i in range(count)]
@@ -266,7 +276,7 @@ class Dispatcher:
                                        f"to invoke it from {event.topic_arn} "
                                        f"(aws lambda add-permission)")
             return
-        config = self.backend.async_config(event.account_id, event.region, target.spec.name)
+        config = self.backend.async_config(event.account_id, event.region, target.invoked_arn)
         function_arn = target.invoked_arn if target.invoked_arn.count(":") >= 7 \
             else f"{target.invoked_arn}:$LATEST"
         age = self._clock() - event.received
@@ -280,7 +290,9 @@ class Dispatcher:
                                          resource=target.resource, request_id=event.request_id)
         except Throttled:
             self._count("throttled")
-            if age > self._max_age(config):
+            if target.spec.reserved_concurrency == 0:
+                self._give_up(event, config, "RetriesExhausted", function_arn)
+            elif age > self._max_age(config):
                 self._give_up(event, config, "EventAgeExceeded", function_arn)
             else:
                 self.submit(event, self._scaled(THROTTLE_DELAY_S))
@@ -306,10 +318,12 @@ class Dispatcher:
     def _give_up(self, event: AsyncEvent, config: AsyncConfig, condition: str,
                  function_arn: str) -> None:
         self._count("failed")
+        if config.dead_letter:
+            self._send_dead_letter(event, config.dead_letter, condition)
         if config.on_failure:
             self._send(event, config.on_failure,
                        destination_record(event, condition, function_arn, self._clock))
-        else:
+        elif not config.dead_letter:
             self._count("dropped")
             print(f"emulator: event {event.request_id} for {event.function} dropped "
                   f"({condition}, {event.attempts} attempts)", file=sys.stderr)
@@ -321,8 +335,37 @@ class Dispatcher:
         except Exception as exc:  # noqa: BLE001 - AWS also drops a record it cannot deliver
             print(f"emulator: could not send to destination {arn}: {exc}", file=sys.stderr)
 
+    def _send_dead_letter(self, event: AsyncEvent, arn: str, condition: str) -> None:
+        """The original event, with the attributes Lambda adds (retain-records page)."""
+        error = "Function was throttled" if event.last is None else \
+            event.last.payload.decode("utf-8", "replace")
+        attributes = {"RequestID": event.request_id,
+                      "ErrorCode": "429" if event.last is None else "200",
+                      "ErrorMessage": (error if condition == "RetriesExhausted"
+                                       else f"{condition}: {error}")[:1024]}
+        try:
+            self.backend.send_to_dead_letter(event.account_id, event.region, arn, event.payload,
+                                             attributes)
+            self._count("dead_letters")
+        except Exception as exc:  # noqa: BLE001 - AWS counts DeadLetterErrors and goes on
+            print(f"emulator: could not send to dead-letter queue {arn}: {exc}", file=sys.stderr)
+
     def _not_delivered(self, event: AsyncEvent, why: str) -> None:
+        """A client-side error SNS does not retry: the subscription's dead-letter queue
+        (RedrivePolicy) gets the notification when it has one; otherwise it is dropped."""
         self._count("sns_failed" if event.source == "sns" else "dropped")
         who = "SNS" if event.source == "sns" else "Lambda"
+        if event.source == "sns" and event.sns_dead_letter:
+            try:
+                notification = json.dumps(json.loads(event.payload)["Records"][0]["Sns"])
+                self.backend.send_to_dead_letter(event.account_id, event.region,
+                                                 event.sns_dead_letter, notification, {})
+                self._count("dead_letters")
+                print(f"emulator: SNS could not invoke {event.function}: {why}; event "
+                      f"{event.request_id} sent to {event.sns_dead_letter}", file=sys.stderr,
+                      flush=True)
+                return
+            except Exception as exc:  # noqa: BLE001 - then it is dropped, as below
+                why += f" (and its dead-letter queue failed: {exc})"
         print(f"emulator: {who} could not invoke {event.function}: {why}; "
               f"event {event.request_id} dropped", file=sys.stderr, flush=True)

@@ -39,6 +39,7 @@ class Hub:
     backend: Any
     outbox: Any
     moto_version: str
+    states: Any = None  # function_states.FunctionStates
     started_at: float = field(default_factory=time.time)
     clock: Any = None  # clock.Clock: the one time scale
     alarms: Any = None  # alarms.AlarmEngine
@@ -57,7 +58,8 @@ class Hub:
         totals = {k: sum(f.get(k, 0) for f in functions)
                   for k in ("invocations", "errors", "throttles", "timeouts", "cold_starts",
                             "warm", "busy")}
-        return {**self.health(), "functions": functions, "totals": totals,
+        return {**self.health(), "runtime": self.runtime.describe(),
+                "functions": functions, "totals": totals,
                 "async": self.dispatcher.snapshot(), "outbox": len(self.outbox.to_json())}
 
     def close(self) -> None:
@@ -135,16 +137,19 @@ def build_hub(endpoint: str, state_dir: Path, *, time_scale: float | None = None
     moto_version = patches.check_version()
     from notifyctl.emulator.backends import MotoBackend, MotoTelemetry, Outbox
     from notifyctl.emulator.delivery import Dispatcher
+    from notifyctl.emulator.function_states import AWS_STATE_CHANGE_S, FunctionStates
     from notifyctl.emulator.runtime.pool import Runtime
 
     the_clock = clock.configure(clock.resolve(time_scale))
     retry_scale = the_clock.factor
     runtime = Runtime(state_dir, endpoint, MotoTelemetry())
-    backend = MotoBackend()
+    states = FunctionStates(delay_s=the_clock.scale(AWS_STATE_CHANGE_S))
+    backend = MotoBackend(states=states)
     check = os.environ.get(ENV_CHECK_PERMISSIONS, "true").strip().lower() not in ("0", "false", "no")
     dispatcher = Dispatcher(runtime, backend, retry_scale=retry_scale, check_permissions=check)
     hub = Hub(endpoint=endpoint, state_dir=state_dir, runtime=runtime, dispatcher=dispatcher,
-              backend=backend, outbox=Outbox(), moto_version=moto_version, clock=the_clock)
+              backend=backend, outbox=Outbox(), moto_version=moto_version, states=states,
+              clock=the_clock)
     patches.install(hub)
     _start_engines(hub)
     return hub
@@ -168,8 +173,12 @@ def _start_engines(hub: Hub) -> None:
                                        MotoDeploymentSink(), hub.clock)
 
 
-def serve(host: str, port: int, state_dir: Path, *, time_scale: float | None = None) -> int:
-    """Run the emulator until SIGTERM/SIGINT. Returns the process exit code."""
+def serve(host: str, port: int, state_dir: Path, *, time_scale: float | None = None,
+          port_file: Path | None = None) -> int:
+    """Run the emulator until SIGTERM/SIGINT. Returns the process exit code.
+
+    port_file: where to write the port really bound (port 0 picks a free one), once
+    the server answers requests."""
     # AWS managed policies (AWSLambdaBasicExecutionRole...) must exist for bootstrap.
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -212,6 +221,10 @@ def serve(host: str, port: int, state_dir: Path, *, time_scale: float | None = N
     signal.signal(signal.SIGINT, stop)
     print(f"emulator: ready on {endpoint} (pid {os.getpid()}, moto {hub.moto_version}, "
           f"time scale {hub.clock.factor}, state {state_dir})", flush=True)
+    if port_file is not None:
+        tmp = port_file.with_name(port_file.name + ".tmp")
+        tmp.write_text(json.dumps({"port": actual_port}))
+        tmp.replace(port_file)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

@@ -144,24 +144,27 @@ class DisplayExecutor:
 
     def execute(self, plan: Plan) -> ExecutionResult:
         from rich.markup import escape
-        from rich.table import Table
 
-        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        for col in ("", "resource", "name", "changes"):
-            table.add_column(col, overflow="fold", no_wrap=col not in ("detail", "changes"))
+        from notifyctl.cli.tables import resource_table
+
+        rows: list[list[str]] = []
+        plain: list[list[str]] = []
         shown = [s for s in plan.steps if not (self.hide_unchanged and s.action == "unchanged")]
         for step in shown:
             style = STYLES[step.action]
             changes = summarize_changes(step)
             if step.note and step.action in ("conflict",):
                 changes = step.note
-            table.add_row(f"[{style}]{SYMBOLS[step.action]} {step.action}[/{style}]",
-                          step.resource, escape(step.name), escape(changes))
+            label = f"{SYMBOLS[step.action]} {step.action}"
+            rows.append([f"[{style}]{label}[/{style}]", step.resource, escape(step.name),
+                         escape(changes)])
+            plain.append([label, step.resource, step.name, changes])
             if self.show_calls:
                 for call in step.calls:
-                    table.add_row("", "", f"[dim]  {call.service}.{call.method}[/dim]", "")
+                    rows.append(["", "", f"[dim]  {call.service}.{call.method}[/dim]", ""])
+                    plain.append(["", "", f"  {call.service}.{call.method}", ""])
         if shown:
-            self.console.print(table)
+            self.console.print(resource_table(("", "resource", "name", "changes"), rows, plain))
         counts = plan.counts()
         self.console.print(
             f"[bold]plan:[/bold] {counts['create']} to create, {counts['update']} to update, "

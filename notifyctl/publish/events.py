@@ -10,8 +10,12 @@ contract's (`book_id`, `email`, `link`, `title`, `event_id`); `email` is require
 id, `event_id` to a new UUID (every event notifyctl sends carries one, so a resent
 batch is never emailed twice; give it in the file to make re-running the file safe).
 A line of a `--failed-out` file (`{"event": {...}, "error": {...}}`) is read as
-its event, so a failed-out file can be sent again as is. A bad line is recorded
-as an `InvalidLine` (with its line number) and skipped; the rest goes.
+its event, so a failed-out file can be sent again as is. A line recorded there as
+invalid (`{"line", "raw", "error"}`) is read from its `raw` text: fixed in place, it
+is sent; unchanged, it is reported invalid again with its original error. A bad
+line is recorded as an `InvalidLine` (with its line number) and skipped; the rest
+goes. Error messages name the line and what was expected, never its content (the
+file may not be what the user thought it was).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import csv
 import io
 import itertools
 import json
+import re
 import sys
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -97,23 +102,26 @@ class EventFactory:
                              hint=_hint(exc.field, self)) from exc
 
     def synthetic(self, count: int, *, email: str | None = None,
-                  title: str | None = None) -> Iterator[Message]:
-        """`count` events to the same recipient, each a new book id (lazily)."""
+                  title: str | None = None, start: int = 0) -> Iterator[Message]:
+        """Events number `start` to `count - 1` to the same recipient, each a new book id,
+        built lazily (one at a time, as the publishers take them)."""
         recipient = email or SIMULATOR_RECIPIENT
         # The first one through the flag path: a bad --email is exit 2 before anything.
         first = self.from_flags(email=recipient, title=title)
-        return self._synthetic(first, count, recipient, title)
+        return self._synthetic(first, count, recipient, title, start)
 
     def _synthetic(self, first: contract.BookEvent, count: int, recipient: str,
-                   title: str | None) -> Iterator[Message]:
+                   title: str | None, start: int = 0) -> Iterator[Message]:
         # The first event went through the whole contract. The others differ from it
         # only by the book id (and the link and default title derived from it), so
         # each is built as a contract.BookEvent after the per-event checks that can
         # differ: the id itself and the link's length. The email, the title text and
         # the link's scheme/host/base were validated with the first. This keeps event
         # building a small fraction of the publishing time (see benchmarks/).
-        yield message(0, first)
-        for seq in range(1, count):
+        if start >= count:
+            return
+        yield message(start, first)
+        for seq in range(start + 1, count):
             book_id = contract.check_book_id(self.new_id())
             link = self.link_for(book_id)
             if len(link) > contract.LINK_MAX:
@@ -131,6 +139,8 @@ class EventFactory:
             raise ValueError("expected a JSON object")
         if isinstance(record.get("event"), dict) and "error" in record:
             record = record["event"]  # a line of a --failed-out file
+        elif isinstance(record.get("raw"), str) and "error" in record:
+            record = _invalid_row(record)  # an invalid line kept in a --failed-out file
         unknown = sorted(set(record) - set(contract.FIELDS))
         if unknown:
             raise ValueError(f"unknown field {unknown[0]!r}; expected "
@@ -152,6 +162,21 @@ def message(seq: int, event: contract.BookEvent, line: int | None = None) -> Mes
     return Message(seq, contract.encode(event), line, event.event_id)
 
 
+def _invalid_row(row: dict[str, Any]) -> Any:
+    """The record of an invalid line kept in a failed-out file: its `raw` text (a JSON
+    object, or the CSV fields as one), or ValueError repeating the original problem."""
+    try:
+        record = json.loads(row["raw"])
+    except ValueError:
+        record = None
+    if isinstance(record, dict):
+        return record
+    error = row.get("error")
+    original = error.get("message") if isinstance(error, dict) else error
+    raise ValueError(f"still invalid (line {row.get('line', '?')} of the original: "
+                     f"{original}); fix its \"raw\" text to a JSON event and resend")
+
+
 def _hint(field: str, factory: EventFactory) -> str | None:
     if field == "link":
         scheme = "http(s)" if factory.allow_http else "https"
@@ -164,19 +189,25 @@ def _hint(field: str, factory: EventFactory) -> str | None:
 
 # ------------------------------------------------------------------------- files
 def read_file(path: str, factory: EventFactory, invalid: list[InvalidLine],
-              *, start_seq: int = 0) -> Iterator[Message]:
-    """Messages from a JSON-lines or CSV file, read lazily.
+              *, start_seq: int = 0, start_line: int = 1) -> Iterator[Message]:
+    """Messages from a JSON-lines or CSV file, read lazily, from line `start_line` on
+    (a CSV header is always read).
 
-    The file is opened (and a CSV header checked) now, so a missing file or a bad
-    header is a UsageError before anything is sent. Bad lines are appended to
+    The file is opened (and a CSV header checked) now, so a missing or empty file or
+    a bad header is a UsageError before anything is sent. Bad lines are appended to
     `invalid` as they are met.
     """
     stream = _open(path)
     first = _peek(stream)
+    if first == "" and stream.seekable():
+        stream.close()
+        raise UsageError(f"--file: {path} has no events (it is empty)",
+                         hint="Expected JSON lines, or CSV with a header row naming "
+                              + ",".join(contract.FIELDS) + ".")
     fmt = _format(path, first)
     if fmt == "csv":
-        return _read_csv(stream, path, factory, invalid, start_seq)
-    return _read_jsonl(stream, factory, invalid, start_seq)
+        return _read_csv(stream, path, factory, invalid, start_seq, start_line)
+    return _read_jsonl(stream, factory, invalid, start_seq, start_line)
 
 
 def _open(path: str) -> IO[str]:
@@ -213,11 +244,11 @@ def _format(path: str, first: str) -> str:
 
 
 def _read_jsonl(stream: IO[str], factory: EventFactory, invalid: list[InvalidLine],
-                start_seq: int) -> Iterator[Message]:
+                start_seq: int, start_line: int = 1) -> Iterator[Message]:
     seq = itertools.count(start_seq)
     with stream:
         for lineno, text in enumerate(stream, start=1):
-            if not text.strip():
+            if lineno < start_line or not text.strip():
                 continue
             try:
                 record = json.loads(text)
@@ -226,33 +257,44 @@ def _read_jsonl(stream: IO[str], factory: EventFactory, invalid: list[InvalidLin
                 invalid.append(InvalidLine(lineno, exc.reason, text.rstrip("\r\n")[:RAW_SHOWN]))
                 continue
             except ValueError as exc:  # JSONDecodeError is a ValueError
-                error = ("not valid JSON" if isinstance(exc, json.JSONDecodeError)
-                         else str(exc))
+                error = ("not valid JSON; expected one event object per line"
+                         if isinstance(exc, json.JSONDecodeError) else str(exc))
                 invalid.append(InvalidLine(lineno, error, text.rstrip("\r\n")[:RAW_SHOWN]))
                 continue
             yield message(next(seq), event, lineno)
 
 
+_COLUMN_NAME = re.compile(r"^[a-z_]{1,20}$")
+
+
 def _read_csv(stream: IO[str], path: str, factory: EventFactory, invalid: list[InvalidLine],
-              start_seq: int) -> Iterator[Message]:
+              start_seq: int, start_line: int = 1) -> Iterator[Message]:
     reader = csv.reader(stream)
     try:
         header = next(reader)
-    except StopIteration:
-        stream.close()
-        return iter(())
+    except (StopIteration, csv.Error):
+        header = []
     columns = [h.strip().lower() for h in header]
     unknown = [c for c in columns if c not in contract.FIELDS]
     if unknown or "email" not in columns:
         stream.close()
-        problem = (f"unknown column {unknown[0]!r}" if unknown else "no 'email' column")
-        raise UsageError(f"--file: {path} line 1: {problem}; the header names columns "
-                         "from: " + ", ".join(contract.FIELDS) + " (email required)")
-    return _csv_rows(stream, reader, columns, factory, invalid, start_seq)
+        # Name an unknown column only when it looks like one: the file may be anything
+        # (a system file given by mistake), and its content has no place in an error.
+        if unknown and all(_COLUMN_NAME.match(c) for c in unknown):
+            problem = f"unknown column {unknown[0]!r}"
+        elif unknown or not columns:
+            problem = "not a CSV header nor a JSON object"
+        else:
+            problem = "no 'email' column"
+        raise UsageError(f"--file: {path} line 1: {problem}; expected JSON lines (one event "
+                         "object per line) or a CSV header naming columns from: "
+                         + ", ".join(contract.FIELDS) + " (email required)")
+    return _csv_rows(stream, reader, columns, factory, invalid, start_seq, start_line)
 
 
 def _csv_rows(stream: IO[str], reader: Any, columns: list[str], factory: EventFactory,
-              invalid: list[InvalidLine], start_seq: int) -> Iterator[Message]:
+              invalid: list[InvalidLine], start_seq: int,
+              start_line: int = 1) -> Iterator[Message]:
     seq = itertools.count(start_seq)
     with stream:
         while True:
@@ -262,15 +304,17 @@ def _csv_rows(stream: IO[str], reader: Any, columns: list[str], factory: EventFa
             except StopIteration:
                 return
             except csv.Error as exc:
-                invalid.append(InvalidLine(start, f"not valid CSV: {exc}"))
+                if start >= start_line:
+                    invalid.append(InvalidLine(start, f"not valid CSV: {exc}"))
                 continue
-            if not any(cell.strip() for cell in row):
+            if start < start_line or not any(cell.strip() for cell in row):
                 continue
-            raw = ",".join(row)[:RAW_SHOWN]
             if len(row) != len(columns):
                 invalid.append(InvalidLine(start, f"expected {len(columns)} columns, "
-                                                  f"got {len(row)}", raw))
+                                                  f"got {len(row)}", ",".join(row)[:RAW_SHOWN]))
                 continue
+            # Kept as a JSON object, so a failed-out file row can be fixed and resent.
+            raw = json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False)[:RAW_SHOWN]
             try:
                 event = factory.from_record(dict(zip(columns, row, strict=True)))
             except (contract.ContractError, ValueError) as exc:

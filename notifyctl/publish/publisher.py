@@ -12,8 +12,11 @@
                  no, or attempts exhausted → Failure (the caller writes it to --failed-out)
 
 A whole-call error that will repeat for every batch (topic gone, access denied, bad
-credentials) stops all workers; everything not yet sent becomes a Failure with code
-"NotAttempted", so nothing is lost.
+credentials, an endpoint that refuses connections after botocore's retries) stops all
+workers, as Ctrl-C does. Then only what was attempted is an outcome (sent or a
+Failure); the rest of the input is never read nor built (a synthetic load of 10^8
+events must not be materialised to be thrown away). `taken` and `last_line` say where
+to resume: every message before that point was attempted.
 
 botocore itself retries whole-call throttling and 5xx (the client's retry config);
 entry failures inside a 200 response are ours to retry.
@@ -99,6 +102,15 @@ class PublishOutcome:
     # Set when a whole-call error stopped the run (the rest is in `failed`).
     aborted: NotifyctlError | None = None
     interrupted: bool = False
+    # How many messages were handed to the workers (each attempted), in input order,
+    # and the input line of the last one (file input): the resume point of a stopped run.
+    taken: int = 0
+    last_line: int | None = None
+
+    @property
+    def stopped(self) -> bool:
+        """Ctrl-C or a fatal error ended the run before the input was exhausted."""
+        return self.interrupted or self.aborted is not None
 
     def ordered(self) -> None:
         """Sort both lists by input order (threads finish out of order)."""
@@ -206,13 +218,12 @@ class _Run:
         with self._lock:
             if self.stop.is_set():
                 return None
-            return next(self._batches, None)
-
-    def drain(self, code: str, reason: str) -> None:
-        """Whatever was never sent becomes a failure (so --failed-out holds it)."""
-        with self._lock:
-            rest = [m for batch in self._batches for m in batch]
-        self.outcome.failed.extend(Failure(m, code, reason, 0) for m in rest)
+            batch = next(self._batches, None)
+            if batch:
+                self.outcome.taken += len(batch)
+                if batch[-1].line is not None:
+                    self.outcome.last_line = batch[-1].line
+            return batch
 
     def worker(self) -> None:
         try:
@@ -232,6 +243,20 @@ class _Run:
         self._done(len(failures))
 
     def send(self, batch: list[Message]) -> None:
+        try:
+            self._send(batch)
+        except KeyboardInterrupt:
+            # Ctrl-C inside the call: SNS may or may not have taken these; they were
+            # attempted, so they are kept (resending may duplicate; the function's
+            # de-dup is by MessageId, so a resend is a new message).
+            done = {s.message.seq for s in self.outcome.sent}
+            done.update(f.message.seq for f in self.outcome.failed)
+            self.outcome.failed.extend(
+                Failure(m, "Interrupted", "Ctrl-C during the call: outcome unknown", 1)
+                for m in batch if m.seq not in done)
+            raise
+
+    def _send(self, batch: list[Message]) -> None:
         if len(batch) == 1 and batch[0].size > MAX_BATCH_BYTES:
             self._fail(batch, "MessageTooLarge",
                        f"{batch[0].size} bytes; SNS takes at most {MAX_BATCH_BYTES}", 0)
@@ -309,6 +334,13 @@ def _classify_call_error(exc: Exception) -> tuple[str, str, bool, NotifyctlError
                                    hint="Run `notifyctl bootstrap` for this environment.")
         return code, reason, False, fatal
     if isinstance(exc, BotoCoreError):
+        from botocore.exceptions import EndpointConnectionError
+
+        if isinstance(exc, EndpointConnectionError):
+            # Refused or unresolvable after botocore's own retries (an emulator that
+            # died, a wrong endpoint): every other batch would wait the same way.
+            url = getattr(exc, "kwargs", {}).get("endpoint_url")
+            return type(exc).__name__, str(exc), False, translate(exc, url)
         # Connection reset or timeout after botocore's own retries: worth another try.
         return type(exc).__name__, str(exc), True, None
     raise exc
@@ -359,10 +391,6 @@ def publish_messages(
             run.outcome.interrupted = True
         else:
             raise run.crash
-    if run.outcome.aborted is not None:
-        run.drain("NotAttempted", f"not sent: the run stopped ({run.outcome.aborted.message})")
-    elif run.outcome.interrupted:
-        run.drain("NotAttempted", "not sent: interrupted")
     run.outcome.elapsed_s = monotonic() - started
     run.outcome.ordered()
     return run.outcome

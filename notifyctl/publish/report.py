@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from notifyctl.publish.diagnose import PendingDiagnosis
     from notifyctl.publish.events import InvalidLine
     from notifyctl.publish.publisher import PublishOutcome
     from notifyctl.publish.waiter import WaitResult
@@ -29,6 +30,11 @@ class PublishReport:
     wait: WaitResult | None = None
     wait_timeout_s: float | None = None
     interrupted: bool = False
+    # A run stopped early (Ctrl-C, fatal error): the flags that send the rest, and how
+    # many events that is (None: unknown, the rest of a file was not read).
+    resume_flags: str | None = None
+    not_attempted: int | None = None
+    diagnosis: PendingDiagnosis | None = None  # why messages were pending at the timeout
 
     @classmethod
     def build(cls, topic_arn: str, outcome: PublishOutcome, invalid: list[InvalidLine],
@@ -76,6 +82,9 @@ class PublishReport:
             data["failure_codes"] = dict(self.failure_codes)
         if self.failed_out:
             data["failed_out"] = self.failed_out
+        if self.resume_flags:
+            data["not_attempted"] = self.not_attempted
+            data["resume"] = f"notifyctl publish-book {self.resume_flags}"
         if self.wait is not None:
             w = self.wait
             latency = w.latency_percentiles()
@@ -96,6 +105,8 @@ class PublishReport:
                                if latency else None),
                 "reasons": dict(w.reasons),
             }
+            if self.diagnosis is not None:
+                data["wait"]["diagnosis"] = self.diagnosis.to_dict()
         return data
 
     @property
@@ -126,6 +137,12 @@ class PublishReport:
                       f"(resend with `notifyctl publish-book --file {escape(self.failed_out)}`)")
         if self.interrupted:
             con.print("[yellow]interrupted[/yellow]: the rest was not sent")
+        if self.resume_flags:
+            rest = (f"{self.not_attempted} events were" if self.not_attempted is not None
+                    else "the rest of the file was")
+            con.print(f"{rest} never attempted; send them with: "
+                      f"notifyctl publish-book {escape(self.resume_flags)} (and the same "
+                      "other options)")
         if self.wait is not None:
             self._render_wait(con)
 
@@ -147,6 +164,8 @@ class PublishReport:
         if w.timed_out:
             con.print(f"[yellow]timed out[/yellow] after {self.wait_timeout_s:g} s "
                       "with messages still pending")
+            for line in self.diagnosis.lines() if self.diagnosis else ():
+                con.print(f"  {escape(line)}")
         latency = w.latency_percentiles()
         if latency:
             con.print("publish → sent latency: " + ", ".join(

@@ -22,6 +22,7 @@ from notifyctl.publish.publisher import (
     Failure,
     Message,
     PublishOptions,
+    PublishOutcome,
     publish_messages,
 )
 from notifyctl.publish.report import PublishReport
@@ -45,11 +46,17 @@ class PublishRequest:
     failed_out: str | None = None
     wait: bool = False
     timeout_s: float | None = None
+    start_index: int | None = None  # with --count: resume a stopped run (events K..N-1)
+    start_line: int | None = None  # with --file: resume a stopped run from this line
 
     def check(self) -> None:
         """Flag combinations (exit 2 before anything is sent)."""
         if self.count is not None and self.file is not None:
             raise UsageError("--count and --file: choose one")
+        if self.email is not None and not self.email.strip():
+            raise UsageError("--email: expected an address like jane@example.com, got ''",
+                             hint="Leave --email out to use SES's mailbox simulator.")
+        check_resume(self.count, self.file, self.start_index, self.start_line)
         if self.count is not None and self.count < 1:
             raise UsageError(f"--count: expected 1 or more, got {self.count}")
         if self.file is not None:
@@ -72,6 +79,37 @@ class PublishRequest:
                 raise UsageError("--timeout: only with --wait")
             if not self.timeout_s > 0:
                 raise UsageError(f"--timeout: expected seconds > 0, got {self.timeout_s}")
+
+
+def check_resume(count: int | None, file: str | None, start_index: int | None,
+                 start_line: int | None) -> None:
+    """--start-index goes with --count (0 <= K < N), --start-line with --file (>= 1)."""
+    if start_index is not None:
+        if count is None:
+            raise UsageError("--start-index: only with --count (resume a synthetic load)")
+        if not 0 <= start_index < count:
+            raise UsageError(f"--start-index: expected 0 to {count - 1} (below --count), "
+                             f"got {start_index}")
+    if start_line is not None:
+        if file is None:
+            raise UsageError("--start-line: only with --file (resume a file)")
+        if start_line < 1:
+            raise UsageError(f"--start-line: expected a line number >= 1, got {start_line}")
+
+
+def resume_command(request: PublishRequest,
+                   outcome: PublishOutcome) -> tuple[str, int | None] | None:
+    """For a run that stopped early: the flags that send what was never attempted, and
+    how many that is (None when unknown: the rest of a file was not read); None when
+    everything was attempted."""
+    if request.file is not None:
+        line = (outcome.last_line or (request.start_line or 1) - 1) + 1
+        return f"--file {request.file} --start-line {line}", None
+    count = request.count or 1
+    start = (request.start_index or 0) + outcome.taken
+    if start >= count:
+        return None
+    return f"--count {count} --start-index {start}", count - start
 
 
 class ProgressSink(Protocol):
@@ -110,10 +148,9 @@ def default_failed_out(now: datetime | None = None) -> str:
 
 def write_failed_out(path: str, failures: list[Failure], invalid: list[InvalidLine]) -> None:
     """JSON lines, one per lost event: {"line", "event", "error"} (resendable with --file),
-    or {"line", "raw", "error"} for a line that was not a valid event."""
-    target = Path(path)
-    if target.parent and not target.parent.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
+    or {"line", "raw", "error"} for a line that was not a valid event (resending reads
+    `raw` again: fixed, it goes; unchanged, it is reported with its error)."""
+    target = Path(path)  # its directory must exist (checked before publishing)
     rows: list[tuple[int, dict[str, Any]]] = []
     for bad in invalid:
         rows.append((bad.line, {"line": bad.line, "raw": bad.raw,
@@ -138,8 +175,11 @@ def _messages(request: PublishRequest, factory: EventFactory,
               invalid: list[InvalidLine]) -> tuple[Iterator[Message], int | None]:
     """The messages to send and how many (None when unknown until read)."""
     if request.file is not None:
-        return read_file(request.file, factory, invalid), None
+        return read_file(request.file, factory, invalid, start_line=request.start_line or 1), None
     count = request.count or 1
+    if request.start_index:
+        return (factory.synthetic(count, email=request.email, title=request.title,
+                                  start=request.start_index), count - request.start_index)
     if count == 1:
         event = factory.from_flags(email=request.email, book_id=request.book_id,
                                    title=request.title, link=request.link)
@@ -168,6 +208,7 @@ def publish_book(
     error raises it after the failed-out file is written.
     """
     request.check()
+    started_ms = int(clock() * 1000)
     factory = factory or EventFactory.for_env(env)
     invalid: list[InvalidLine] = []
     # Builds the first event (or opens the file) now: bad input is exit 2 before any
@@ -180,15 +221,26 @@ def publish_book(
     advance = progress.task("publishing", total) if progress else None
     outcome = publish_messages(sns, topic_arn, messages, options, on_progress=advance,
                                clock=clock, monotonic=monotonic, sleep=sleep)
+    resume = resume_command(request, outcome) if outcome.stopped else None
+    if outcome.stopped and request.file is not None:
+        # The reader may have met invalid lines past the resume point: those belong
+        # to the resumed run.
+        last = outcome.last_line or (request.start_line or 1) - 1
+        invalid[:] = [bad for bad in invalid if bad.line <= last]
     failed_out = None
     if outcome.failed or invalid:
         failed_out = request.failed_out or default_failed_out()
         write_failed_out(failed_out, outcome.failed, invalid)
     report = PublishReport.build(topic_arn, outcome, invalid, failed_out)
+    if resume is not None:
+        report.resume_flags, report.not_attempted = resume
     if outcome.aborted is not None:
         hint = outcome.aborted.hint
         if failed_out:
-            hint = (hint + " " if hint else "") + f"Unsent events are in {failed_out}."
+            hint = (hint + " " if hint else "") + f"Attempted, not sent: {failed_out}."
+        if resume is not None:
+            hint = (hint + " " if hint else "") + (
+                f"{report.published} sent; the rest: notifyctl publish-book {resume[0]}")
         outcome.aborted.hint = hint
         raise outcome.aborted
     if outcome.interrupted:
@@ -202,6 +254,10 @@ def publish_book(
             timeout_s=timeout, poll_interval_s=poll_interval_s, on_progress=advance,
             monotonic=monotonic, sleep=sleep)
         report.wait_timeout_s = timeout
+        if report.wait.timed_out and report.wait.pending:
+            from notifyctl.publish.diagnose import diagnose_pending
+
+            report.diagnosis = diagnose_pending(clients, env, started_ms, int(clock() * 1000))
     return report
 
 

@@ -33,9 +33,7 @@ def render(function_name: str, alias: str, current_version: str, target_version:
 
 def write(path: Path, function_name: str, alias: str, current_version: str,
           target_version: str) -> Path:
-    path = path.expanduser()
-    if path.parent and not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+    path = path.expanduser()  # its directory must exist (checked by the CLI beforehand)
     path.write_text(render(function_name, alias, current_version, target_version),
                     encoding="utf-8")
     return path

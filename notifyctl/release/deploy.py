@@ -260,6 +260,9 @@ class DeployResult:
     pruned: history.PruneResult | None = None
     appspec: str | None = None
     planned: tuple[str, ...] = ()  # step descriptions, for --plan
+    # PublishVersion handed back a version that existed before this deploy (e.g. one
+    # made by an earlier --publish-only): nothing new was published.
+    reused_version: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -267,6 +270,8 @@ class DeployResult:
             "previous_version": self.previous_version, "code_sha256": self.code_sha256,
             "package_bytes": self.package_bytes, "alias": self.alias,
             "unchanged": self.unchanged, "changes": list(self.changes),
+            "published": self.version is not None and not self.unchanged
+                         and not self.reused_version and not self.planned,
         }
         if self.pruned is not None:
             data["pruned"] = self.pruned.to_dict()
@@ -349,6 +354,7 @@ class Executor:
             self._conflict_guarded(lambda: self.lam.update_function_configuration(
                 FunctionName=fn, **step.params))
         elif isinstance(step, PublishVersion):
+            before = _published_versions(self.lam, fn)
             try:
                 got = self._conflict_guarded(lambda: self.lam.publish_version(
                     FunctionName=fn, CodeSha256=step.code_sha256,
@@ -363,6 +369,7 @@ class Executor:
                 raise
             self._check_published(got, step, desired, fn)
             result.version = str(got["Version"])
+            result.reused_version = result.version in before
             result.previous_version = plan.live.version
         elif isinstance(step, MoveAlias):
             assert result.version is not None, "MoveAlias follows PublishVersion"
@@ -416,6 +423,15 @@ class Executor:
         if drift:
             raise OperationError(f"{fn}: version {got.get('Version')} does not have the wanted "
                                  "configuration (" + ", ".join(drift) + ").")
+
+
+def _published_versions(lam: Any, function_name: str) -> set[str]:
+    """The version numbers that exist now (PublishVersion may return one of them)."""
+    found: set[str] = set()
+    for page in lam.get_paginator("list_versions_by_function").paginate(
+            FunctionName=function_name):
+        found.update(str(v["Version"]) for v in page.get("Versions", ()))
+    return found
 
 
 # ------------------------------------------------------------------ one call

@@ -1,9 +1,18 @@
 """Moving `live` back: to the version it pointed at before its last move, or to N.
 
 Where "back" is comes from AWS alone: the alias's Description records the
-version it pointed at before the last deploy or rollback (so a second rollback
-undoes the first, like `cd -`); failing that, the live version's own
-Description records the version that was live when it was published.
+version it pointed at before its last move and which move that was (deploy or
+rollback); each version's own Description records the version that was live when
+it was published.
+
+    after a deploy (alias: "deploy; previous=3", live 4)   -> back to 3
+    after a rollback (alias: "rollback; previous=4", live 3; version 3 says
+      previous=2)                                           -> further back, to 2
+
+A second rollback goes further back through the release history, never forward
+to the version just rolled back from (that would be a redeploy, and surprising
+when a bad release spans two versions); to undo a rollback, `--to-version N`
+names the version, and the result says which N that is.
 """
 
 from __future__ import annotations
@@ -31,6 +40,10 @@ class RollbackResult:
 
 
 def rollback_target(live_description: str, alias_description: str) -> str | None:
+    """The version before the live one in the release history (see the module docstring)."""
+    if alias_description.startswith("notifyctl rollback"):
+        # Live is itself the result of a rollback: its own record goes further back.
+        return history.parse_previous(live_description)
     return history.parse_previous(alias_description) or history.parse_previous(live_description)
 
 
@@ -47,10 +60,13 @@ def rollback(lam: Any, function_name: str, alias: str, to_version: int | None = 
     else:
         found = rollback_target(live.config.get("Description") or "", live.alias_description)
         if found is None:
+            undo = history.parse_previous(live.alias_description)
             raise OperationError(
-                f"No previous version is recorded for {function_name}:{alias} "
-                f"(it points at version {live.version}).",
-                hint="Choose one with `--to-version N` (see `notifyctl versions`).")
+                f"No version before {live.version} is recorded for {function_name}:{alias}.",
+                hint=(f"To undo the last rollback: `notifyctl rollback --to-version {undo}`. "
+                      if undo and live.alias_description.startswith("notifyctl rollback")
+                      else "") + "Choose a version with `--to-version N` "
+                                 "(see `notifyctl versions`).")
         target = found
     if target == live.version:
         return RollbackResult(function_name, alias, live.version, target, changed=False)

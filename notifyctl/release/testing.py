@@ -67,6 +67,9 @@ def seed_function(lam: Any, iam: Any, function_name: str, alias: str, package: P
     created = lam.create_function(FunctionName=function_name, Role=role_arn,
                                   Code={"ZipFile": package.data}, Publish=False,
                                   **config.as_api())
+    # As on AWS, a new function is Pending for a moment: PublishVersion waits for Active.
+    lam.get_waiter("function_active_v2").wait(FunctionName=function_name,
+                                              WaiterConfig={"Delay": 0.05, "MaxAttempts": 600})
     if publish:
         version = lam.publish_version(FunctionName=function_name,
                                       Description="created by the test fixture")["Version"]

@@ -115,22 +115,27 @@ class PruneResult:
     deleted: tuple[str, ...]
     protected: tuple[str, ...]  # beyond KEEP, but kept because something points at them
     failed: tuple[tuple[str, str], ...] = ()  # (version, reason)
+    # version -> why it was kept ("live points at it", "live's previous version ...")
+    reasons: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"deleted": list(self.deleted), "protected": list(self.protected),
+                "protected_reasons": {v: self.reasons.get(v, "") for v in self.protected},
                 "failed": [{"version": v, "reason": r} for v, r in self.failed]}
 
 
-def protected_versions(aliases: Iterable[AliasInfo]) -> set[str]:
-    """Every version an alias routes traffic to, plus each alias's recorded
-    previous version (so `rollback` still has somewhere to go)."""
-    keep: set[str] = set()
+def protection_reasons(aliases: Iterable[AliasInfo]) -> dict[str, str]:
+    """Every version an alias routes traffic to, plus each alias's recorded previous
+    version (so `rollback` still has somewhere to go), each with why."""
+    reasons: dict[str, str] = {}
     for alias in aliases:
-        keep |= alias.versions
         previous = parse_previous(alias.description)
         if previous:
-            keep.add(previous)
-    return keep
+            reasons.setdefault(previous, f"{alias.name}'s previous version, kept for rollback")
+    for alias in aliases:  # pointing at it is the stronger reason
+        for version in alias.versions:
+            reasons[version] = f"{alias.name} points at it"
+    return reasons
 
 
 def prune(lam: Any, function_name: str, keep: int) -> PruneResult:
@@ -145,7 +150,7 @@ def prune(lam: Any, function_name: str, keep: int) -> PruneResult:
         raise UsageError(f"--prune: expected a number of versions to keep of at least 1, "
                              f"got {keep}")
     aliases = list_aliases(lam, function_name)
-    guard = protected_versions(aliases)
+    guard = protection_reasons(aliases)
     versions = list_versions(lam, function_name, aliases)
     deleted: list[str] = []
     protected: list[str] = []
@@ -163,4 +168,5 @@ def prune(lam: Any, function_name: str, keep: int) -> PruneResult:
             failed.append((info.version, code))
             continue
         deleted.append(info.version)
-    return PruneResult(tuple(deleted), tuple(protected), tuple(failed))
+    return PruneResult(tuple(deleted), tuple(protected), tuple(failed),
+                       {v: guard[v] for v in protected})

@@ -89,7 +89,7 @@ def test_redeploy_unchanged_publishes_nothing(cli: Any, deployed: Any, src: Path
     assert out == {"function": deployed.function_name, "version": "1",
                    "previous_version": None, "code_sha256": package.sha256_b64,
                    "package_bytes": package.size, "alias": "live", "unchanged": True,
-                   "changes": []}
+                   "changes": [], "published": False}
     assert published(lam, deployed) == ["1"]
     text = cli("deploy-lambda", "--source", str(src))
     assert "unchanged, version 1 is live" in text.stdout
@@ -164,6 +164,7 @@ def test_appspec_names_function_alias_and_versions(cli: Any, deployed: Any, src:
                                                    tmp_path: Path) -> None:
     change_one_line(src, "appspec")
     path = tmp_path / "out" / "appspec.yaml"
+    path.parent.mkdir()  # never created on the user's behalf (issue 14)
     out = deploy_json(cli, "--source", str(src), "--appspec", str(path))
     assert out["appspec"] == str(path)
     text = path.read_text()

@@ -43,11 +43,28 @@ def test_rollback_moves_live_back_to_the_previous_version(cli: Any, two_versions
     assert live(lam, env) == "1"
 
 
-def test_a_second_rollback_undoes_the_first(cli: Any, two_versions: Any) -> None:
+def test_a_second_rollback_goes_further_back_never_forward(cli: Any, aws_clients: Any,
+                                                            tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    monkeypatch.setenv("NOTIFYCTL_CONFIG", str(REPO / "config" / "notifyctl.yaml"))
+    monkeypatch.setenv("NOTIFYCTL_ENV", "dev")
+    env = load(None, "dev")[0]
+    lam, _ = deploy_series(aws_clients, env, tmp_path, ("v2", "v3"))
+    assert (rollback_json(cli)["from_version"], live(lam, env)) == ("3", "2")
+    assert (rollback_json(cli)["from_version"], live(lam, env)) == ("2", "1")
+
+
+def test_a_rollback_at_the_oldest_release_is_refused_with_the_undo_command(
+        cli: Any, two_versions: Any) -> None:
     env, lam, _ = two_versions
-    rollback_json(cli)
-    assert rollback_json(cli)["to_version"] == "2"
-    assert live(lam, env) == "2"
+    first = cli("rollback")
+    assert "undo: notifyctl rollback --to-version 2" in first.stdout
+    again = cli("rollback")
+    assert again.exit_code == 1
+    assert "No version before 1 is recorded" in again.stderr
+    assert "notifyctl rollback --to-version 2" in again.stderr
+    assert live(lam, env) == "1"
 
 
 def test_rollback_to_a_missing_version_is_refused(cli: Any, two_versions: Any) -> None:

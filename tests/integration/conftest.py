@@ -141,7 +141,17 @@ class Emulator:
         }
         if environment:
             spec["Environment"] = {"Variables": environment}
-        return self.client("lambda").create_function(**spec)
+        created = self.client("lambda").create_function(**spec)
+        self.wait_for_function(created["FunctionName"])
+        return created
+
+    def wait_for_function(self, name: str) -> None:
+        """Wait as on AWS: State Active (after create) and LastUpdateStatus Successful
+        (after an update), with boto3's own waiters polling every 20 ms."""
+        config = {"Delay": 0.02, "MaxAttempts": 500}
+        lam = self.client("lambda")
+        lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig=config)
+        lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig=config)
 
 
 @pytest.fixture(scope="session")

@@ -274,6 +274,7 @@ def test_the_qualifier_parameter_selects_the_version(emulator: Any) -> None:
     lam = emulator.client("lambda")
     name = emulator.create_function(VERSIONED % "one", publish=True)["FunctionName"]
     lam.update_function_code(FunctionName=name, ZipFile=_zip(VERSIONED % "two"))
+    emulator.wait_for_function(name)
 
     v1, body1 = invoke(emulator, name, Qualifier="1")
     latest, body_latest = invoke(emulator, name)
@@ -288,6 +289,7 @@ def test_alias_routing_weights_run_both_versions(emulator: Any) -> None:
     lam = emulator.client("lambda")
     name = emulator.create_function(VERSIONED % "one", publish=True)["FunctionName"]
     lam.update_function_code(FunctionName=name, ZipFile=_zip(VERSIONED % "two"))
+    emulator.wait_for_function(name)
     lam.publish_version(FunctionName=name)
     lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1",
                      RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})

@@ -85,9 +85,10 @@ def test_a_function_email_lands_in_the_outbox_with_both_bodies(emulator: Any, cl
     assert email.html == "<p>html body</p>"
     assert email.time.endswith("Z")
 
-    result = cli("--output", "json", "--endpoint-url", emulator.endpoint, "local", "outbox")
+    result = cli("--output", "json", "--endpoint-url", emulator.endpoint, "local", "outbox",
+                 "--limit", "0")
     assert result.exit_code == 0, result.output
-    listed = [e for e in json.loads(result.stdout) if e["subject"] == subject]
+    listed = [e for e in json.loads(result.stdout)["emails"] if e["subject"] == subject]
     assert listed[0]["from"] == "books@example.com"
     assert listed[0]["message_id"] == body["MessageId"]
 

@@ -59,7 +59,7 @@ def test_packaged_default_is_used_outside_the_repo(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     env, source = load(None, None, {})
-    assert env.name == "local" and source.startswith("<notifyctl>")
+    assert env.name == "local" and Path(source).is_file()  # a real path, not a placeholder
 
 
 def test_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
@@ -119,3 +119,51 @@ def test_resource_names_derive_from_prefix() -> None:
     assert env.topic_name == "books-dev-book-events"
     assert env.log_group_name == "/aws/lambda/books-dev-notifier"
     assert env.to_dict()["resources"]["alias"] == "live"
+
+
+# ------------------------------------------------------- issue 14: minimal files, all errors
+def test_a_minimal_file_names_only_what_it_changes(tmp_path: Path) -> None:
+    cfg = _write(tmp_path, "environments:\n  local:\n    endpoint_url: http://127.0.0.1:4570\n")
+    env, _ = load(cfg, "local", {})
+    assert env.endpoint_url == "http://127.0.0.1:4570"
+    assert env.prefix == "books-local"              # the packaged local environment
+    assert env.function.memory_mb == 256            # the packaged defaults
+
+
+def test_a_new_environment_inherits_the_packaged_defaults(tmp_path: Path) -> None:
+    cfg = _write(tmp_path, "defaults:\n  function:\n    memory_mb: 1024\n"
+                           "environments:\n  staging:\n    region: eu-central-1\n"
+                           "    prefix: books-staging\n")
+    env, _ = load(cfg, "staging", {})
+    assert (env.region, env.prefix, env.function.memory_mb) == ("eu-central-1", "books-staging", 1024)
+    assert env.function.timeout_s == 30
+    with pytest.raises(ConfigError, match="known environments: staging"):
+        load(cfg, "prod", {})  # packaged environments the file does not name are not inherited
+
+
+def test_every_config_error_is_reported_at_once(tmp_path: Path) -> None:
+    cfg = _write(tmp_path, "colour: blue\n"
+                           "environments:\n  local:\n    region: mars\n    memroy: 1\n"
+                           "    function:\n      timeout_s: 0\n  dev:\n    sender: nobody\n")
+    with pytest.raises(ConfigError) as err:
+        load(cfg, "local", {})
+    # the top-level key first (found while parsing)
+    assert str(err.value) == "colour: unknown key; expected project, defaults, environments"
+    cfg = _write(tmp_path, "environments:\n  local:\n    region: mars\n    memroy: 1\n"
+                           "    function:\n      timeout_s: 0\n  dev:\n    sender: nobody\n")
+    with pytest.raises(ConfigError) as err:
+        load(cfg, "local", {})
+    lines = str(err.value).splitlines()
+    assert sorted(line.split(":")[0] for line in lines) == [
+        "environments.dev.sender", "environments.local.function.timeout_s",
+        "environments.local.memroy", "environments.local.region"]
+    assert err.value.hint == f"4 problems in {cfg}"
+
+
+def test_the_files_defaults_beat_the_packaged_environment(tmp_path: Path) -> None:
+    # packaged dev says region eu-west-1; the user's defaults say us-east-2
+    cfg = _write(tmp_path, "defaults:\n  region: us-east-2\n  function:\n    timeout_s: 60\n"
+                           "environments:\n  dev:\n    prefix: my-dev\n")
+    env, _ = load(cfg, "dev", {})
+    assert (env.region, env.prefix, env.function.timeout_s) == ("us-east-2", "my-dev", 60)
+    assert env.profile == "dev" and env.function.memory_mb == 256  # as shipped

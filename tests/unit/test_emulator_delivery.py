@@ -41,8 +41,11 @@ class FakeRuntime:
 
 
 class FakeBackend:
-    def __init__(self, config: AsyncConfig, missing: int = 0, allowed: bool = True) -> None:
+    def __init__(self, config: AsyncConfig, missing: int = 0, allowed: bool = True,
+                 spec: FunctionSpec = SPEC) -> None:
         self.config = config
+        self.spec = spec
+        self.dead_letters: list[tuple[str, str, dict[str, str]]] = []
         self.allowed = allowed
         self.permission_checks: list[tuple[str, str | None]] = []
         self.missing = missing  # resolve fails this many times first
@@ -55,7 +58,7 @@ class FakeBackend:
         self.resolves += 1
         if self.resolves <= self.missing:
             raise FunctionNotFound(function)
-        return Target(SPEC, SPEC.arn, None)
+        return Target(self.spec, self.spec.arn, None)
 
     def may_invoke(self, account_id: str, region: str, function: str, *, principal: str,
                    source_arn: str | None) -> bool:
@@ -68,6 +71,11 @@ class FakeBackend:
     def send_to_destination(self, account_id: str, region: str, arn: str,
                             record: dict[str, Any]) -> None:
         self.sent.append((arn, record))
+        self.done.set()
+
+    def send_to_dead_letter(self, account_id: str, region: str, arn: str, payload: str,
+                            attributes: dict[str, str]) -> None:
+        self.dead_letters.append((arn, payload, attributes))
         self.done.set()
 
 
@@ -202,3 +210,53 @@ def test_throttled_attempts_are_requeued_and_not_counted() -> None:
 
     assert backend.sent[0][1]["requestContext"]["approximateInvokeCount"] == 1
     assert dispatcher.snapshot()["throttled"] == 2
+
+
+def test_reserved_concurrency_zero_gives_up_at_once_without_retries() -> None:
+    spec = FunctionSpec(**{**SPEC.__dict__, "reserved_concurrency": 0})
+    runtime = FakeRuntime(["throttle", "ok"])
+    backend = FakeBackend(AsyncConfig(max_retries=2, on_failure="arn:aws:sqs:q",
+                                      dead_letter="arn:aws:sqs:dlq"), spec=spec)
+
+    dispatcher = run(runtime, backend, event(request_id="r0"))
+    assert backend.done.wait(5)
+    wait_idle(dispatcher)
+
+    assert runtime.calls == ["r0"]  # one throttled attempt, never re-queued
+    ((_, record),) = backend.sent
+    assert record["requestContext"]["approximateInvokeCount"] == 0
+    ((dlq, payload, attributes),) = backend.dead_letters
+    assert (dlq, payload) == ("arn:aws:sqs:dlq", '{"x": 1}')
+    assert attributes["RequestID"] == "r0" and attributes["ErrorCode"] == "429"
+
+
+def test_after_its_retries_the_dead_letter_queue_gets_the_original_event() -> None:
+    runtime = FakeRuntime(["error", "error"])
+    backend = FakeBackend(AsyncConfig(max_retries=1, dead_letter="arn:aws:sns:dlq"))
+
+    dispatcher = run(runtime, backend, event(request_id="r2"))
+    assert backend.done.wait(5)
+    wait_idle(dispatcher)
+
+    assert runtime.calls == ["r2", "r2"]
+    assert backend.sent == []
+    ((arn, payload, attributes),) = backend.dead_letters
+    assert (arn, payload) == ("arn:aws:sns:dlq", '{"x": 1}')
+    assert attributes == {"RequestID": "r2", "ErrorCode": "200", "ErrorMessage": '{"r": 1}'}
+
+
+def test_an_sns_delivery_refused_by_the_policy_goes_to_the_subscription_dlq() -> None:
+    runtime = FakeRuntime([])
+    backend = FakeBackend(AsyncConfig(), allowed=False)
+    sns_event = AsyncEvent("123456789012", "us-east-1", "fn",
+                           '{"Records": [{"Sns": {"MessageId": "m1", "Message": "hi"}}]}',
+                           source="sns", topic_arn="arn:aws:sns:t",
+                           sns_dead_letter="arn:aws:sqs:sub-dlq")
+
+    dispatcher = run(runtime, backend, sns_event)
+    assert backend.done.wait(5)
+    wait_idle(dispatcher)
+
+    assert runtime.calls == []
+    assert backend.dead_letters == [("arn:aws:sqs:sub-dlq",
+                                     '{"MessageId": "m1", "Message": "hi"}', {})]

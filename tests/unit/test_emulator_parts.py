@@ -15,11 +15,15 @@ import pytest
 
 from notifyctl.emulator import control, patches
 from notifyctl.emulator.outbox import Email
-from notifyctl.emulator.runtime.pool import (
-    FunctionSpec,
-    extract_code,
-    lambda_environment,
-    new_stream_name,
+from notifyctl.emulator.runtime.code import extract_code, extract_layers
+from notifyctl.emulator.runtime.environment import new_stream_name
+from notifyctl.emulator.runtime.interpreters import InterpreterFinder, python_version_of
+from notifyctl.emulator.runtime.pool import FunctionSpec, LoggingConfig
+from notifyctl.emulator.runtime.view import (
+    RUNTIME_SDK,
+    ProcessView,
+    build_runtime_sdk,
+    function_environment,
 )
 from notifyctl.errors import OperationError
 
@@ -45,9 +49,12 @@ def test_the_installed_moto_is_supported() -> None:
     patches.check_version()
 
 
-def test_lambda_environment_follows_the_contract_and_reserved_names_win() -> None:
-    env = lambda_environment(SPEC, stream="2024/01/02/[3]abc", task_root="/task",
-                             tmpdir="/tmp/x", endpoint="http://127.0.0.1:5000")
+VIEW = ProcessView(task_root="/task", sdk_dir="/sdk", opt_dir=None, tmp_mb=512, sandbox=False)
+
+
+def test_function_environment_follows_the_contract_and_reserved_names_win() -> None:
+    env = function_environment(SPEC, VIEW, stream="2024/01/02/[3]abc", tmpdir="/tmp/x",
+                               endpoint="http://127.0.0.1:5000")
 
     assert env["TABLE_NAME"] == "t"
     assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "eu-west-1"
@@ -75,14 +82,72 @@ def test_code_is_extracted_once_and_paths_cannot_escape(tmp_path: Path) -> None:
     with zipfile.ZipFile(buf, "w") as archive:
         archive.writestr("pkg/mod.py", "X = 1\n")
         archive.writestr("../escape.py", "bad\n")
-    spec = FunctionSpec(**{**SPEC.__dict__, "code": buf.getvalue()})
+        archive.writestr("pkg/../../escape2.py", "bad\n")
 
-    first = extract_code(spec, tmp_path / "code")
-    second = extract_code(spec, tmp_path / "code")
+    first = extract_code("fn", "$LATEST", "c2hh", buf.getvalue(), tmp_path / "code")
+    second = extract_code("fn", "$LATEST", "c2hh", buf.getvalue(), tmp_path / "code")
 
     assert first == second
     assert (first / "pkg" / "mod.py").read_text() == "X = 1\n"
-    assert not (tmp_path / "code" / "fn" / "escape.py").exists()
+    assert sorted(p.name for p in (tmp_path / "code" / "fn").rglob("*.py")) == ["mod.py"]
+
+
+def test_layers_merge_in_order_later_layers_win(tmp_path: Path) -> None:
+    def layer(files: dict[str, str]) -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as archive:
+            for name, text in files.items():
+                archive.writestr(name, text)
+        return buf.getvalue()
+
+    opt = extract_layers([("a", layer({"python/shared.py": "A", "python/a.py": "a"})),
+                          ("b", layer({"python/shared.py": "B"}))], tmp_path)
+
+    assert opt is not None
+    assert (opt / "python" / "shared.py").read_text() == "B"
+    assert (opt / "python" / "a.py").read_text() == "a"
+    assert extract_layers([], tmp_path) is None
+
+
+def test_the_runtime_sdk_holds_only_what_lambda_ships(tmp_path: Path) -> None:
+    sdk = build_runtime_sdk(tmp_path / "sdk")
+
+    names = {p.name for p in sdk.iterdir()}
+    packages = {n for n in names if not n.endswith(".dist-info")}
+    assert {"boto3", "botocore"} <= packages
+    assert packages <= {name for name, _ in RUNTIME_SDK} | {"six.py"}
+    assert any(n.startswith("boto3-") and n.endswith(".dist-info") for n in names)
+
+
+def test_logging_config_reaches_the_environment() -> None:
+    spec = FunctionSpec(**{**SPEC.__dict__, "logging": LoggingConfig("JSON", "DEBUG", "WARN",
+                                                                     "/custom/group")})
+
+    env = function_environment(spec, VIEW, stream="s", tmpdir="/t", endpoint="http://e")
+
+    assert env["AWS_LAMBDA_LOG_FORMAT"] == "JSON"
+    assert env["AWS_LAMBDA_LOG_LEVEL"] == "DEBUG"
+    assert env["AWS_LAMBDA_LOG_GROUP_NAME"] == "/custom/group"
+
+
+@pytest.mark.parametrize(("runtime", "expected"), [
+    ("python3.12", (3, 12)), ("python3.9", (3, 9)), ("nodejs20.x", None), ("java21", None),
+    ("provided.al2023", None), ("", None),
+])
+def test_python_runtimes_are_recognised(runtime: str, expected: tuple[int, int] | None) -> None:
+    assert python_version_of(runtime) == expected
+
+
+def test_a_missing_python_falls_back_to_the_host_loudly(monkeypatch: pytest.MonkeyPatch,
+                                                        tmp_path: Path) -> None:
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    found = InterpreterFinder(fallback="/host/python").find("python3.99")
+
+    assert found is not None and not found.exact and found.path == "/host/python"
+    assert found.note is not None and "python3.99 is not installed" in found.note
+    assert InterpreterFinder().find("nodejs20.x") is None
 
 
 def test_alias_weights_pick_versions_in_proportion() -> None:

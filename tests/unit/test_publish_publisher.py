@@ -178,14 +178,32 @@ def test_sender_fault_entries_are_not_retried() -> None:
     assert [(f.code, f.attempts) for f in outcome.failed] == [("InvalidParameter", 1)]
 
 
-def test_a_fatal_call_error_stops_the_run_and_keeps_every_unsent_message() -> None:
+def test_a_fatal_call_error_stops_the_run_and_says_where_to_resume() -> None:
     sns = FakeSns(raise_on_call=client_error("AuthorizationError", 403))
-    outcome = publish_messages(sns, "arn", msgs(35), PublishOptions(concurrency=3),
+    built: list[int] = []
+
+    def lazily(n: int) -> Any:  # counts what the publisher pulled from the input
+        for m in msgs(n):
+            built.append(m.seq)
+            yield m
+
+    outcome = publish_messages(sns, "arn", lazily(1000), PublishOptions(concurrency=3),
                                sleep=lambda s: None)
-    assert outcome.aborted is not None
-    assert len(outcome.failed) == 35 and not outcome.sent
+    assert outcome.aborted is not None and outcome.stopped and not outcome.sent
     assert len(sns.calls) <= 3  # each worker stops after at most one call
-    assert [f.message.seq for f in outcome.failed] == list(range(35))
+    # only what was attempted is a failure; the rest was never built
+    assert [f.message.seq for f in outcome.failed] == list(range(outcome.taken))
+    assert outcome.taken == 10 * len(sns.calls) and len(built) <= outcome.taken + 1
+
+
+def test_a_refused_connection_stops_the_run_at_once() -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    sns = FakeSns(raise_on_call=EndpointConnectionError(endpoint_url="http://127.0.0.1:4566"))
+    outcome = publish_messages(sns, "arn", msgs(100), PublishOptions(concurrency=1),
+                               sleep=lambda s: pytest.fail("no retry after a refused connection"))
+    assert outcome.aborted is not None and "is the local emulator running" in str(outcome.aborted)
+    assert len(sns.calls) == 1 and outcome.taken == 10
 
 
 def test_a_server_error_on_the_call_is_retried() -> None:

@@ -17,6 +17,38 @@ What moto does without Docker, and what each patch changes:
 | GetFunction Code.Location points at the real AWS host         | points at this emulator                 |
 | other internal paths (e.g. SQS event source mappings) run     | LambdaFunction._invoke_lambda -> our    |
 |   LambdaFunction._invoke_lambda (Docker)                      |   runtime                               |
+| (our runtime) the function could import the emulator's own   | python -I -S, sys.path = task root,     |
+|   site-packages (requests, yaml, notifyctl, moto)             |   layers, stdlib, runtime SDK only      |
+|   (runtime/view.py)                                           |   -> Runtime.ImportModuleError          |
+| (our runtime) always the host's Python; nodejs imported as    | the Runtime's pythonX.Y (pyenv, PATH),  |
+|   Python (runtime/interpreters.py)                            |   else host + loud WARNING in           |
+|                                                               |   INIT_START/status; non-Python ->      |
+|                                                               |   Runtime.InvalidRuntime                |
+| Layers accepted and ignored                                   | extracted to the environment's /opt,    |
+|                                                               |   /opt/python on sys.path, later wins   |
+| (our runtime) shared host /tmp, writable task root            | Linux: own mount namespace, tmpfs /tmp  |
+|                                                               |   (EphemeralStorage), task root ro      |
+| (our runtime) memory unlimited                                | killed at MemorySize: Runtime.ExitError |
+|                                                               |   "signal: killed", REPORT Status error |
+| CreateFunction Active at once; updates Successful at once;    | Pending -> Active, InProgress ->        |
+|   overlapping updates and PublishVersion accepted             |   Successful after a delay              |
+|                                                               |   (function_states.py); conflicts ->    |
+|                                                               |   ResourceConflictException; previous   |
+|                                                               |   code serves during an update          |
+| PublishVersion ignores CodeSha256; no function RevisionId     | CodeSha256 / RevisionId preconditions   |
+| Invoke payloads of any size                                   | 6 MB sync / 1 MB async request (413     |
+|                                                               |   RequestEntityTooLargeException), 6 MB |
+|                                                               |   response: Function.ResponseSize...    |
+| (delivery) throttled async events re-queued even at reserved  | reserved 0: straight to on-failure /    |
+|   concurrency 0                                               |   DLQ, no retries; account concurrency  |
+|                                                               |   limit (TooManyRequests, Reason)       |
+| DeadLetterConfig dropped; SNS RedrivePolicy stored, unused    | DLQ gets the event after retries; the   |
+|                                                               |   subscription DLQ what SNS can't       |
+|                                                               |   deliver (client-side errors)          |
+| one event invoke config per function (any qualifier)          | one per qualifier; unqualified=$LATEST  |
+| Invoke's x-amzn-RequestId: a random string                    | the invocation's aws_request_id         |
+| LoggingConfig dropped                                         | kept and honoured: JSON format, levels, |
+|                                                               |   custom log group                      |
 | CloudWatch: a new alarm starts OK ("Unchecked") and is never  | starts INSUFFICIENT_DATA; evaluated by  |
 |   evaluated; an update resets its state                       |   emulator/alarms.py; update keeps state|
 | SetAlarmState: no history, no actions                         | history item + the state's SNS actions  |

@@ -14,6 +14,17 @@ def targets() -> list[tuple[Any, str]]:
     return [(Subscription, "publish"), (Subscription, "_parse_message_structure")]
 
 
+def _dead_letter(subscription: Any) -> str | None:
+    """The subscription's RedrivePolicy target (SNS's DLQ for undeliverable messages)."""
+    policy = subscription.attributes.get("RedrivePolicy")
+    if not policy:
+        return None
+    try:
+        return str(json.loads(policy)["deadLetterTargetArn"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def apply() -> None:
     from moto.sns import models
 
@@ -45,7 +56,8 @@ def apply() -> None:
         account = parts[4] if len(parts) > 4 else self.account_id
         # SNS invokes Lambda asynchronously: Publish returns once the event is queued.
         hub().dispatcher.submit(AsyncEvent(account, region, self.endpoint, json.dumps(event),
-                                           source="sns", topic_arn=self.topic.arn))
+                                           source="sns", topic_arn=self.topic.arn,
+                                           sns_dead_letter=_dead_letter(self)))
         return None
 
     Subscription.publish = publish

@@ -1,52 +1,83 @@
 """Warm execution environments for the emulator's Lambda runtime.
 
-A `Runtime` keeps one pool of worker processes per function version (and per
-code + configuration: updating $LATEST retires the old environments, as Lambda
-does). Each worker runs one invocation at a time; overlapping invocations start
-more workers, up to a concurrency cap shared by all functions. No moto here:
+A `Runtime` keeps one pool of execution environments per function version (and
+per code + configuration: updating $LATEST retires the old environments, as
+Lambda does). Each environment (environment.py: the parent's handle on a child
+process, function_process.py) runs one invocation at a time; overlapping
+invocations start more, up to a local cap on processes shared by all functions
+(NOTIFYCTL_EMULATOR_CONCURRENCY, default 8: beyond it invocations wait for a
+free process). Lambda's own limits throttle (TooManyRequestsException): the
+function's reserved concurrency, and the account's concurrency
+(NOTIFYCTL_EMULATOR_ACCOUNT_CONCURRENCY, default 1000 as on AWS). No moto here:
 logs and metrics leave through a `Telemetry` object given by the server.
 
-An invocation, as the function's log stream sees it:
+What the function sees (interpreter, sys.path, /tmp, /opt) is view.py's business;
+the lines of its log stream are platform_log.py's. An invocation, as the stream
+sees it:
 
-    INIT_START ...                       (cold start only: a new worker)
+    INIT_START ...                       (cold start only: a new environment)
     <module-level output>                (cold start only)
     START RequestId: <id> Version: <v>
     <handler output>
     END RequestId: <id>
-    REPORT RequestId: <id>  Duration: ..  Billed Duration: ..  Memory Size: ..  Max Memory Used: ..
-           [Init Duration: ..]  [Status: timeout|error]
+    REPORT RequestId: <id>  Duration: ..  ...  [Init Duration: ..]  [Status: timeout|error]
 
-Timeout: the worker is killed at the deadline; the invocation fails with
-"Task timed out after N.00 seconds" and the next invocation gets a new worker.
-A handler that exits or crashes its process fails that invocation only.
+Timeout: the process is killed at the deadline; the invocation fails with
+"Task timed out after N.00 seconds" and the next invocation gets a new one.
+Memory: the process is killed when its resident memory passes MemorySize
+("Runtime exited with error: signal: killed"). A handler that exits or crashes its
+process fails that invocation only.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import math
 import os
-import queue
-import shutil
-import site
-import subprocess
 import sys
 import threading
 import time
 import uuid
-import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from notifyctl.emulator.faults import FUNCTION_ACCESS_KEY_ID
+from notifyctl.emulator.runtime.code import extract_code, extract_layers
+from notifyctl.emulator.runtime.environment import ExecutionEnvironment
+from notifyctl.emulator.runtime.interpreters import InterpreterFinder
+from notifyctl.emulator.runtime.platform_log import (
+    Report,
+    end_and_report_lines,
+    exit_message,
+    now_ms,
+    start_line,
+    timeout_message,
+)
+from notifyctl.emulator.runtime.view import ProcessView, build_runtime_sdk, sandbox_wanted
 
-WORKER_SCRIPT = str(Path(__file__).with_name("worker.py"))
 INIT_TIMEOUT_S = 10.0  # Lambda's limit on the init phase
 LOG_TAIL_BYTES = 4096  # what Invoke returns with LogType=Tail
+RESPONSE_LIMIT = 6291556  # bytes: what Lambda's error message names for the 6 MB response limit
 DEFAULT_IDLE_TTL_S = 15 * 60
+DEFAULT_ACCOUNT_CONCURRENCY = 1000  # AWS's default account limit
+ENV_LOCAL_CAP = "NOTIFYCTL_EMULATOR_CONCURRENCY"
+ENV_ACCOUNT_CONCURRENCY = "NOTIFYCTL_EMULATOR_ACCOUNT_CONCURRENCY"
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    """A function's LoggingConfig (AWS defaults: Text, no levels, /aws/lambda/<name>)."""
+
+    log_format: str = "Text"
+    application_level: str | None = None
+    system_level: str | None = None
+    log_group: str | None = None
+
+
+@dataclass(frozen=True)
+class Layer:
+    arn: str
+    code_sha256: str
+    code: bytes = field(compare=False, repr=False, default=b"")
 
 
 @dataclass(frozen=True)
@@ -66,10 +97,14 @@ class FunctionSpec:
     code_sha256: str
     code: bytes = field(compare=False, repr=False, default=b"")
     reserved_concurrency: int | None = field(compare=False, default=None)
+    role: str = ""
+    layers: tuple[Layer, ...] = ()
+    logging: LoggingConfig = LoggingConfig()
+    ephemeral_mb: int = 512
 
     @property
     def log_group(self) -> str:
-        return f"/aws/lambda/{self.name}"
+        return self.logging.log_group or f"/aws/lambda/{self.name}"
 
     @property
     def slot(self) -> tuple[str, str]:
@@ -96,7 +131,12 @@ class Invocation:
 
 
 class Throttled(Exception):
-    """The function's reserved concurrency is in use (Lambda: TooManyRequestsException)."""
+    """A concurrency limit is reached (Lambda: TooManyRequestsException with this Reason)."""
+
+    def __init__(self, message: str,
+                 reason: str = "ReservedFunctionConcurrentInvocationLimitExceeded") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class Telemetry(Protocol):
@@ -118,217 +158,6 @@ class NullTelemetry:
         pass
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def runtime_path() -> str:
-    """Where the worker finds boto3 & co (Lambda's runtime provides boto3): our site-packages."""
-    paths = [p for p in site.getsitepackages() if os.path.isdir(p)]
-    return os.pathsep.join(paths)
-
-
-def lambda_environment(spec: FunctionSpec, *, stream: str, task_root: str, tmpdir: str,
-                       endpoint: str) -> dict[str, str]:
-    """The process environment of a Lambda execution environment (the reserved
-    variables win over the function's own, as AWS forbids setting them)."""
-    env = dict(spec.environment)
-    env.update({
-        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-        "LANG": "en_US.UTF-8",
-        "TZ": ":UTC",
-        "HOME": tmpdir,
-        "TMPDIR": tmpdir,
-        "_HANDLER": spec.handler,
-        "LAMBDA_TASK_ROOT": task_root,
-        "LAMBDA_RUNTIME_DIR": str(Path(WORKER_SCRIPT).parent),
-        "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
-        "AWS_LAMBDA_FUNCTION_NAME": spec.name,
-        "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
-        "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group,
-        "AWS_LAMBDA_LOG_STREAM_NAME": stream,
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        "AWS_REGION": spec.region,
-        "AWS_DEFAULT_REGION": spec.region,
-        # Dummy role credentials: the emulator does not check them.
-        "AWS_ACCESS_KEY_ID": FUNCTION_ACCESS_KEY_ID,  # how faults.py knows a function
-        "AWS_SECRET_ACCESS_KEY": "emulator-secret-key",
-        "AWS_SESSION_TOKEN": "emulator-session-token",
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "_NOTIFYCTL_RUNTIME_PATH": runtime_path(),
-    })
-    return env
-
-
-def new_stream_name(version: str, when: float | None = None) -> str:
-    """AWS's stream name for an execution environment: YYYY/MM/DD/[VERSION]<32 hex>."""
-    day = time.strftime("%Y/%m/%d", time.gmtime(when if when is not None else time.time()))
-    return f"{day}/[{version}]{uuid.uuid4().hex}"
-
-
-def extract_code(spec: FunctionSpec, root: Path) -> Path:
-    """Unzip the version's code once into root/<name>/<version>-<sha>/ (reused across runs)."""
-    safe_sha = spec.code_sha256.replace("/", "_").replace("+", "-").rstrip("=")[:24]
-    version = spec.version.replace("$", "")
-    target = root / spec.name / f"{version}-{safe_sha}"
-    marker = target / ".notifyctl-complete"
-    if marker.exists():
-        return target
-    tmp = target.with_name(target.name + f".tmp{uuid.uuid4().hex[:8]}")
-    tmp.mkdir(parents=True)
-    import io
-
-    with zipfile.ZipFile(io.BytesIO(spec.code)) as archive:
-        for info in archive.infolist():
-            dest = (tmp / info.filename).resolve()
-            if not str(dest).startswith(str(tmp.resolve())):
-                continue  # a path escaping the task root: skip, as unzip -: would refuse
-            archive.extract(info, tmp)
-    (tmp / ".notifyctl-complete").write_text(spec.code_sha256)
-    try:
-        tmp.rename(target)
-    except OSError:  # another thread won the race
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
-
-
-class Worker:
-    """One execution environment (a process) of one function version."""
-
-    def __init__(self, spec: FunctionSpec, task_root: Path, env_root: Path, endpoint: str) -> None:
-        self.spec = spec
-        self.created = time.time()
-        self.stream = new_stream_name(spec.version, self.created)
-        self.tmpdir = env_root / self.stream.rsplit("]", 1)[1]
-        self.tmpdir.mkdir(parents=True, exist_ok=True)
-        self.last_used = time.monotonic()
-        self.invocations = 0
-        self.init_ms: float | None = None
-        self.init_error: dict[str, Any] | None = None
-        self.init_reported = False
-        self.init_log_count = 0  # log events of the init phase (they precede START)
-        self._frames: queue.Queue[dict[str, Any]] = queue.Queue()
-        self._logs: list[tuple[int, str]] = []
-        self._logs_lock = threading.Lock()
-        env = lambda_environment(spec, stream=self.stream, task_root=str(task_root),
-                                 tmpdir=str(self.tmpdir), endpoint=endpoint)
-        self._add_log(_now_ms(), f"INIT_START Runtime Version: {spec.runtime}.emulator\t"
-                                 f"Runtime Version ARN: arn:aws:lambda:{spec.region}::runtime:"
-                                 f"notifyctl-emulator\n")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", WORKER_SCRIPT],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            cwd=str(task_root), env=env, close_fds=True,
-        )
-        self._stdout_thread = threading.Thread(target=self._read_frames, daemon=True,
-                                               name=f"lambda-out-{self.proc.pid}")
-        self._stderr_thread = threading.Thread(target=self._read_stderr, daemon=True,
-                                               name=f"lambda-err-{self.proc.pid}")
-        self._stdout_thread.start()
-        self._stderr_thread.start()
-
-    # -- reader threads --------------------------------------------------------------
-    def _add_log(self, ts: int, message: str) -> None:
-        with self._logs_lock:
-            self._logs.append((ts, message))
-
-    def _read_frames(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            try:
-                frame = json.loads(line)
-            except ValueError:
-                self._add_log(_now_ms(), line.decode("utf-8", "replace"))
-                continue
-            if frame.get("t") == "log":
-                self._add_log(int(frame["ts"]), frame["m"])
-            else:
-                self._frames.put(frame)
-        self._frames.put({"t": "eof"})
-
-    def _read_stderr(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self._add_log(_now_ms(), line.decode("utf-8", "replace"))
-
-    # -- control ---------------------------------------------------------------------
-    @property
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def wait_ready(self, timeout: float) -> None:
-        """Wait for the init phase; sets init_ms or init_error."""
-        try:
-            frame = self._frames.get(timeout=timeout)
-        except queue.Empty:
-            self.kill()
-            self.init_error = {"errorType": "Runtime.InitTimeout",
-                               "errorMessage": f"Init phase exceeded {timeout:.0f} seconds"}
-            return
-        with self._logs_lock:
-            self.init_log_count = len(self._logs)
-        if frame.get("t") == "ready" and "error" not in frame:
-            # Init Duration covers the whole init phase: interpreter start + module import.
-            self.init_ms = (time.time() - self.created) * 1000
-            return
-        if frame.get("t") == "ready":
-            self.init_error = frame["error"]
-        else:
-            self.init_error = {"errorType": "Runtime.ExitError",
-                               "errorMessage": f"Runtime exited with error: {self._exit_text()}"}
-        self.kill()
-
-    def send(self, request: dict[str, Any]) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write((json.dumps(request) + "\n").encode("utf-8"))
-        self.proc.stdin.flush()
-
-    def next_frame(self, timeout: float) -> dict[str, Any] | None:
-        try:
-            return self._frames.get(timeout=max(timeout, 0))
-        except queue.Empty:
-            return None
-
-    def take_logs(self, settle: bool = False) -> list[tuple[int, str]]:
-        if settle:  # the process is gone: let the drains read what it wrote last
-            self._stderr_thread.join(timeout=1.0)
-            self._stdout_thread.join(timeout=1.0)
-        with self._logs_lock:
-            logs, self._logs = self._logs, []
-        return logs
-
-    def _exit_text(self) -> str:
-        try:
-            code = self.proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:  # it closed our pipe but lives on: end it
-            self.proc.kill()
-            code = self.proc.wait(timeout=5)
-        if code < 0:
-            import signal
-
-            try:
-                name = signal.Signals(-code).name.lower().replace("sig", "")
-            except ValueError:
-                name = str(-code)
-            return f"signal: {'killed' if name == 'kill' else name}"
-        return f"exit status {code}"
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=5)
-        for stream in (self.proc.stdin,):
-            try:
-                if stream:
-                    stream.close()
-            except OSError:
-                pass
-        shutil.rmtree(self.tmpdir, ignore_errors=True)
-
-
 @dataclass
 class _Stats:
     invocations: int = 0
@@ -336,40 +165,61 @@ class _Stats:
     throttles: int = 0
     timeouts: int = 0
     cold_starts: int = 0
+    out_of_memory: int = 0
 
 
 class _Pool:
-    def __init__(self, spec: FunctionSpec, task_root: Path) -> None:
+    def __init__(self, spec: FunctionSpec, view: ProcessView) -> None:
         self.spec = spec
-        self.task_root = task_root
-        self.idle: list[Worker] = []
-        self.busy: set[Worker] = set()
+        self.view = view
+        self.idle: list[ExecutionEnvironment] = []
+        self.busy: set[ExecutionEnvironment] = set()
         self.retired = False
 
 
+@dataclass
+class _Outcome:
+    """What the child said (or did) for one invocation, before the platform lines."""
+
+    payload: str
+    ok: bool
+    memory_mb: int = 0
+    status: str | None = None  # REPORT's Status
+    error_type: str | None = None
+    healthy: bool = True  # the environment may serve again
+
+
 class Runtime:
-    """Runs invocations in warm worker processes. Thread-safe."""
+    """Runs invocations in warm execution environments. Thread-safe."""
 
     def __init__(self, state_dir: Path, endpoint: str, telemetry: Telemetry | None = None,
                  *, max_environments: int | None = None,
+                 account_concurrency: int | None = None,
                  idle_ttl_s: float = DEFAULT_IDLE_TTL_S,
-                 clock: Callable[[], float] = time.time) -> None:
+                 interpreters: InterpreterFinder | None = None,
+                 sandbox: bool | None = None) -> None:
         self.code_root = state_dir / "code"
         self.env_root = state_dir / "environments"
+        self.sdk_dir = build_runtime_sdk(state_dir / "runtime-sdk")
         self.endpoint = endpoint
         self.telemetry = telemetry or NullTelemetry()
         self.max_environments = max_environments or int(
-            os.environ.get("NOTIFYCTL_EMULATOR_CONCURRENCY", "0") or 0) or 8
+            os.environ.get(ENV_LOCAL_CAP, "0") or 0) or 8
+        self.account_concurrency = account_concurrency or int(
+            os.environ.get(ENV_ACCOUNT_CONCURRENCY, "0") or 0) or DEFAULT_ACCOUNT_CONCURRENCY
         self.idle_ttl_s = idle_ttl_s
-        self._clock = clock
+        self.interpreters = interpreters or InterpreterFinder()
+        self.sandbox = sandbox_wanted() if sandbox is None else sandbox
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(self.max_environments)
         self._pools: dict[FunctionSpec, _Pool] = {}
         self._by_slot: dict[tuple[str, str], FunctionSpec] = {}
         self._in_flight: dict[str, int] = {}
         self._stats: dict[str, _Stats] = {}
+        self._runtimes: dict[str, str] = {}  # function name -> its runtime's note
+        self._sandbox_seen = "no environment started yet"
         self._closed = False
-        self._dead: list[Worker] = []
+        self._dead: list[ExecutionEnvironment] = []
         self._reaper = threading.Thread(target=self._reap_loop, daemon=True, name="lambda-reaper")
         self._reaper.start()
 
@@ -379,7 +229,7 @@ class Runtime:
         """Run one invocation of `spec` with `event` (JSON text) and return its outcome.
 
         `resource` is the Resource metric dimension ("name:qualifier") when the
-        caller used a qualifier. Raises Throttled when reserved concurrency is used up.
+        caller used a qualifier. Raises Throttled when a concurrency limit is reached.
         """
         request_id = request_id or str(uuid.uuid4())
         invoked_arn = invoked_arn or spec.arn
@@ -404,7 +254,8 @@ class Runtime:
         return result
 
     def status(self) -> list[dict[str, Any]]:
-        """Per function: warm/busy environments per version and invocation counts."""
+        """Per function: warm/busy environments per version, invocation counts, and
+        `runtime_note` when its Python is not the one its Runtime names."""
         with self._lock:
             out: dict[str, dict[str, Any]] = {}
             for spec, pool in self._pools.items():
@@ -420,200 +271,257 @@ class Runtime:
                 entry = out.setdefault(name, {"name": name, "versions": {}, "warm": 0, "busy": 0})
                 entry.update(invocations=stats.invocations, errors=stats.errors,
                              throttles=stats.throttles, timeouts=stats.timeouts,
-                             cold_starts=stats.cold_starts)
+                             cold_starts=stats.cold_starts, out_of_memory=stats.out_of_memory)
+            for name, note in self._runtimes.items():
+                if note and name in out:
+                    out[name]["runtime_note"] = note
             return sorted(out.values(), key=lambda e: e["name"])
+
+    def describe(self) -> dict[str, Any]:
+        """The runtime's own facts for /_notifyctl/status: isolation and limits."""
+        with self._lock:
+            notes = sorted({note for note in self._runtimes.values() if note})
+            return {"sandbox": self._sandbox_seen if self.sandbox else "off",
+                    "runtime_sdk": str(self.sdk_dir), "runtime_notes": notes,
+                    "account_concurrency": self.account_concurrency,
+                    "max_environments": self.max_environments}
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            workers = [w for p in self._pools.values() for w in (*p.idle, *p.busy)]
+            envs = [w for p in self._pools.values() for w in (*p.idle, *p.busy)]
             self._pools.clear()
-        for worker in workers:
-            worker.kill()
+        for env in envs:
+            env.kill()
 
-    # -- internals -------------------------------------------------------------------
+    # -- admission -------------------------------------------------------------------
     def _stats_for(self, name: str) -> _Stats:
         with self._lock:
             return self._stats.setdefault(name, _Stats())
 
     def _enter(self, spec: FunctionSpec, resource: str | None) -> None:
+        """Count the invocation in, or raise Throttled (reserved, then account limit)."""
         with self._lock:
             in_flight = self._in_flight.get(spec.name, 0)
             limit = spec.reserved_concurrency
+            throttled: Throttled | None = None
             if limit is not None and in_flight >= int(limit):
+                throttled = Throttled("Rate Exceeded.")
+            elif sum(self._in_flight.values()) >= self.account_concurrency:
+                throttled = Throttled("Rate Exceeded.", "ConcurrentInvocationLimitExceeded")
+            if throttled is not None:
                 self._stats.setdefault(spec.name, _Stats()).throttles += 1
-                throttled = True
             else:
                 self._in_flight[spec.name] = in_flight + 1
-                throttled = False
-        if throttled:
+        if throttled is not None:
             self.telemetry.record(spec, resource, None, throttled=True)
-            raise Throttled(f"Rate Exceeded. Reserved concurrency of {spec.name} is in use.")
+            raise throttled
 
+    # -- environments ----------------------------------------------------------------
     def _pool(self, spec: FunctionSpec) -> _Pool:
         with self._lock:
             pool = self._pools.get(spec)
             if pool is not None:
                 return pool
-        task_root = extract_code(spec, self.code_root)
-        retired: list[Worker] = []
+        view = ProcessView(
+            task_root=str(extract_code(spec.name, spec.version, spec.code_sha256, spec.code,
+                                       self.code_root)),
+            sdk_dir=str(self.sdk_dir),
+            opt_dir=_str_or_none(extract_layers(
+                [(layer.code_sha256, layer.code) for layer in spec.layers], self.code_root)),
+            tmp_mb=spec.ephemeral_mb, sandbox=self.sandbox)
+        retired: list[ExecutionEnvironment] = []
         with self._lock:
             pool = self._pools.get(spec)
             if pool is None:
-                pool = self._pools[spec] = _Pool(spec, task_root)
+                pool = self._pools[spec] = _Pool(spec, view)
                 old = self._by_slot.get(spec.slot)
                 if old is not None and old != spec and old in self._pools:
                     old_pool = self._pools.pop(old)
                     old_pool.retired = True
                     retired, old_pool.idle = old_pool.idle, []
                 self._by_slot[spec.slot] = spec
-        for worker in retired:
-            self._flush_and_kill(worker)
+        for env in retired:
+            self._flush_and_kill(env)
         return pool
 
-    def _checkout(self, pool: _Pool) -> Worker | None:
+    def _checkout(self, pool: _Pool) -> ExecutionEnvironment | None:
         with self._lock:
             while pool.idle:
-                worker = pool.idle.pop()
-                if worker.alive:
-                    pool.busy.add(worker)
-                    return worker
-                self._dead.append(worker)
+                env = pool.idle.pop()
+                if env.alive:
+                    pool.busy.add(env)
+                    return env
+                self._dead.append(env)
             return None
 
-    def _checkin(self, pool: _Pool, worker: Worker, healthy: bool) -> None:
+    def _checkin(self, pool: _Pool, env: ExecutionEnvironment, healthy: bool) -> None:
         with self._lock:
-            pool.busy.discard(worker)
-            keep = healthy and worker.alive and not pool.retired and not self._closed
+            pool.busy.discard(env)
+            keep = healthy and env.alive and not pool.retired and not self._closed
             if keep:
-                worker.last_used = time.monotonic()
-                pool.idle.append(worker)
+                env.last_used = time.monotonic()
+                pool.idle.append(env)
             evict = self._over_capacity() if keep else []
         if not keep:
-            self._flush_and_kill(worker)
+            self._flush_and_kill(env)
         for old in evict:
             self._flush_and_kill(old)
 
-    def _over_capacity(self) -> list[Worker]:
-        """Idle workers beyond the cap, least recently used first (called with the lock)."""
+    def _over_capacity(self) -> list[ExecutionEnvironment]:
+        """Idle environments beyond the cap, least recently used first (with the lock)."""
         idle = [(w.last_used, id(w), w, p) for p in self._pools.values() for w in p.idle]
         total = sum(len(p.idle) + len(p.busy) for p in self._pools.values())
         excess = total - self.max_environments
         evicted = []
-        for _, _, worker, pool in sorted(idle, key=lambda t: (t[0], t[1]))[:max(excess, 0)]:
-            pool.idle.remove(worker)
-            evicted.append(worker)
+        for _, _, env, pool in sorted(idle, key=lambda t: (t[0], t[1]))[:max(excess, 0)]:
+            pool.idle.remove(env)
+            evicted.append(env)
         return evicted
 
-    def _flush_and_kill(self, worker: Worker) -> None:
-        worker.kill()
-        logs = worker.take_logs(settle=True)
+    def _flush_and_kill(self, env: ExecutionEnvironment) -> None:
+        env.kill()
+        logs = env.take_logs(settle=True)
         if logs:
-            self._ship(worker, logs)
+            self._ship(env, logs)
 
-    def _ship(self, worker: Worker, events: list[tuple[int, str]]) -> None:
-        events.sort(key=lambda e: e[0])
+    def _ship(self, env: ExecutionEnvironment, events: list[tuple[int, str]]) -> None:
+        events = sorted((e for e in events if e[1]), key=lambda e: e[0])
         try:
-            self.telemetry.put_logs(worker.spec, worker.stream, events)
+            self.telemetry.put_logs(env.spec, env.stream, events)
         except Exception as exc:  # noqa: BLE001 - logs must not fail an invocation
-            print(f"emulator: could not ship logs for {worker.spec.name}: {exc}", file=sys.stderr)
+            print(f"emulator: could not ship logs for {env.spec.name}: {exc}", file=sys.stderr)
 
-    def _spawn(self, pool: _Pool) -> Worker:
-        worker = Worker(pool.spec, pool.task_root, self.env_root, self.endpoint)
+    def _spawn(self, pool: _Pool) -> ExecutionEnvironment | None:
+        """A new environment, or None when no interpreter can run the function's runtime."""
+        interpreter = self.interpreters.find(pool.spec.runtime)
+        with self._lock:
+            self._runtimes[pool.spec.name] = interpreter.note or "" if interpreter else \
+                f"{pool.spec.runtime} cannot run in the emulator"
+        if interpreter is None:
+            return None
+        env = ExecutionEnvironment(pool.spec, interpreter, pool.view, self.env_root, self.endpoint)
         try:
-            self.telemetry.create_stream(pool.spec, worker.stream)
+            self.telemetry.create_stream(pool.spec, env.stream)
         except Exception as exc:  # noqa: BLE001
             print(f"emulator: could not create log stream: {exc}", file=sys.stderr)
         with self._lock:
-            pool.busy.add(worker)
-        return worker
+            pool.busy.add(env)
+        return env
 
+    # -- one invocation --------------------------------------------------------------
     def _run(self, spec: FunctionSpec, event: str, invoked_arn: str,
              request_id: str) -> Invocation:
+        """Schedule (a warm environment or a cold one), call, write the platform lines."""
         pool = self._pool(spec)
-        worker = self._checkout(pool)
-        cold = worker is None
-        if worker is None:
-            worker = self._spawn(pool)
-            worker.wait_ready(INIT_TIMEOUT_S)
-        start_ms = _now_ms()
+        env = self._checkout(pool)
+        cold = env is None
+        if env is None:
+            env = self._spawn(pool)
+            if env is None:
+                return self._invalid_runtime(spec, request_id)
+            env.wait_ready(INIT_TIMEOUT_S)
+            with self._lock:
+                self._sandbox_seen = env.sandbox if env.init_error is None else self._sandbox_seen
+        start_ms = now_ms()
         started = time.perf_counter()
-        init_ms = None
-        if not worker.init_reported and worker.init_ms is not None:
-            init_ms = worker.init_ms
-        worker.init_reported = True
-        status: str | None = None
-        error_type: str | None = None
-        if worker.init_error is not None:
-            error = dict(worker.init_error)
-            error_type = str(error.get("errorType"))
-            payload = json.dumps({"errorMessage": error.get("errorMessage"),
-                                  "errorType": error_type,
-                                  "requestId": "", "stackTrace": error.get("stackTrace", [])})
-            ok, mem = False, 0
-            status = "error"
-            healthy = False
+        init_ms = env.init_ms if not env.init_reported else None
+        env.init_reported = True
+        if env.init_error is not None:
+            outcome = _init_failure(env.init_error)
         else:
-            deadline_ms = start_ms + spec.timeout_s * 1000
-            try:
-                worker.send({"id": request_id, "event": event, "deadline": deadline_ms,
-                             "arn": invoked_arn})
-                frame = worker.next_frame(spec.timeout_s)
-            except OSError:  # the environment died while idle (e.g. killed from outside)
-                frame = {"t": "eof"}
-            worker.invocations += 1
-            if frame is None:  # the deadline passed: kill the environment
-                worker.kill()
-                stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + \
-                    f".{_now_ms() % 1000:03d}Z"
-                message = f"{stamp} {request_id} Task timed out after {spec.timeout_s:.2f} seconds"
-                worker._add_log(_now_ms(), message + "\n")
-                payload = json.dumps({"errorMessage": message, "errorType": "Sandbox.Timedout"})
-                ok, mem, status, error_type, healthy = False, 0, "timeout", "Sandbox.Timedout", False
-            elif frame.get("t") == "result":
-                payload, ok = frame["payload"], bool(frame["ok"])
-                mem = int(frame.get("mem") or 0)
-                healthy = True
-                if not ok:
-                    try:
-                        error_type = json.loads(payload).get("errorType")
-                    except ValueError:
-                        error_type = "Unhandled"
-            else:  # the process exited mid-invocation
-                text = worker._exit_text()
-                message = f"RequestId: {request_id} Error: Runtime exited with error: {text}"
-                worker._add_log(_now_ms(), message + "\nRuntime.ExitError\n")
-                payload = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message})
-                ok, mem, status, error_type, healthy = False, 0, "error", "Runtime.ExitError", False
+            outcome = self._call(env, spec, event, invoked_arn, request_id, start_ms)
+        if env.out_of_memory:
+            with self._lock:
+                self._stats.setdefault(spec.name, _Stats()).out_of_memory += 1
         duration_ms = (time.perf_counter() - started) * 1000
-        if not healthy:
-            worker.kill()
-        logs = worker.take_logs(settle=not healthy)
-        report = (f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
-                  f"Billed Duration: {max(math.ceil(duration_ms), 1)} ms\t"
-                  f"Memory Size: {spec.memory_mb} MB\tMax Memory Used: {mem} MB\t")
-        if init_ms is not None:
-            report += f"Init Duration: {init_ms:.2f} ms\t"
-        if status:
-            report += f"Status: {status}\t"
-        end_ms = max(_now_ms(), start_ms)
-        # On a cold start, what the module printed while loading comes before START.
-        split = worker.init_log_count if cold else 0
-        before, body = logs[:split], logs[split:]
-        events = sorted(before, key=lambda e: e[0]) + [
-            (start_ms, f"START RequestId: {request_id} Version: {spec.version}\n")]
-        events += sorted(((max(ts, start_ms), m) for ts, m in body), key=lambda e: e[0])
-        events += [(end_ms, f"END RequestId: {request_id}\n"), (end_ms, report + "\n")]
-        self._ship(worker, events)
-        self._checkin(pool, worker, healthy)
+        if not outcome.healthy:
+            env.kill()
+        logs = env.take_logs(settle=not outcome.healthy)
+        events = self._stream_events(
+            spec, env, logs, cold=cold, start_ms=start_ms,
+            report=Report(request_id, duration_ms, spec.memory_mb, outcome.memory_mb, init_ms,
+                          outcome.status, outcome.error_type if outcome.status else None))
+        self._ship(env, events)
+        self._checkin(pool, env, outcome.healthy)
         tail = "".join(m for _, m in events if not m.startswith("INIT_START"))
-        tail_bytes = tail.encode("utf-8")[-LOG_TAIL_BYTES:]
         return Invocation(
-            request_id=request_id, payload=payload.encode("utf-8"),
-            function_error=None if ok else "Unhandled", executed_version=spec.version,
+            request_id=request_id, payload=outcome.payload.encode("utf-8"),
+            function_error=None if outcome.ok else "Unhandled", executed_version=spec.version,
             duration_ms=duration_ms, init_ms=init_ms,
-            log_tail=tail_bytes.decode("utf-8", "ignore"), error_type=error_type,
+            log_tail=tail.encode("utf-8")[-LOG_TAIL_BYTES:].decode("utf-8", "ignore"),
+            error_type=outcome.error_type,
         )
+
+    @staticmethod
+    def _call(env: ExecutionEnvironment, spec: FunctionSpec, event: str, invoked_arn: str,
+              request_id: str, start_ms: int) -> _Outcome:
+        """Send one request to a ready environment and read its answer (or its end)."""
+        try:
+            env.send({"id": request_id, "event": event, "deadline": start_ms + spec.timeout_s * 1000,
+                      "arn": invoked_arn})
+            frame = env.next_frame(spec.timeout_s)
+        except OSError:  # the environment died while idle (e.g. killed from outside)
+            frame = {"t": "eof"}
+        if frame is None:  # the deadline passed: kill the environment
+            env.kill()
+            message = timeout_message(request_id, spec.timeout_s)
+            env.add_log(now_ms(), message + "\n")
+            return _Outcome(json.dumps({"errorMessage": message, "errorType": "Sandbox.Timedout"}),
+                            ok=False, status="timeout", error_type="Sandbox.Timedout",
+                            healthy=False)
+        if frame.get("t") == "result":
+            payload, ok = frame["payload"], bool(frame["ok"])
+            size = len(payload.encode("utf-8"))
+            if size > RESPONSE_LIMIT:  # the runtime API refuses it; the caller sees this
+                message = (f"Response payload size ({size} bytes) exceeded maximum allowed "
+                           f"payload size ({RESPONSE_LIMIT} bytes).")
+                env.add_log(now_ms(), f"[ERROR] Function.ResponseSizeTooLarge: {message}\n")
+                return _Outcome(json.dumps({"errorMessage": message,
+                                            "errorType": "Function.ResponseSizeTooLarge"}),
+                                ok=False, memory_mb=int(frame.get("mem") or 0),
+                                error_type="Function.ResponseSizeTooLarge")
+            error_type = None
+            if not ok:
+                try:
+                    error_type = json.loads(payload).get("errorType")
+                except ValueError:
+                    error_type = "Unhandled"
+            return _Outcome(payload, ok, int(frame.get("mem") or 0), error_type=error_type)
+        # The process exited mid-invocation (sys.exit, a crash, or killed at its memory size).
+        peak = env.memory_mb()
+        message = exit_message(request_id, env.exit_text())
+        env.add_log(now_ms(), message + "\nRuntime.ExitError\n")
+        return _Outcome(json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message}),
+                        ok=False, memory_mb=max(peak, spec.memory_mb if env.out_of_memory else 0),
+                        status="error", error_type="Runtime.ExitError", healthy=False)
+
+    @staticmethod
+    def _stream_events(spec: FunctionSpec, env: ExecutionEnvironment,
+                       logs: list[tuple[int, str]], *, cold: bool, start_ms: int,
+                       report: Report) -> list[tuple[int, str]]:
+        """The invocation's log events in stream order: on a cold start what the module
+        printed while loading comes before START; the function's lines sit between
+        START and END."""
+        split = env.init_log_count if cold else 0
+        before, body = logs[:split], logs[split:]
+        end_ms = max(now_ms(), start_ms)
+        events = sorted(before, key=lambda e: e[0]) + [(start_ms, start_line(spec, report.request_id,
+                                                                             start_ms))]
+        events += sorted(((max(ts, start_ms), m) for ts, m in body), key=lambda e: e[0])
+        events += [(end_ms, line) for line in end_and_report_lines(spec, report, end_ms)]
+        return events
+
+    def _invalid_runtime(self, spec: FunctionSpec, request_id: str) -> Invocation:
+        """A runtime the emulator cannot run: every invocation fails, saying so."""
+        message = (f"The emulator cannot run runtime {spec.runtime!r}: only pythonX.Y functions "
+                   f"run locally (deploy to AWS to run it)")
+        payload = json.dumps({"errorMessage": message, "errorType": "Runtime.InvalidRuntime",
+                              "requestId": request_id, "stackTrace": []})
+        return Invocation(request_id=request_id, payload=payload.encode("utf-8"),
+                          function_error="Unhandled", executed_version=spec.version,
+                          duration_ms=0.0, log_tail=f"Runtime.InvalidRuntime: {message}\n",
+                          error_type="Runtime.InvalidRuntime")
 
     def _reap_loop(self) -> None:
         while not self._closed:
@@ -627,5 +535,16 @@ class Runtime:
                     pool.idle = keep
                 stale += self._dead
                 self._dead = []
-            for worker in stale:
-                self._flush_and_kill(worker)
+            for env in stale:
+                self._flush_and_kill(env)
+
+
+def _init_failure(error: dict[str, Any]) -> _Outcome:
+    error_type = str(error.get("errorType"))
+    payload = json.dumps({"errorMessage": error.get("errorMessage"), "errorType": error_type,
+                          "requestId": "", "stackTrace": error.get("stackTrace", [])})
+    return _Outcome(payload, ok=False, status="error", error_type=error_type, healthy=False)
+
+
+def _str_or_none(path: Path | None) -> str | None:
+    return None if path is None else str(path)

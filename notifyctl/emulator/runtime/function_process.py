@@ -1,27 +1,32 @@
-"""One Lambda execution environment: a Python process that runs one function's code.
+"""The child: one Lambda execution environment, a Python process running one function.
 
-Started by `runtime.pool` as `python -I -S worker.py` with the Lambda environment
-variables; stdlib only, so it starts in ~20 ms and imports boto3 only if the
-function does.
+The parent's handle on it is `environment.ExecutionEnvironment`, which starts it as
+`python -I -S function_process.py` with the variables of `view.function_environment`;
+stdlib only, so it starts in ~20 ms and imports boto3 only if the function does.
+Before the function's module is imported it builds the runtime's view (view.py):
+the private mount namespace when asked, then sys.path = task root, layers,
+standard library, runtime SDK.
 
-Why a lean worker and not awslambdaric (the official Runtime Interface Client):
+Why a lean process and not awslambdaric (the official Runtime Interface Client):
 awslambdaric is not installed here, and it speaks the Runtime API over HTTP
 (a long-poll GET /next and a POST per result), which would need an HTTP server
 per environment and costs a few milliseconds per invocation. A pipe carrying one
 JSON line per message costs microseconds. What the function can observe is the
 same: the handler string, the environment variables, the context object, the
 logging setup (root handler with the `[LEVEL]\\t<time>\\t<request id>\\t<msg>`
-format), the error payload shape, module code run once per environment.
+format, or one JSON object per record under LoggingConfig LogFormat=JSON), the
+error payload shape, module code run once per environment.
 
 Protocol (one JSON object per line):
-  parent -> worker (stdin):  {"id": request id, "event": "<event JSON>", "deadline": epoch ms,
-                              "arn": invoked function ARN}
-  worker -> parent (the original stdout, kept on a private fd):
-      {"t": "ready", "init_ms": float}  or  {"t": "ready", "error": {...}}   once, after init
+  parent -> child (stdin):  {"id": request id, "event": "<event JSON>", "deadline": epoch ms,
+                             "arn": invoked function ARN}
+  child -> parent (the original stdout, kept on a private fd):
+      {"t": "ready", "init_ms": float, "sandbox": str}  or  {"t": "ready", "error": {...}}
       {"t": "log", "ts": epoch ms, "m": text}                               any time
       {"t": "result", "id": ..., "ok": bool, "payload": "<JSON>", "mem": MB}  per request
-File descriptors 1 and 2 of the worker both go to the parent's stderr drain, so
+File descriptors 1 and 2 of the child both go to the parent's stderr drain, so
 output written below Python (C extensions, subprocesses) still reaches the logs.
+Must run on every Python a Lambda runtime names (3.9+): no newer syntax at runtime.
 """
 
 from __future__ import annotations
@@ -104,22 +109,54 @@ class _LambdaLogHandler(logging.Handler):
             self.handleError(record)
 
 
+class _JsonFormatter(logging.Formatter):
+    """LoggingConfig LogFormat=JSON: one JSON object per record, the fields Lambda's
+    runtime writes (timestamp, level, message, logger, requestId, and the error
+    fields when the record carries an exception), plus the record's `extra` keys."""
+
+    _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+        "message", "asctime", "aws_request_id"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.msg if isinstance(record.msg, dict) and not record.args \
+            else record.getMessage()
+        out: dict[str, Any] = {
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created)),
+            "level": record.levelname, "message": message, "logger": record.name,
+            "requestId": getattr(record, "aws_request_id", None) or None,
+        }
+        if record.exc_info and record.exc_info[0] is not None:
+            out.update(errorType=record.exc_info[0].__name__,
+                       errorMessage=str(record.exc_info[1]),
+                       stackTrace=traceback.format_tb(record.exc_info[2]),
+                       location=f"{record.pathname}:{record.funcName}:{record.lineno}")
+        out.update((k, v) for k, v in vars(record).items() if k not in self._STANDARD)
+        return json.dumps(out, default=str) + "\n"
+
+
+def _json_logs() -> bool:
+    return os.environ.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON"
+
+
 def _setup_logging() -> None:
-    # The same set-up as awslambdaric's bootstrap: root handler, UTC times,
-    # request id in every line; the root level is left at its default (WARNING)
-    # unless AWS_LAMBDA_LOG_LEVEL says otherwise.
+    # The same set-up as Lambda's runtime: root handler, UTC times, request id in
+    # every line; the root level is left at its default (WARNING) unless
+    # AWS_LAMBDA_LOG_LEVEL (LoggingConfig ApplicationLogLevel) says otherwise.
     logging.Formatter.converter = time.gmtime
     handler = _LambdaLogHandler()
-    handler.setFormatter(logging.Formatter(
-        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
-        "%Y-%m-%dT%H:%M:%S",
-    ))
+    if _json_logs():
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter(
+            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
+            "%Y-%m-%dT%H:%M:%S",
+        ))
     handler.addFilter(_RequestIdFilter())
     root = logging.getLogger()
     root.addHandler(handler)
-    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL")
-    if level:
-        root.setLevel(level.upper())
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL", "").upper().replace("TRACE", "DEBUG")
+    if level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "FATAL"):
+        root.setLevel(level)
 
 
 class LambdaContext:
@@ -169,6 +206,10 @@ def _error_payload(exc: BaseException, request_id: str) -> dict[str, Any]:
 
 
 def _log_error(error: dict[str, Any]) -> None:
+    if _json_logs():
+        _log(json.dumps({"timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                         "level": "ERROR", **error}) + "\n")
+        return
     lines = [f"[ERROR] {error['errorType']}: {error['errorMessage']}"]
     if error.get("stackTrace"):
         lines.append("Traceback (most recent call last):")
@@ -220,6 +261,84 @@ def _max_memory_mb() -> int:
         return 0
 
 
+# -- the runtime's view (see view.py) ------------------------------------------------
+_CLONE_NEWNS, _CLONE_NEWUSER = 0x00020000, 0x10000000
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT = 1, 2, 4, 32
+_MS_BIND, _MS_REC, _MS_PRIVATE = 4096, 16384, 1 << 18
+
+
+def _enter_sandbox(tmp_mb: int, keep: list[str], opt: str | None, task_root: str) -> str:
+    """A private mount namespace: tmpfs /tmp, the task root read-only, layers at /opt.
+
+    `keep` are paths under /tmp the function still needs (the emulator's state
+    directory may live there): opened before /tmp is replaced, bound back after.
+    Raises OSError when the kernel refuses; the caller then keeps the host's view.
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def call(result: int, what: str) -> None:
+        if result != 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+    def mount(source: str | None, target: str, fstype: str | None, flags: int,
+              data: str | None = None) -> None:
+        call(libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(),
+                        flags, data and data.encode()), f"mount {target}")
+
+    uid, gid = os.getuid(), os.getgid()
+    if libc.unshare(_CLONE_NEWNS) != 0:  # not root: a user namespace makes us root in it
+        call(libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS), "unshare")
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
+                           ("gid_map", f"{gid} {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as fh:
+                fh.write(text)
+    mount(None, "/", None, _MS_REC | _MS_PRIVATE)
+    read_only = [task_root] + ([opt] if opt else [])
+    visible = {path: os.open(path, os.O_PATH | os.O_DIRECTORY)
+               for path in dict.fromkeys(read_only + keep) if os.path.isdir(path)}
+    if opt and os.path.isdir("/opt"):
+        mount(opt, "/opt", None, _MS_BIND | _MS_REC)
+        mount(None, "/opt", None, _MS_BIND | _MS_REMOUNT | _MS_RDONLY)
+    mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={tmp_mb}m,mode=1777")
+    for path, fd in visible.items():
+        if path in read_only or not os.path.isdir(path):  # hidden by the new /tmp
+            os.makedirs(path, exist_ok=True)
+            mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)
+            if path in read_only:
+                mount(None, path, None, _MS_BIND | _MS_REMOUNT | _MS_RDONLY)
+        os.close(fd)
+    os.chdir(task_root)  # the read-only mount, not the directory under it
+    os.environ["TMPDIR"] = "/tmp"
+    return "private /tmp, read-only task root"
+
+
+def _build_view(view: dict[str, Any]) -> str:
+    """Enter the sandbox (if asked) and set sys.path; returns what the sandbox is."""
+    task_root = view.get("task_root") or os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
+    opt = view.get("opt")
+    sandbox = "off"
+    if view.get("sandbox"):
+        try:
+            sandbox = _enter_sandbox(int(view["sandbox"]["tmp_mb"]), view["sandbox"]["keep"],
+                                     opt, task_root)
+            if opt and os.path.isdir("/opt/python"):
+                opt = "/opt"
+        except OSError as exc:
+            sandbox = f"unavailable ({exc.strerror or exc}): /tmp shared, task root writable"
+    layers = []
+    if opt:
+        python = os.path.join(opt, "python")
+        version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+        layers = [os.path.join(python, "lib", version, "site-packages"), python]
+    sys.path[:0] = [task_root, *layers]
+    if view.get("sdk"):
+        sys.path.append(view["sdk"])
+    return sandbox
+
+
 def main() -> None:
     global _ctl, _request_id
     # Keep the real stdout as the control channel; point fd 1 at fd 2 so stray
@@ -231,10 +350,7 @@ def main() -> None:
     sys.stdout = _LogStream()  # type: ignore[assignment]
     sys.stderr = _LogStream()  # type: ignore[assignment]
 
-    task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
-    extra = os.environ.pop("_NOTIFYCTL_RUNTIME_PATH", "")
-    sys.path[:0] = [task_root]
-    sys.path.extend(p for p in extra.split(os.pathsep) if p)
+    sandbox = _build_view(json.loads(os.environ.pop("_NOTIFYCTL_VIEW", "{}") or "{}"))
     _setup_logging()
 
     started = time.perf_counter()
@@ -244,7 +360,7 @@ def main() -> None:
         _log_error(exc.error)
         _send({"t": "ready", "error": exc.error})
         return
-    _send({"t": "ready", "init_ms": (time.perf_counter() - started) * 1000})
+    _send({"t": "ready", "init_ms": (time.perf_counter() - started) * 1000, "sandbox": sandbox})
 
     for line in requests:
         if not line.strip():

@@ -1,0 +1,55 @@
+"""One example (or a few) per command, shown at the end of its `--help`.
+
+Kept apart from the commands so that adding an example touches no command module;
+`commands.register_all` attaches them. A test checks that every command has one.
+"""
+
+from __future__ import annotations
+
+import typer
+
+EXAMPLES: dict[str, list[str]] = {
+    "config show": ["notifyctl config show",
+                    "notifyctl --env prod --region eu-west-2 config show -o json"],
+    "bootstrap": ["notifyctl bootstrap --plan", "notifyctl --env dev bootstrap --yes"],
+    "status": ["notifyctl status", "notifyctl --env prod status -o json"],
+    "teardown": ["notifyctl teardown", "notifyctl --env dev teardown --yes --delete-data"],
+    "publish-book": ["notifyctl publish-book --email jane@example.com --title Dune",
+                     "notifyctl publish-book --count 1000 --rate 200 --wait",
+                     "notifyctl publish-book --file books.jsonl --failed-out failed.jsonl",
+                     "notifyctl publish-book --count 1000 --start-index 420   # resume"],
+    "deploy-lambda": ["notifyctl deploy-lambda --plan",
+                      "notifyctl deploy-lambda --source lambda_src --prune 5",
+                      "notifyctl deploy-lambda --package-only --out build/notifier.zip"],
+    "versions": ["notifyctl versions", "notifyctl versions --prune 5"],
+    "rollback": ["notifyctl rollback", "notifyctl rollback --to-version 3"],
+    "logs": ["notifyctl logs --since 1h --by-request", "notifyctl logs -f",
+             "notifyctl logs --request-id 1f2e3d4c -o json"],
+    "demo": ["notifyctl demo"],
+    "local start": ["notifyctl local start",
+                    "notifyctl local start --port 0   # any free port, printed"],
+    "local stop": ["notifyctl local stop", "notifyctl --endpoint-url http://127.0.0.1:4570 "
+                                           "local stop"],
+    "local status": ["notifyctl local status", "notifyctl local status --port 4570 -o json"],
+    "local outbox": ["notifyctl local outbox", "notifyctl local outbox --since 10m "
+                                               "--to jane@example.com --limit 5"],
+}
+
+
+def epilog(path: str) -> str | None:
+    lines = EXAMPLES.get(path)
+    if not lines:
+        return None
+    # "\b": click keeps the paragraph's line breaks instead of re-wrapping it.
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def attach(app: typer.Typer, prefix: str = "") -> None:
+    """Give every registered command without an epilog its examples."""
+    for info in app.registered_commands:
+        name = info.name or (info.callback.__name__.replace("_", "-") if info.callback else "")
+        if info.epilog is None:
+            info.epilog = epilog(f"{prefix}{name}")
+    for group in app.registered_groups:
+        if group.typer_instance is not None and group.name:
+            attach(group.typer_instance, f"{prefix}{group.name} ")
