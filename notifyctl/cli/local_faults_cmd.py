@@ -57,10 +57,7 @@ def add(
     host: str = HOST,
     port: int = PORT,
 ) -> None:
-    """Add a fault: calls to SERVICE OPERATION fail, lose their response or slow down.
-
-    Example: `notifyctl local faults add ses SendEmail --lost-response --count 1`
-    """
+    """Add a fault: calls to SERVICE OPERATION fail, lose their response or slow down."""
     from notifyctl.emulator import faults
     from notifyctl.errors import UsageError
 
