@@ -9,6 +9,7 @@ de-duplication items (the brief's schema) into a moto DynamoDB table.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -323,13 +324,14 @@ def simulate_function(aws_clients: Any, outcomes: dict[int, tuple[str, str | Non
     (entry index in the run -> status, reason), like a function that is instant."""
     dynamodb = aws_clients.client("dynamodb")
     counter = [0]
-    entries: list[list[dict[str, Any]]] = []
+    # Each publisher thread's batch, read back by the same thread after its call.
+    entries: dict[int, list[dict[str, Any]]] = {}
 
     def before(params: dict[str, Any], **kw: Any) -> None:
-        entries.append(params["PublishBatchRequestEntries"])
+        entries[threading.get_ident()] = params["PublishBatchRequestEntries"]
 
     def after(parsed: dict[str, Any], **kw: Any) -> None:
-        batch = entries.pop(0)
+        batch = entries.pop(threading.get_ident())
         for ok in parsed.get("Successful", []):
             status, reason = outcomes.get(counter[0], ("SENT", None))
             counter[0] += 1
