@@ -21,6 +21,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))  # release_helpers (test helpers, not shipped)
 
 
 def _median_ms(fn: Callable[[], Any], runs: int) -> tuple[float, float]:
@@ -49,11 +50,12 @@ def bench_package(runs: int) -> None:
 
 
 def bench_target(label: str, clients: Any, runs: int, work: Path) -> None:
+    from release_helpers import change_one_line, seed_function, source_tree
+
     from notifyctl.config.loader import load
-    from notifyctl.infra.function_spec import desired_function_config
     from notifyctl.release.deploy import deploy
+    from notifyctl.release.function_spec import desired_function_config
     from notifyctl.release.package import build
-    from notifyctl.release.testing import change_one_line, seed_function, source_tree
 
     env = load(str(REPO / "config" / "notifyctl.yaml"), "dev")[0]
     name = f"bench-{label}-{int(time.time())}-notifier"

@@ -164,7 +164,7 @@ def run_benchmarks(endpoint: str, args: argparse.Namespace) -> None:
         describe.append((time.perf_counter() - t) * 1000)
     line("  for scale: GetFunctionConfiguration (median)", f"{statistics.median(describe):.2f} ms")
     line("warm runtime overhead, no HTTP (median)", f"{runtime_overhead(args.warm):.3f} ms")
-    isolated, shared = runtime_cold(args.cold, sandbox=True), runtime_cold(args.cold, False)
+    isolated, shared = runtime_cold(max(args.cold, 9))
     line("cold start, no HTTP, isolated (median)", f"{isolated:.1f} ms",
          f"sandbox off {shared:.1f} ms, ratio {isolated / shared:.2f}")
 
@@ -301,24 +301,29 @@ def runtime_overhead(n: int) -> float:
         rt.close()
 
 
-def runtime_cold(n: int, sandbox: bool) -> float:
-    """Median cold invocation (new function each time) in-process, with or without the
-    private mount namespace (/tmp, read-only task root): the price of isolation."""
+def runtime_cold(n: int) -> tuple[float, float]:
+    """Median cold invocation (a new function each time) in-process, with and without the
+    private mount namespace (/tmp, read-only task root): the price of isolation. The two
+    are interleaved so that load on the machine hits both alike."""
     from notifyctl.emulator.runtime.pool import FunctionSpec, Runtime
 
-    rt = Runtime(Path(tempfile.mkdtemp()), "http://127.0.0.1:9", sandbox=sandbox)
+    runtimes = {True: Runtime(Path(tempfile.mkdtemp()), "http://127.0.0.1:9", sandbox=True),
+                False: Runtime(Path(tempfile.mkdtemp()), "http://127.0.0.1:9", sandbox=False)}
+    times: dict[bool, list[float]] = {True: [], False: []}
     try:
-        times = []
         for i in range(max(n, 3)):
-            spec = FunctionSpec("123456789012", "us-east-1", f"c{i}", "$LATEST",
-                                f"arn:aws:lambda:us-east-1:123456789012:function:c{i}",
-                                "app.handler", "python3.11", 128, 3, (), f"x{i}", zip_of(TRIVIAL))
-            t = time.perf_counter()
-            rt.invoke(spec, "{}")
-            times.append((time.perf_counter() - t) * 1000)
-        return statistics.median(times)
+            for sandbox, rt in runtimes.items():
+                spec = FunctionSpec("123456789012", "us-east-1", f"c{i}", "$LATEST",
+                                    f"arn:aws:lambda:us-east-1:123456789012:function:c{i}",
+                                    "app.handler", "python3.11", 128, 3, (), f"x{i}",
+                                    zip_of(TRIVIAL))
+                t = time.perf_counter()
+                rt.invoke(spec, "{}")
+                times[sandbox].append((time.perf_counter() - t) * 1000)
+        return statistics.median(times[True]), statistics.median(times[False])
     finally:
-        rt.close()
+        for rt in runtimes.values():
+            rt.close()
 
 
 if __name__ == "__main__":

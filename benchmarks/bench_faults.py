@@ -117,7 +117,7 @@ class Bench:
     def publish(self, books: list[str], *, wait: bool = False, concurrency: int = 4,
                 event_ids: list[str] | None = None) -> Any:
         from notifyctl.publish.events import EventFactory
-        from notifyctl.publish.service import PublishRequest, publish_book
+        from notifyctl.publish.job import PublishRequest, publish_book
 
         ids, given = iter(books), iter(event_ids or [])
         factory = EventFactory.for_env(self.env, new_id=lambda: next(ids),

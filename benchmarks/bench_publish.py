@@ -10,7 +10,7 @@ function; SNS accepts a message before any delivery happens, on AWS as here):
   * publish-book: `notifyctl publish-book --count N` run in-process through the CLI
                   entry point (`notifyctl.cli.main.run`: config, clients, topic check,
                   event building through the contract, output) — no interpreter start-up
-  * library:      `notifyctl.publish.service.publish_book()` with an AwsClients kept
+  * library:      `notifyctl.publish.job.publish_book()` with an AwsClients kept
                   between runs (what `notifyctl demo` calls)
 Runs are interleaved (ceiling, publish-book, library, ceiling, ...) and the median of --repeat
 runs is reported, with the ratio publish-book / ceiling (goal >= 0.8).
@@ -155,8 +155,8 @@ def library_call(url: str, cfg: str, n: int) -> float:
     """publish_book() with a ready AwsClients (like the ceiling's warm client)."""
     from notifyctl.aws.session import AwsClients, AwsSettings
     from notifyctl.config import load
-    from notifyctl.publish.service import PublishRequest
-    from notifyctl.publish.service import publish_book as run
+    from notifyctl.publish.job import PublishRequest
+    from notifyctl.publish.job import publish_book as run
 
     clients = _LIB_CLIENTS.setdefault(url, AwsClients(AwsSettings(None, REGION, url, True, True)))
     env = load(cfg, "local")[0]

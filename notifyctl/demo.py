@@ -84,50 +84,6 @@ class DemoReport:
         }
 
 
-    def render(self, con: Any) -> None:
-        """The email, the log lines and the record, then the verdict (the steps were
-        printed as they ran)."""
-        from rich.markup import escape
-        from rich.text import Text
-
-        from notifyctl.logs.render import TextRenderer
-
-        if self.emails:
-            email = self.emails[0]
-            con.print()
-            con.print("[bold]The email, as the recipient sees it[/bold]")
-            con.print(f"  From:    {escape(email.sender)}")
-            con.print(f"  To:      {escape(', '.join(email.to))}")
-            con.print(f"  Date:    {escape(email.time)}")
-            con.print(f"  Subject: {escape(email.subject)}")
-            con.print()
-            for line in (email.text or "").splitlines():
-                con.print(f"  {escape(line)}")
-            if email.html:
-                con.print(f"  [dim](and an HTML part of {len(email.html)} characters: "
-                          "--output json shows it)[/dim]")
-        if self.log_blocks:
-            con.print()
-            con.print(f"[bold]The function's log lines for message {self.message_id}[/bold]")
-            renderer = TextRenderer(color=not con.no_color)
-            for block in self.log_blocks:
-                for line in renderer.block_lines(block):
-                    con.print(Text.from_ansi(line))
-        if self.dedup_record:
-            con.print()
-            con.print("[bold]The de-duplication record[/bold] (its key is the SNS MessageId)")
-            width = max(len(k) for k in self.dedup_record)
-            for key, value in self.dedup_record.items():
-                con.print(f"  {key:<{width}}  {escape(str(value))}")
-        con.print()
-        if self.ok:
-            con.print(f"[green]ok[/green]: one book event, one email; the redelivered message "
-                      f"was skipped as a duplicate ({self.total_s:.1f} s in all)")
-        else:
-            for problem in self.problems:
-                con.print(f"[red]failed[/red]: {escape(problem)}")
-
-
 def _plain(value: Any) -> Any:
     """DynamoDB numbers come back as Decimal; show integers as integers."""
     from decimal import Decimal
@@ -213,54 +169,70 @@ def run_demo(
             return f"private emulator at {info.endpoint}"
 
         steps.run("start emulator", start)
-        _pipeline(env, report, steps, recipient, clock=clock, sleep=sleep)
+        _Pipeline(env, report, recipient, clock=clock, sleep=sleep).run(steps)
     return report
 
 
-def _pipeline(env: Any, report: DemoReport, steps: _Steps, recipient: str, *,
-              clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
-    from book_notifier.contract import dedup_key, encode
-    from notifyctl.aws.session import AwsClients, AwsSettings
-    from notifyctl.emulator import outbox
-    from notifyctl.emulator.sns_event import build_event
-    from notifyctl.infra import bootstrap
-    from notifyctl.infra.function_spec import desired_function_config
-    from notifyctl.logs.reader import read_group
-    from notifyctl.publish.events import EventFactory
-    from notifyctl.publish.service import PublishRequest, publish_book
-    from notifyctl.release.deploy import deploy
-    from notifyctl.release.package import build
+class _Pipeline:
+    """The demo's steps against one private emulator, one method each, in order."""
 
-    aws = AwsClients(AwsSettings(None, env.region, report.endpoint, True, True))
-    started_ms = int(time.time() * 1000) - 1000
-    state: dict[str, Any] = {}
+    def __init__(self, env: Any, report: DemoReport, recipient: str, *,
+                 clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
+        from notifyctl.aws.session import AwsClients, AwsSettings
+        from notifyctl.publish.events import EventFactory
 
-    def do_bootstrap() -> str:
-        specs, plan = bootstrap.plan(aws, env)
-        if plan.conflicts:  # impossible on a fresh emulator, but never apply over them
-            raise OperationError("bootstrap found resources notifyctl does not manage: "
-                                 + ", ".join(s.resource for s in plan.conflicts))
-        result = bootstrap.apply(aws, plan, sleep=sleep)
-        state["outputs"] = bootstrap.outputs(aws, specs)
+        self.env, self.report, self.recipient = env, report, recipient
+        self.clock, self.sleep = clock, sleep
+        self.aws = AwsClients(AwsSettings(None, env.region, report.endpoint, True, True))
+        self.started_ms = int(time.time() * 1000) - 1000
+        self.outputs: Any = None  # infra.bootstrap.Outputs, after bootstrap
+        report.book_id = f"demo-{uuid.uuid4().hex[:12]}"
+        event_id = str(uuid.uuid4())  # one event: the published one and its redelivery
+        self.factory = EventFactory.for_env(env, new_event_id=lambda: event_id)
+        self.event = self.factory.from_flags(
+            email=recipient, book_id=report.book_id, title=DEFAULT_TITLE)
+
+    def run(self, steps: _Steps) -> None:
+        steps.run("bootstrap", self.bootstrap)
+        steps.run("deploy", self.deploy)
+        steps.run("publish + deliver", self.publish)
+        if self.report.problems:
+            return
+        steps.run("read outbox", self.read_outbox)
+        steps.run("read logs", self.read_logs)
+        steps.run("read de-dup record", self.read_record)
+        steps.run("redeliver same message", self.redeliver)
+
+    def bootstrap(self) -> str:
+        from notifyctl.infra import bootstrap
+
+        specs, plan = bootstrap.plan(self.aws, self.env)
+        bootstrap.refuse_conflicts(plan, self.env.name)  # impossible on a fresh emulator
+        result = bootstrap.apply(self.aws, plan, sleep=self.sleep)
+        self.outputs = bootstrap.outputs(self.aws, specs)
         return f"{len(result.applied)} changes applied (topic, table, role, function, alias, ...)"
 
-    def do_deploy() -> str:
-        result = deploy(aws.client("lambda"), env.function_name, env.alias_name, build(),
-                        desired_function_config(env), sleep=sleep)
+    def deploy(self) -> str:
+        from notifyctl.release.deploy import deploy
+        from notifyctl.release.function_spec import desired_function_config
+        from notifyctl.release.package import build
+
+        env = self.env
+        result = deploy(self.aws.client("lambda"), env.function_name, env.alias_name, build(),
+                        desired_function_config(env), sleep=self.sleep)
         if result.unchanged:
             return f"unchanged, version {result.version} is live (bootstrap deployed it)"
         return f"published version {result.version}, {env.alias_name} moved to it"
 
-    event_id = str(uuid.uuid4())  # one event: the published one and its redelivery
-    factory = EventFactory.for_env(env, new_event_id=lambda: event_id)
-    book_id = f"demo-{uuid.uuid4().hex[:12]}"
-    event = factory.from_flags(email=recipient, book_id=book_id, title=DEFAULT_TITLE)
-    report.book_id = book_id
+    def publish(self) -> str:
+        from notifyctl.publish.job import PublishRequest, publish_book
 
-    def do_publish() -> str:
-        request = PublishRequest(email=recipient, book_id=book_id, title=DEFAULT_TITLE,
-                                 link=event.link, wait=True, timeout_s=DELIVERY_TIMEOUT_S)
-        published = publish_book(aws, env, request, sleep=sleep, factory=factory)
+        report = self.report
+        request = PublishRequest(email=self.recipient, book_id=report.book_id,
+                                 title=DEFAULT_TITLE, link=self.event.link, wait=True,
+                                 timeout_s=DELIVERY_TIMEOUT_S)
+        published = publish_book(self.aws, self.env, request, sleep=self.sleep,
+                                 factory=self.factory)
         if published.stopped_by_user:  # Ctrl-C while waiting: not a delivery failure
             raise KeyboardInterrupt
         if not published.message_ids:
@@ -278,54 +250,75 @@ def _pipeline(env: Any, report: DemoReport, steps: _Steps, recipient: str, *,
         return (f"message {report.message_id} → SENT"
                 + (f" {latency['max']:.0f} ms after publishing" if "max" in latency else ""))
 
-    def do_email() -> str:
-        report.emails = [e for e in outbox.read(report.endpoint) if recipient in e.to]
-        if len(report.emails) != 1:
-            report.problems.append(f"expected one email to {recipient} in the outbox, "
-                                   f"found {len(report.emails)}")
-        return f"{len(report.emails)} email(s) to {recipient} in the outbox"
+    def _emails(self) -> list[Any]:
+        from notifyctl.emulator import outbox
 
-    def logs_until(count: int) -> list[Any]:
+        return [e for e in outbox.read(self.report.endpoint) if self.recipient in e.to]
+
+    def read_outbox(self) -> str:
+        report = self.report
+        report.emails = self._emails()
+        if len(report.emails) != 1:
+            report.problems.append(f"expected one email to {self.recipient} in the outbox, "
+                                   f"found {len(report.emails)}")
+        return f"{len(report.emails)} email(s) to {self.recipient} in the outbox"
+
+    def _logs_until(self, count: int) -> list[Any]:
         """Poll the log group until `count` invocations for the message are there."""
-        deadline = clock() + LOGS_TIMEOUT_S
-        logs = aws.client("logs")
+        from notifyctl.logs.reader import read_group
+
+        deadline = self.clock() + LOGS_TIMEOUT_S
+        logs = self.aws.client("logs")
         while True:
             blocks = blocks_for_message(
-                read_group(logs, env.log_group_name, start_ms=started_ms), report.message_id or "")
+                read_group(logs, self.env.log_group_name, start_ms=self.started_ms),
+                self.report.message_id or "")
             complete = [b for b in blocks if b.complete]
-            if len(complete) >= count or clock() >= deadline:
+            if len(complete) >= count or self.clock() >= deadline:
                 return blocks
-            sleep(0.1)
+            self.sleep(0.1)
 
-    def do_logs() -> str:
-        report.log_blocks = logs_until(1)
+    def read_logs(self) -> str:
+        report = self.report
+        report.log_blocks = self._logs_until(1)
         if not report.log_blocks:
             report.problems.append(f"no log lines name message {report.message_id}")
         lines = sum(len(b.events) for b in report.log_blocks)
         return f"{lines} log lines from {len(report.log_blocks)} invocation(s)"
 
-    def do_record() -> str:
-        report.dedup_record = read_record(aws.client("dynamodb"), env.table_name,
-                                          dedup_key(event.event_id, report.message_id or ""))
+    def read_record(self) -> str:
+        from book_notifier.contract import dedup_key
+
+        report, env = self.report, self.env
+        report.dedup_record = read_record(self.aws.client("dynamodb"), env.table_name,
+                                          dedup_key(self.event.event_id, report.message_id or ""))
         status = (report.dedup_record or {}).get("status")
         if status != "SENT":
             report.problems.append(f"de-duplication record status {status!r}, expected 'SENT'")
         return f"{env.table_name}[{report.message_id}] status={status}"
 
-    def do_redeliver() -> str:
-        outputs = state["outputs"]
-        sns = aws.client("sns")
+    def _invoke_with_same_message(self) -> tuple[dict[str, Any], str]:
+        """Invoke `live` with the exact SNS event a subscription delivers, again."""
+        from book_notifier.contract import encode
+        from notifyctl.emulator.sns_event import build_event
+
+        outputs, env, report = self.outputs, self.env, self.report
         record = report.dedup_record or {}
         again = build_event(
             topic_arn=outputs.topic_arn,
-            subscription_arn=subscription_for(sns, outputs.topic_arn, outputs.alias_arn),
-            message_id=report.message_id or "", message=encode(event), subject=None,
+            subscription_arn=subscription_for(self.aws.client("sns"), outputs.topic_arn,
+                                              outputs.alias_arn),
+            message_id=report.message_id or "", message=encode(self.event), subject=None,
             attributes={"event_type": {"Type": "String", "Value": "book.created"}},
             timestamp=record.get("published_at"))
-        response = aws.client("lambda").invoke(
+        response = self.aws.client("lambda").invoke(
             FunctionName=env.function_name, Qualifier=env.alias_name,
             InvocationType="RequestResponse", Payload=json.dumps(again).encode())
-        body = response["Payload"].read().decode("utf-8", "replace")
+        return response, response["Payload"].read().decode("utf-8", "replace")
+
+    def redeliver(self) -> str:
+        report = self.report
+        response, body = self._invoke_with_same_message()
         if response.get("FunctionError"):
             report.problems.append(f"the redelivery failed in the function: {body[:200]}")
             return "the function failed"
@@ -336,21 +329,11 @@ def _pipeline(env: Any, report: DemoReport, steps: _Steps, recipient: str, *,
         report.redelivery_outcome = "duplicate" if counts.get("duplicate") == 1 else body[:200]
         if report.redelivery_outcome != "duplicate":
             report.problems.append(f"the redelivery was not skipped as a duplicate: {body[:200]}")
-        after = [e for e in outbox.read(report.endpoint) if recipient in e.to]
+        after = self._emails()
         report.emails_after_redelivery = len(after)
         if len(after) != len(report.emails):
             report.problems.append(f"the redelivery sent another email ({len(after)} in the "
                                    "outbox)")
-        report.log_blocks = logs_until(2)
+        report.log_blocks = self._logs_until(2)
         return (f"same MessageId again → {report.redelivery_outcome}; "
                 f"{len(after)} email(s) in the outbox")
-
-    steps.run("bootstrap", do_bootstrap)
-    steps.run("deploy", do_deploy)
-    steps.run("publish + deliver", do_publish)
-    if report.problems:
-        return
-    steps.run("read outbox", do_email)
-    steps.run("read logs", do_logs)
-    steps.run("read de-dup record", do_record)
-    steps.run("redeliver same message", do_redeliver)

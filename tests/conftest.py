@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,12 @@ EVENTS = Path(__file__).resolve().parent / "events"
 
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    home = tmp_path_factory.mktemp("home")
+    isolate(monkeypatch, tmp_path_factory.mktemp("home"))
+
+
+def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    """No AWS_*, NOTIFYCTL_* or BOTO_* setting of the developer's; dummy credentials.
+    (Also used by the module-scoped fixtures that start before `isolated_env`.)"""
     for name in list(os.environ):
         if name.startswith(("AWS_", "NOTIFYCTL_", "BOTO_")) or name in ("NO_COLOR",):
             monkeypatch.delenv(name, raising=False)
@@ -34,6 +40,31 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
     monkeypatch.setenv("COLUMNS", "200")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_botocore_models() -> Iterator[None]:
+    """Every botocore session in the test process shares one loader (the parsed
+    service models). Each CLI invocation builds a new session, as a real run does,
+    and re-reading the JSON models was most of a moto-backed command's time; the
+    models are read-only data, so sharing them isolates nothing less."""
+    import botocore.loaders
+    import botocore.session
+
+    loaders: dict[object, botocore.loaders.Loader] = {}
+
+    def register(self: botocore.session.Session) -> None:
+        def create() -> botocore.loaders.Loader:
+            path = self.get_config_variable("data_path")
+            if path not in loaders:
+                loaders[path] = botocore.loaders.create_loader(path)
+            return loaders[path]
+        self._components.lazy_register_component("data_loader", create)
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(botocore.session.Session, "_register_data_loader", register)
+    yield
+    patch.undo()
 
 
 @pytest.fixture
@@ -57,13 +88,26 @@ class CliResult:
 
 @pytest.fixture
 def cli() -> object:
-    """Run notifyctl in-process: `cli("config", "show")` -> CliResult."""
+    """Run notifyctl in-process: `cli("config", "show")` -> CliResult.
+
+    The invocations of one test share their AWS clients (one AwsClients per
+    resolved settings), as commands in one process would; `clients=` replaces the
+    factory (e.g. one that hands out failing clients)."""
+    from notifyctl.aws.session import AwsClients, AwsSettings
     from notifyctl.cli.main import run
 
-    def invoke(*args: str) -> CliResult:
+    built: dict[tuple[AwsSettings, float | None], AwsClients] = {}
+
+    def shared(settings: AwsSettings, *, read_timeout: float | None = None) -> AwsClients:
+        key = (settings, read_timeout)
+        if key not in built:
+            built[key] = AwsClients(settings, read_timeout=read_timeout)
+        return built[key]
+
+    def invoke(*args: str, clients: Callable[..., Any] | None = None) -> CliResult:
         out, err = io.StringIO(), io.StringIO()
         with redirect_stdout(out), redirect_stderr(err):
-            code = run(list(args))
+            code = run(list(args), clients=clients or shared)
         return CliResult(code, out.getvalue(), err.getvalue())
 
     return invoke

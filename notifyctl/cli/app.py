@@ -12,7 +12,7 @@ import typer
 
 from notifyctl import __version__
 from notifyctl.cli import commands
-from notifyctl.cli.context import AppContext, GlobalOptions
+from notifyctl.cli.context import AppContext, GlobalOptions, Invocation
 from notifyctl.cli.output import Output
 
 
@@ -65,7 +65,8 @@ def root(
     opts = GlobalOptions(env=env, config=config, profile=profile, region=region,
                          endpoint_url=endpoint_url, output=output.value, verbose=verbose,
                          read_timeout=read_timeout)
-    ctx.obj = AppContext(opts, Output(opts.output, verbose))
+    invocation = ctx.obj if isinstance(ctx.obj, Invocation) else Invocation()
+    ctx.obj = AppContext(opts, Output(opts.output, verbose), invocation=invocation)
 
 
 commands.register_all(app)

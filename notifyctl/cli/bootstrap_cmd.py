@@ -1,6 +1,7 @@
 """`notifyctl bootstrap`, `notifyctl status`, `notifyctl teardown`.
 
-Thin commands over `notifyctl.infra` (specs, planner, executor, status, teardown).
+Thin commands over `notifyctl.infra` (specs, planner, status, teardown) and
+`notifyctl.plans` (the executor); the tables they print are drawn here.
 """
 
 from __future__ import annotations
@@ -16,31 +17,11 @@ from notifyctl.cli import context
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from notifyctl.cli.output import Output
-    from notifyctl.infra.plan import Step
+    from notifyctl.infra.dns_records import DnsRecord
+
 
 STATE_STYLE = {"present": "green", "drifted": "yellow", "missing": "bold red",
                "not-ours": "bold red"}
-
-
-class _Reporter:
-    """A progress bar on a terminal; one line per finished step otherwise."""
-
-    def __init__(self, out: Output, progress: Any, task: Any) -> None:
-        self.out, self.progress, self.task = out, progress, task
-
-    def step_started(self, step: Step, index: int, total: int) -> None:
-        self.progress.update(self.task, description=step.title)
-
-    def step_done(self, step: Step, index: int, total: int) -> None:
-        self.progress.advance(self.task)
-        if not self.out.interactive:
-            self.out.info(f"[{index}/{total}] done: {step.title}")
-
-    def waiting(self, message: str) -> None:
-        self.progress.update(self.task, description=message)
-        if not self.out.interactive:
-            self.out.info(f"  {message}")
 
 
 def _stdin_interactive() -> bool:
@@ -81,17 +62,17 @@ def bootstrap(
     and subscription. Re-running on an up-to-date environment changes nothing.
     Code is deployed only when the function is created (later code is
     `deploy-lambda`'s); drift of the managed function settings (memory, timeout,
-    environment...) is corrected and published as a new version of the same code.
+    environment...) of the version `live` serves is corrected and published as a
+    new version of the same code.
     """
-    from notifyctl.errors import OperationError
+    from notifyctl.cli.plan_view import DisplayExecutor
+    from notifyctl.cli.progress import StepProgress
     from notifyctl.infra import bootstrap as lib
-    from notifyctl.infra import dns_records
-    from notifyctl.infra.executor import DisplayExecutor
 
     app = context.get(ctx)
     out = app.out
     with out.status("planning ..."):
-        specs, the_plan = lib.plan(app.aws, app.env)
+        specs, the_plan = lib.plan(app.aws, app.env, source=source)
     if plan_only:
         def render_plan(con: Console) -> None:
             DisplayExecutor(con, show_calls=out.verbose).execute(the_plan)
@@ -101,12 +82,7 @@ def bootstrap(
     if not out.json:
         DisplayExecutor(out.console, show_calls=out.verbose,
                         hide_unchanged=not out.verbose).execute(the_plan)
-    if the_plan.conflicts:
-        names = ", ".join(f"{s.resource} {s.name}" for s in the_plan.conflicts)
-        raise OperationError(f"refusing to apply: {names} exist(s) but are not this "
-                             f"environment's (no notifyctl tags for env {app.env.name!r})",
-                             hint="notifyctl never adopts resources it did not create; use "
-                                  "another prefix, or remove or tag them yourself.")
+    lib.refuse_conflicts(the_plan, app.env.name)
     result_applied: list[str] = []
     if the_plan.up_to_date:
         out.info(f"no changes: environment {app.env.name!r} is up to date")
@@ -118,7 +94,7 @@ def bootstrap(
         with out.progress() as progress:
             task = progress.add_task("applying", total=len(the_plan.changes))
             result = lib.apply(app.aws, the_plan, source=source,
-                               reporter=_Reporter(out, progress, task))
+                               reporter=StepProgress(out, progress, task))
         result_applied = [s.title for s in result.applied]
         out.info(f"applied {len(result_applied)} change(s) to environment {app.env.name!r}")
     outputs = lib.outputs(app.aws, specs)
@@ -132,7 +108,7 @@ def bootstrap(
         con.print(f"topic: {outputs.topic_arn}")
         con.print(f"function alias: {outputs.alias_arn}")
         if outputs.dns_records:
-            dns_records.render(con, outputs.dns_records)
+            render_dns_records(con, outputs.dns_records)
 
     out.result(data, render)
 
@@ -161,21 +137,21 @@ def status(ctx: typer.Context) -> None:
         con.print(table)
         fn = report.function
         if fn:
-            versions = ", ".join(v["version"] for v in fn["versions"]) or "none"
-            con.print(f"function versions: {versions}; {fn['alias']} -> "
-                      f"{fn['alias_version'] or 'missing'}")
+            versions = ", ".join(v.version for v in fn.versions) or "none"
+            con.print(f"function versions: {versions}; {fn.alias} -> "
+                      f"{fn.alias_version or 'missing'}")
         ses = report.ses
-        quota = ses["quota"]
+        quota = ses.quota
         quota_text = (quota if isinstance(quota, str) else
-                      f"{quota['sent_last_24h']:g}/{quota['max_24h']:g} in 24 h, "
-                      f"{quota['max_per_second']:g}/s")
-        sandbox = ses["sandbox"]
+                      f"{quota.sent_last_24h or 0:g}/{quota.max_24h or 0:g} in 24 h, "
+                      f"{quota.max_per_second or 0:g}/s")
+        sandbox = ses.sandbox
         sandbox_text = sandbox if isinstance(sandbox, str) else ("yes" if sandbox else "no")
-        con.print(f"SES {ses['kind']} identity {escape(ses['identity'])}: verification "
-                  f"{ses['verification']}, DKIM {ses['dkim']}; quota {quota_text}; "
+        con.print(f"SES {ses.kind} identity {escape(ses.identity)}: verification "
+                  f"{ses.verification}, DKIM {ses.dkim}; quota {quota_text}; "
                   f"sandbox {sandbox_text}")
         if report.queue:
-            con.print(f"failure queue {report.queue['name']}: {report.queue['depth']} "
+            con.print(f"failure queue {report.queue.name}: {report.queue.depth} "
                       f"message(s) waiting")
         if not report.ok:
             con.print("[bold red]incomplete:[/bold red] run `notifyctl bootstrap`")
@@ -225,6 +201,19 @@ def teardown(
                       f"{escape(i.reason)}")
 
     out.result({"environment": app.env.name, **result.as_dict()}, render)
+
+
+def render_dns_records(console: Console, records: list[DnsRecord]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="DNS records to publish", show_header=True, header_style="bold",
+                  title_justify="left")
+    for col in ("name", "type", "value", "purpose"):
+        table.add_column(col, overflow="fold")
+    for r in records:
+        table.add_row(escape(r.name), r.type, escape(r.value), escape(r.purpose))
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:

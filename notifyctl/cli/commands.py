@@ -16,6 +16,7 @@ MODULES = [
     "notifyctl.cli.local_cmd",
     "notifyctl.cli.local_faults_cmd",
     "notifyctl.cli.demo_cmd",
+    "notifyctl.cli.export_cmd",
     "notifyctl.cli.failures_cmd",
 ]
 

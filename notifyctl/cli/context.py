@@ -5,7 +5,7 @@ the AWS client factory and the output. Built lazily so that `--help` and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import typer
 
@@ -14,6 +14,22 @@ from notifyctl.cli.output import Output
 if TYPE_CHECKING:
     from notifyctl.aws.session import AwsClients, AwsSettings
     from notifyctl.config.schema import Environment
+
+    class ClientsFactory(Protocol):
+        """Builds the AWS client factory of one run (`AwsClients` itself is one)."""
+
+        def __call__(self, settings: AwsSettings, *,
+                     read_timeout: float | None = None) -> AwsClients: ...
+
+
+@dataclass
+class Invocation:
+    """What `cli.main.run` hands the root command (as click's `obj`) and reads back
+    after it: how to build the AWS clients (tests pass their own), and the endpoint
+    they were built for (so an unreachable-endpoint error can name it)."""
+
+    clients: ClientsFactory | None = None
+    endpoint_url: str | None = None
 
 
 @dataclass
@@ -35,6 +51,7 @@ class AppContext:
     _env: Environment | None = None
     _config_path: str | None = None
     _aws: AwsClients | None = field(default=None, repr=False)
+    invocation: Invocation = field(default_factory=Invocation, repr=False)
 
     @property
     def env(self) -> Environment:
@@ -64,15 +81,13 @@ class AppContext:
         if self._aws is None:
             from notifyctl.aws.session import AwsClients
 
-            self._aws = AwsClients(self.settings, read_timeout=self.options.read_timeout)
-            settings = self._aws.settings
+            build = self.invocation.clients or AwsClients
+            self._aws = build(self.settings, read_timeout=self.options.read_timeout)
             if self.out.interactive:  # a person watches: say what a slow call waits for
                 from notifyctl.cli.slow_calls import attach_notice
 
                 attach_notice(self._aws, self.out)
-            from notifyctl.cli import main
-
-            main._LAST_ENDPOINT["url"] = settings.endpoint_url
+            self.invocation.endpoint_url = self._aws.settings.endpoint_url
         return self._aws
 
 

@@ -10,7 +10,9 @@ from notifyctl.cli import context
 from notifyctl.errors import EXIT_FAILED
 
 if TYPE_CHECKING:
-    from notifyctl.demo import StepTiming
+    from rich.console import Console
+
+    from notifyctl.demo import DemoReport, StepTiming
 
 
 def demo(
@@ -45,9 +47,53 @@ def demo(
         out.console.print(f"[bold]notifyctl demo[/bold]: environment {env.name}, "
                           "on a private emulator")
     report = run_demo(env, recipient=email, on_step=show)
-    out.result(report.to_dict(), report.render)
+    out.result(report.to_dict(), lambda con: render_demo(report, con))
     if not report.ok:
         raise typer.Exit(code=EXIT_FAILED)
+
+
+def render_demo(report: DemoReport, con: Console) -> None:
+    """The email, the log lines and the record, then the verdict (the steps were
+    printed as they ran)."""
+    from rich.markup import escape
+    from rich.text import Text
+
+    from notifyctl.logs.render import TextRenderer
+
+    if report.emails:
+        email = report.emails[0]
+        con.print()
+        con.print("[bold]The email, as the recipient sees it[/bold]")
+        con.print(f"  From:    {escape(email.sender)}")
+        con.print(f"  To:      {escape(', '.join(email.to))}")
+        con.print(f"  Date:    {escape(email.time)}")
+        con.print(f"  Subject: {escape(email.subject)}")
+        con.print()
+        for line in (email.text or "").splitlines():
+            con.print(f"  {escape(line)}")
+        if email.html:
+            con.print(f"  [dim](and an HTML part of {len(email.html)} characters: "
+                      "--output json shows it)[/dim]")
+    if report.log_blocks:
+        con.print()
+        con.print(f"[bold]The function's log lines for message {report.message_id}[/bold]")
+        renderer = TextRenderer(color=not con.no_color)
+        for block in report.log_blocks:
+            for line in renderer.block_lines(block):
+                con.print(Text.from_ansi(line))
+    if report.dedup_record:
+        con.print()
+        con.print("[bold]The de-duplication record[/bold] (its key is the SNS MessageId)")
+        width = max(len(k) for k in report.dedup_record)
+        for key, value in report.dedup_record.items():
+            con.print(f"  {key:<{width}}  {escape(str(value))}")
+    con.print()
+    if report.ok:
+        con.print(f"[green]ok[/green]: one book event, one email; the redelivered message "
+                  f"was skipped as a duplicate ({report.total_s:.1f} s in all)")
+    else:
+        for problem in report.problems:
+            con.print(f"[red]failed[/red]: {escape(problem)}")
 
 
 def register(app: typer.Typer) -> None:

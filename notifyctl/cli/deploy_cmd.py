@@ -5,9 +5,6 @@ Thin commands over `notifyctl.release` (package, deploy, versions, rollback).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,20 +15,6 @@ from notifyctl.cli import context
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from notifyctl.cli.output import Output
-
-
-class _CliReporter:
-    """A spinner per step on a terminal; a line per finished step with -v."""
-
-    def __init__(self, out: Output) -> None:
-        self.out = out
-
-    @contextmanager
-    def step(self, description: str) -> Iterator[None]:
-        with self.out.status(description + " ..."):
-            yield
-        self.out.debug(f"done: {description}")
 
 
 def deploy_lambda(
@@ -93,8 +76,9 @@ def deploy_lambda(
     if out_path is not None:
         package.write(out_path)
 
-    from notifyctl.infra.function_spec import desired_function_config
+    from notifyctl.cli.progress import StepSpinner
     from notifyctl.release.deploy import deploy
+    from notifyctl.release.function_spec import desired_function_config
 
     env = app.env
     if not plan and not no_verify:
@@ -105,10 +89,11 @@ def deploy_lambda(
             verified = verify_package(package.data, wanted.handler, wanted.runtime,
                                       wanted.environment)
         app.out.debug(f"the package imports ({verified.interpreter} -I)")
-    result = deploy(app.aws.client("lambda"), env.function_name, env.alias_name, package,
-                    desired_function_config(env), force=force, move_alias=not publish_only,
-                    prune_keep=prune, appspec_path=appspec, plan_only=plan,
-                    reporter=_CliReporter(app.out))
+    with StepSpinner(app.out) as spinner:
+        result = deploy(app.aws.client("lambda"), env.function_name, env.alias_name, package,
+                        desired_function_config(env), force=force,
+                        move_alias=not publish_only, prune_keep=prune, appspec_path=appspec,
+                        plan_only=plan, reporter=spinner)
 
     def render(con: Console) -> None:
         where = f"{result.function}:{result.alias}"
@@ -165,24 +150,11 @@ def versions(
 ) -> None:
     """List the function's published versions, newest first, and where aliases point."""
     from notifyctl.release import versions as lib
-    from notifyctl.release.deploy import missing_function_error
 
     app = context.get(ctx)
     env = app.env
-    lam = app.aws.client("lambda")
-    try:
-        pruned = lib.prune(lam, env.function_name, prune) if prune is not None else None
-        found = lib.list_versions(lam, env.function_name)
-    except Exception as exc:
-        from notifyctl.aws.errors import error_code
-
-        if error_code(exc) == "ResourceNotFoundException":
-            raise missing_function_error(env.function_name) from None
-        raise
-    data: dict[str, Any] = {"function": env.function_name,
-                            "versions": [v.to_dict() for v in found]}
-    if pruned is not None:
-        data["pruned"] = pruned.to_dict()
+    report = lib.versions_report(app.aws.client("lambda"), env.function_name, prune)
+    pruned, found = report.pruned, report.versions
 
     def render(con: Console) -> None:
         from rich.table import Table
@@ -201,13 +173,13 @@ def versions(
         table.add_column("description")
         for v in found:
             # The full hash is in --output json; the description's own sha= repeats it.
-            description = re.sub(r";\s*sha=\S+", "", v.description)
+            description = lib.short_description(v.description)
             table.add_row(v.version, ", ".join(v.aliases),
                           v.last_modified[:16].replace("T", " "), f"{v.code_size:,}",
                           v.code_sha256[:12] + "…", description)
         con.print(table)
 
-    app.out.result(data, render)
+    app.out.result(report.to_dict(), render)
 
 
 def rollback(

@@ -33,6 +33,8 @@ EXAMPLES: dict[str, list[str]] = {
     "local status": ["notifyctl local status", "notifyctl local status --port 4570 -o json"],
     "local outbox": ["notifyctl local outbox", "notifyctl local outbox --since 10m "
                                                "--to jane@example.com --limit 5"],
+    "export terraform": ["notifyctl export terraform --out infra/",
+                         "notifyctl --env prod export terraform --out infra/ --format json"],
     "local faults add": ["notifyctl local faults add ses SendEmail --lost-response --count 1",
                          "notifyctl local faults add ses SendEmail --error SendingPausedException",
                          "notifyctl local faults add sns PublishBatch --lost-response --count 1 "

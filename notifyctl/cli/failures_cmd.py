@@ -98,9 +98,9 @@ def redrive(
     whose cause was transient is reset first. Exit 1 when something could not be
     redriven.
     """
+    from notifyctl.cli.publish_view import RichProgress, progress_context
     from notifyctl.errors import UsageError
     from notifyctl.failures.redrive import RedriveReport, execute, prepare
-    from notifyctl.publish.service import RichProgress, progress_context
 
     app = context.get(ctx)
     found, steps = prepare(app.aws, app.env, list(ids or []), all_, dry_run=dry_run)

@@ -8,8 +8,12 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from typing import TYPE_CHECKING
 
 from notifyctl.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, NotifyctlError
+
+if TYPE_CHECKING:
+    from notifyctl.cli.context import ClientsFactory
 
 BUG_REPORT = "This is a bug in notifyctl; please report it with the output of `-v`."
 
@@ -73,18 +77,24 @@ def _click_exceptions() -> tuple[type[BaseException], type[Exception]]:
     return Abort, ClickException
 
 
-def run(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code (used by `main` and by tests)."""
+def run(argv: list[str] | None = None, *, clients: ClientsFactory | None = None) -> int:
+    """Run the CLI and return its exit code (used by `main` and by tests).
+
+    `clients` builds the AWS client factory from the resolved settings (default
+    `AwsClients`); tests pass one that shares moto-backed or failing clients."""
     import typer.main
 
     abort, click_exception = _click_exceptions()
 
     from notifyctl.cli.app import app
+    from notifyctl.cli.context import Invocation
 
     argv = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     command = typer.main.get_command(app)
+    invocation = Invocation(clients)
     try:
-        rv = command.main(args=argv, prog_name="notifyctl", standalone_mode=False)
+        rv = command.main(args=argv, prog_name="notifyctl", standalone_mode=False,
+                          obj=invocation)
         if rv == EXIT_INTERRUPTED:  # typer turns Ctrl-C into a silent Exit(130): say it
             sys.stderr.write("\ninterrupted\n")
         return rv if isinstance(rv, int) else 0
@@ -104,8 +114,8 @@ def run(argv: list[str] | None = None) -> int:
         from notifyctl.aws.errors import translate
         from notifyctl.cli.mistakes import explain
 
-        translated = (explain(exc, _LAST_ENDPOINT.get("url"))
-                      or translate(exc, _LAST_ENDPOINT.get("url")))
+        translated = (explain(exc, invocation.endpoint_url)
+                      or translate(exc, invocation.endpoint_url))
         if translated is not None:
             _print_error(translated.message, translated.hint)
             return translated.exit_code
@@ -114,11 +124,6 @@ def run(argv: list[str] | None = None) -> int:
         _print_error(f"unexpected {type(exc).__name__}: {exc}",
                      None if _verbose(argv) else "Run again with -v for a traceback. " + BUG_REPORT)
         return EXIT_FAILED
-
-
-# Set by AppContext when it builds AWS clients, so an unreachable-endpoint error
-# can name the endpoint even after the click context is gone.
-_LAST_ENDPOINT: dict[str, str | None] = {}
 
 
 def main() -> None:

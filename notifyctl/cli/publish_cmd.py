@@ -57,12 +57,9 @@ def publish_book(
     sent by the timeout; exit 2 for bad input (nothing sent), an empty --file
     included; exit 130 on Ctrl-C, after printing what was sent and how to resume.
     """
-    from notifyctl.publish.service import (
-        PublishRequest,
-        RichProgress,
-        progress_context,
-    )
-    from notifyctl.publish.service import publish_book as run
+    from notifyctl.cli.publish_view import RichProgress, progress_context, render_publish
+    from notifyctl.publish.job import PublishRequest
+    from notifyctl.publish.job import publish_book as run
 
     app = context.get(ctx)
     request = PublishRequest(count=count, file=file, email=email, book_id=book_id,
@@ -82,7 +79,7 @@ def publish_book(
         # stdin, or a file of blank lines: nothing to send is a mistake, not a success
         raise UsageError(f"--file: {file} has no events", hint="Expected JSON lines, or CSV "
                          "with a header row naming book_id,email,link,title.")
-    app.out.result(report.to_dict(), report.render)
+    app.out.result(report.to_dict(), lambda con: render_publish(report, con))
     if report.stopped_by_user:  # Ctrl-C: the unsent are in --failed-out, the summary shown
         raise typer.Exit(code=EXIT_INTERRUPTED)
     if not report.ok:

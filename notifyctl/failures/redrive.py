@@ -15,11 +15,14 @@ import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from notifyctl.errors import UsageError
 from notifyctl.failures.records import FAILED, QUEUE, UNCONFIRMED, Failure
 from notifyctl.failures.source import FailureList
+
+if TYPE_CHECKING:
+    from notifyctl.aws.calls import ClientFactory
 
 INVOKE = "invoke"
 RESET = "reset"
@@ -120,7 +123,7 @@ def plan(found: FailureList, ids: list[str], all_: bool) -> list[RedriveStep]:
     return steps
 
 
-def execute(clients: Any, env: Any, steps: list[RedriveStep], queue_url: str | None, *,
+def execute(clients: ClientFactory, env: Any, steps: list[RedriveStep], queue_url: str | None, *,
             table_records: dict[str, Failure],
             on_progress: Callable[[int], None] | None = None) -> RedriveReport:
     """Run the plan; every step yields a result, none raises for an AWS refusal."""
@@ -143,7 +146,7 @@ class _NotAccepted(Exception):
     pass
 
 
-def _run(clients: Any, env: Any, step: RedriveStep, queue_url: str | None,
+def _run(clients: ClientFactory, env: Any, step: RedriveStep, queue_url: str | None,
          table_records: dict[str, Failure]) -> str:
     failure = step.failure
     if step.action == SKIP:
@@ -174,7 +177,7 @@ def _reset(dynamodb: Any, table: str, record: Failure) -> None:
                          ExpressionAttributeValues={":s": {"S": record.status}})
 
 
-def _release(clients: Any, step: RedriveStep, queue_url: str | None) -> None:
+def _release(clients: ClientFactory, step: RedriveStep, queue_url: str | None) -> None:
     """Make a queue message visible again at once (we hid it while working)."""
     failure = step.failure
     if failure.source != QUEUE or not queue_url or not failure.receipt_handle:
@@ -199,7 +202,7 @@ def _short(exc: BaseException) -> str:
 REDRIVE_VISIBILITY_S = 300
 
 
-def prepare(clients: Any, env: Any, ids: list[str], all_: bool, *, dry_run: bool,
+def prepare(clients: ClientFactory, env: Any, ids: list[str], all_: bool, *, dry_run: bool,
             clock: Callable[[], float] | None = None) -> tuple[FailureList, list[RedriveStep]]:
     """Read both places (hiding the queue messages unless dry_run) and plan."""
     import time

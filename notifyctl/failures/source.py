@@ -5,10 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from notifyctl.errors import OperationError
 from notifyctl.failures.records import FAILED, UNCONFIRMED, Failure, from_item, from_queue_message
+
+if TYPE_CHECKING:
+    from notifyctl.aws.calls import ClientFactory
 
 SQS_BATCH = 10
 LISTING_HIDE_S = 30  # a listing hides each message this long at most, then shows it again
@@ -110,7 +113,7 @@ def read_table(dynamodb: Any, table: str, *, now: float) -> list[Failure]:
     return sorted(found, key=lambda f: -(f.age_s or 0))
 
 
-def list_failures(clients: Any, env: Any, *, visibility_s: int = 0,
+def list_failures(clients: ClientFactory, env: Any, *, visibility_s: int = 0,
                   clock: Callable[[], float] = time.time) -> FailureList:
     """Both places, for the environment (raises OperationError when neither exists)."""
     from botocore.exceptions import ClientError

@@ -8,23 +8,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from notifyctl.aws.calls import ClientFactory
 from notifyctl.config.schema import Environment
 from notifyctl.infra import dns_records
-from notifyctl.infra.executor import ExecutionResult, Executor, Reporter
-from notifyctl.infra.plan import Plan
 from notifyctl.infra.planner import make_plan
 from notifyctl.infra.specs import Specs, build_specs
+from notifyctl.plans.executor import ExecutionResult, Executor, Reporter
+from notifyctl.plans.model import Plan
 
 PROCEED, ASK, REFUSE = "proceed", "ask", "refuse"
 
 
-def specs_for(aws: Any, env: Environment) -> Specs:
+def specs_for(aws: ClientFactory, env: Environment) -> Specs:
     return build_specs(env, aws.account_id, aws.region, aws.partition)
 
 
-def plan(aws: Any, env: Environment) -> tuple[Specs, Plan]:
+def plan(aws: ClientFactory, env: Environment, *, source: Path | None = None) -> tuple[Specs, Plan]:
+    """Read-only: the specifications of `env` and the plan that reconciles them.
+
+    `source` is the function's source; its package is built (locally) only when
+    a configuration fix must upload again the code `live` serves."""
     specs = specs_for(aws, env)
-    return specs, make_plan(aws, specs)
+    return specs, make_plan(aws, specs, package_sha256=package_sha256(source))
+
+
+def package_sha256(source: Path | None) -> Callable[[], str]:
+    def sha() -> str:
+        from notifyctl.release.package import build as build_package
+
+        return build_package(source).sha256_b64
+    return sha
 
 
 def confirmation(*, local: bool, yes: bool, interactive: bool) -> str:
@@ -44,11 +57,32 @@ def package_code(source: Path | None) -> Callable[[], bytes]:
     return build
 
 
-def apply(aws: Any, the_plan: Plan, *, source: Path | None = None,
+def refuse_conflicts(the_plan: Plan, env_name: str) -> None:
+    """A plan with a conflict is never applied, not even its other steps.
+
+    A conflict without changes is a resource that is not this environment's
+    (never adopted); one with changes is a change notifyctl will not make (its
+    note says why and what to do instead)."""
+    from notifyctl.errors import OperationError
+
+    foreign = [s for s in the_plan.conflicts if not s.changes]
+    if foreign:
+        names = ", ".join(f"{s.resource} {s.name}" for s in foreign)
+        raise OperationError(f"refusing to apply: {names} exist(s) but are not this "
+                             f"environment's (no notifyctl tags for env {env_name!r})",
+                             hint="notifyctl never adopts resources it did not create; use "
+                                  "another prefix, or remove or tag them yourself.")
+    if the_plan.conflicts:
+        step = the_plan.conflicts[0]
+        raise OperationError(f"refusing to apply: {step.resource} {step.name}: {step.note}")
+
+
+def apply(aws: ClientFactory, the_plan: Plan, *, source: Path | None = None,
           code: Callable[[], bytes] | None = None,
           sleep: Callable[[float], None] = time.sleep,
           clock: Callable[[], float] = time.monotonic,
           reporter: Reporter | None = None) -> ExecutionResult:
+    """Carry out a plan's changes; callers check `refuse_conflicts` first."""
     executor = Executor(aws.client, code=code or package_code(source), sleep=sleep,
                         clock=clock, reporter=reporter)
     return executor.execute(the_plan)
@@ -76,7 +110,7 @@ class Outputs:
         }
 
 
-def outputs(aws: Any, specs: Specs) -> Outputs:
+def outputs(aws: ClientFactory, specs: Specs) -> Outputs:
     records = []
     if specs.ses_identity_kind == "domain":
         records = dns_records.fetch(aws.client("ses"), specs.ses_identity)

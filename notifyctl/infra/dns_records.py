@@ -47,16 +47,3 @@ def fetch(ses: Any, domain: str) -> list[DnsRecord]:
         "DkimAttributes", {}).get(domain, {})
     return domain_records(domain, verification.get("VerificationToken"),
                           list(dkim.get("DkimTokens") or []))
-
-
-def render(console: Any, records: list[DnsRecord]) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
-    table = Table(title="DNS records to publish", show_header=True, header_style="bold",
-                  title_justify="left")
-    for col in ("name", "type", "value", "purpose"):
-        table.add_column(col, overflow="fold")
-    for r in records:
-        table.add_row(escape(r.name), r.type, escape(r.value), escape(r.purpose))
-    console.print(table)

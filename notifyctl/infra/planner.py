@@ -11,20 +11,8 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from notifyctl.aws.errors import error_code
-from notifyctl.infra import policies
-from notifyctl.infra.function_release import config_drift, config_update_calls
-from notifyctl.infra.plan import (
-    CODE,
-    CONFLICT,
-    CREATE,
-    UNCHANGED,
-    UPDATE,
-    ApiCall,
-    Plan,
-    Step,
-    Var,
-)
+from notifyctl.aws.calls import LAMBDA_NOT_FOUND, ClientFactory, get_or_none
+from notifyctl.infra import policies, reads
 from notifyctl.infra.specs import (
     INLINE_POLICY_NAME,
     MAX_EVENT_AGE_S,
@@ -35,6 +23,18 @@ from notifyctl.infra.specs import (
     Specs,
     is_ours,
 )
+from notifyctl.plans.model import (
+    CODE,
+    CONFLICT,
+    CREATE,
+    UNCHANGED,
+    UPDATE,
+    ApiCall,
+    Plan,
+    Step,
+    Var,
+)
+from notifyctl.release.function_release import config_drift, config_update_calls
 
 READ_PREFIXES = ("get_", "describe_", "list_", "can_paginate")
 
@@ -79,10 +79,6 @@ class ReadOnly:
         return self._client.exceptions
 
 
-def _absent(exc: BaseException, *codes: str) -> bool:
-    return error_code(exc) in codes
-
-
 def _tag_changes(live: dict[str, str], wanted: dict[str, str]) -> dict[str, tuple[Any, Any]]:
     missing = {k: v for k, v in wanted.items() if live.get(k) != v}
     if not missing:
@@ -101,8 +97,12 @@ def _conflict(kind: str, name: str, tags: dict[str, str], specs: Specs) -> Step:
 
 
 class Planner:
-    def __init__(self, client: Callable[[str], Any], specs: Specs) -> None:
+    def __init__(self, client: Callable[[str], Any], specs: Specs, *,
+                 package_sha256: Callable[[], str] | None = None) -> None:
         self._client = client
+        # The CodeSha256 of the package this source builds (local, no AWS call),
+        # asked only when a configuration fix must restore the code `live` serves.
+        self._package_sha256 = package_sha256
         self.specs = specs
         self.env = specs.env
         self.arns = specs.arns
@@ -124,8 +124,7 @@ class Planner:
     def log_group(self) -> Step:
         logs = self.c("logs")
         name = self.env.log_group_name
-        groups = logs.describe_log_groups(logGroupNamePrefix=name).get("logGroups", [])
-        live = next((g for g in groups if g["logGroupName"] == name), None)
+        live = reads.log_group(logs, name)
         retention = self.env.function.log_retention_days
         self.exists[LOG_GROUP] = live is not None
         if live is None:
@@ -135,7 +134,7 @@ class Planner:
                 ApiCall("logs", "put_retention_policy", {"logGroupName": name,
                                                          "retentionInDays": retention}),
             ))
-        tags = logs.list_tags_for_resource(resourceArn=self.arns.log_group).get("tags", {})
+        tags = reads.log_group_tags(logs, self.arns.log_group)
         if not is_ours(tags, self.env):
             return _conflict(LOG_GROUP, name, tags, self.specs)
         changes: dict[str, tuple[Any, Any]] = {}
@@ -156,12 +155,7 @@ class Planner:
         name = self.env.table_name
         pitr = self.env.dedup.point_in_time_recovery
         protect = self.env.dedup.deletion_protection
-        try:
-            table = ddb.describe_table(TableName=name)["Table"]
-        except Exception as exc:
-            if not _absent(exc, "ResourceNotFoundException"):
-                raise
-            table = None
+        table = reads.table(ddb, name)
         self.exists[TABLE] = table is not None
         ttl_call = ApiCall("dynamodb", "update_time_to_live", {
             "TableName": name,
@@ -189,8 +183,7 @@ class Planner:
                                               "point_in_time_recovery": (None, pitr),
                                               "deletion_protection": (None, protect)},
                         tuple(create))
-        tags = {t["Key"]: t["Value"] for t in
-                ddb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])}
+        tags = reads.table_tags(ddb, table["TableArn"])
         if not is_ours(tags, self.env):
             return _conflict(TABLE, name, tags, self.specs)
         key = [(k["AttributeName"], k["KeyType"]) for k in table.get("KeySchema", [])]
@@ -236,13 +229,7 @@ class Planner:
         sqs = self.c("sqs")
         name = self.env.dlq_name
         wanted = self.specs.queue_attributes
-        try:
-            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-        except Exception as exc:
-            if not _absent(exc, "AWS.SimpleQueueService.NonExistentQueue",
-                           "QueueDoesNotExist"):
-                raise
-            url = None
+        url = reads.queue_url(sqs, name)
         self.exists[QUEUE] = url is not None
         if url is None:
             return Step(CREATE, QUEUE, name, {k: (None, v) for k, v in wanted.items()}, (
@@ -250,7 +237,7 @@ class Planner:
                                                 "tags": dict(self.specs.tags)},
                         output=QUEUE_URL, output_key="QueueUrl"),
             ))
-        tags = sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
+        tags = reads.queue_tags(sqs, url)
         if not is_ours(tags, self.env):
             return _conflict(QUEUE, name, tags, self.specs)
         attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]).get(
@@ -278,12 +265,7 @@ class Planner:
         sns = self.c("sns")
         name, arn = self.env.topic_name, self.arns.topic
         policy = self.specs.topic_policy
-        try:
-            attrs = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
-        except Exception as exc:
-            if not _absent(exc, "NotFound", "NotFoundException"):
-                raise
-            attrs = None
+        attrs = reads.topic_attributes(sns, arn)
         self.exists[TOPIC] = attrs is not None
         if attrs is None:
             return Step(CREATE, TOPIC, name, {"Policy": (None, policy)}, (
@@ -291,8 +273,7 @@ class Planner:
                                                 "Attributes": {"Policy": json.dumps(policy)},
                                                 "Tags": self.specs.tag_list()}),
             ))
-        tags = {t["Key"]: t["Value"] for t in
-                sns.list_tags_for_resource(ResourceArn=arn).get("Tags", [])}
+        tags = reads.topic_tags(sns, arn)
         if not is_ours(tags, self.env):
             return _conflict(TOPIC, name, tags, self.specs)
         changes: dict[str, tuple[Any, Any]] = {}
@@ -316,12 +297,7 @@ class Planner:
         put_inline = ApiCall("iam", "put_role_policy", {
             "RoleName": name, "PolicyName": INLINE_POLICY_NAME,
             "PolicyDocument": json.dumps(inline)})
-        try:
-            role = iam.get_role(RoleName=name)["Role"]
-        except Exception as exc:
-            if not _absent(exc, "NoSuchEntity"):
-                raise
-            role = None
+        role = reads.role(iam, name)
         self.exists[ROLE] = role is not None
         if role is None:
             return Step(CREATE, ROLE, name, {"AssumeRolePolicyDocument": (None, trust),
@@ -331,7 +307,7 @@ class Planner:
                             "Description": f"notifyctl: {self.env.function_name} execution role",
                             "Tags": self.specs.tag_list()}),
                          put_inline))
-        tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=name).get("Tags", [])}
+        tags = reads.role_tags(iam, name)
         if not is_ours(tags, self.env):
             return _conflict(ROLE, name, tags, self.specs)
         changes: dict[str, tuple[Any, Any]] = {}
@@ -341,13 +317,8 @@ class Planner:
             changes["AssumeRolePolicyDocument"] = (live_trust, trust)
             calls.append(ApiCall("iam", "update_assume_role_policy", {
                 "RoleName": name, "PolicyDocument": json.dumps(trust)}))
-        try:
-            live_inline: Any = policies.normalize(iam.get_role_policy(
-                RoleName=name, PolicyName=INLINE_POLICY_NAME)["PolicyDocument"])
-        except Exception as exc:
-            if not _absent(exc, "NoSuchEntity"):
-                raise
-            live_inline = None
+        inline_doc = reads.role_policy(iam, name, INLINE_POLICY_NAME)
+        live_inline = policies.normalize(inline_doc) if inline_doc is not None else None
         if live_inline != policies.normalize(inline):
             changes[f"inline policy {INLINE_POLICY_NAME}"] = (live_inline, inline)
             calls.append(put_inline)
@@ -362,12 +333,7 @@ class Planner:
         iam = self.c("iam")
         name, arn = self.env.publisher_policy_name, self.arns.publisher_policy
         doc = self.specs.publisher_policy
-        try:
-            live = iam.get_policy(PolicyArn=arn)["Policy"]
-        except Exception as exc:
-            if not _absent(exc, "NoSuchEntity"):
-                raise
-            live = None
+        live = reads.managed_policy(iam, arn)
         self.exists[PUBLISHER_POLICY] = live is not None
         if live is None:
             return Step(CREATE, PUBLISHER_POLICY, name, {"PolicyDocument": (None, doc)}, (
@@ -377,7 +343,7 @@ class Planner:
                                    "(attach to the web app's role)",
                     "Tags": self.specs.tag_list()}),
             ), note=f"attach {arn} to the web app's instance role")
-        tags = {t["Key"]: t["Value"] for t in iam.list_policy_tags(PolicyArn=arn).get("Tags", [])}
+        tags = reads.policy_tags(iam, arn)
         if not is_ours(tags, self.env):
             return _conflict(PUBLISHER_POLICY, name, tags, self.specs)
         version = iam.get_policy_version(PolicyArn=arn, VersionId=live["DefaultVersionId"])
@@ -445,13 +411,7 @@ class Planner:
     def alias_probe(self) -> None:
         """Read the alias first: the function's update must know whether it exists."""
         lam = self.c("lambda")
-        try:
-            alias = lam.get_alias(FunctionName=self.env.function_name,
-                                  Name=self.env.alias_name)
-        except Exception as exc:
-            if not _absent(exc, "ResourceNotFoundException"):
-                raise
-            alias = None
+        alias = reads.alias(lam, self.env.function_name, self.env.alias_name)
         self.exists[ALIAS] = alias is not None
         self.alias_version = alias["FunctionVersion"] if alias else None
         return None
@@ -460,12 +420,7 @@ class Planner:
         lam = self.c("lambda")
         name = self.env.function_name
         wanted = self.specs.function
-        try:
-            live = lam.get_function(FunctionName=name)
-        except Exception as exc:
-            if not _absent(exc, "ResourceNotFoundException"):
-                raise
-            live = None
+        live = reads.function(lam, name)
         self.exists[FUNCTION] = live is not None
         if live is None:
             self.exists[ALIAS] = False
@@ -480,25 +435,62 @@ class Planner:
         tags = live.get("Tags") or {}
         if not is_ours(tags, self.env):
             return _conflict(FUNCTION, name, tags, self.specs)
-        changes = config_drift(live["Configuration"], wanted, self.arns.role)
+        latest = live["Configuration"]
+        # Drift is what `live` serves, not $LATEST: a configuration update whose
+        # publish failed leaves $LATEST new and `live` old (issue 11, bug 1).
+        served = (lam.get_function_configuration(FunctionName=name,
+                                                 Qualifier=self.alias_version)
+                  if self.alias_version else latest)
+        changes = config_drift(served, wanted, self.arns.role)
         calls: list[ApiCall] = []
+        note = ""
         if changes:
-            sha = None
-            if self.alias_version:
-                sha = lam.get_function_configuration(
-                    FunctionName=name, Qualifier=self.alias_version)["CodeSha256"]
+            refused = self._code_to_restore(served, latest)
+            if isinstance(refused, Step):
+                return refused
+            calls += refused
             calls += config_update_calls(
                 name, wanted, role_arn=self.arns.role,
                 alias=self.env.alias_name if self.exists.get(ALIAS) else None,
-                alias_code_sha256=sha, alias_version=self.alias_version)
+                alias_code_sha256=served["CodeSha256"] if self.alias_version else None,
+                alias_version=self.alias_version)
+            note = ("configuration only: code is deploy-lambda's; the alias moves to a new "
+                    "version with the same code")
+            if refused:
+                note += (f" (the code `live` serves is uploaded again first: $LATEST held "
+                         f"{latest.get('CodeSha256')})")
         if tag_changes := _tag_changes(tags, self.specs.tags):
             changes.update(tag_changes)
             calls.append(ApiCall("lambda", "tag_resource", {"Resource": self.arns.function,
                                                             "Tags": dict(self.specs.tags)}))
-        note = ("configuration only: code is deploy-lambda's; the alias moves to a new "
-                "version with the same code") if calls else ""
         return Step(UPDATE if calls else UNCHANGED, FUNCTION, name, changes, tuple(calls),
                     note=note)
+
+    def _code_to_restore(self, served: dict[str, Any],
+                         latest: dict[str, Any]) -> list[ApiCall] | Step:
+        """A configuration fix publishes $LATEST; it must publish the code `live` serves.
+
+        After a rollback or `deploy-lambda --publish-only`, $LATEST holds other code
+        (issue 11, bug 3). Lambda cannot copy code from a version, so the package
+        this tree builds is uploaded first when it is exactly that code; otherwise
+        the step is refused (a conflict) and says why."""
+        if not self.alias_version or latest.get("CodeSha256") == served.get("CodeSha256"):
+            return []
+        name = self.env.function_name
+        if self._package_sha256 is not None and self._package_sha256() == served.get(
+                "CodeSha256"):
+            return [ApiCall("lambda", "update_function_code",
+                            {"FunctionName": name, "ZipFile": CODE}),
+                    ApiCall("wait", "function_updated", {"FunctionName": name})]
+        return Step(CONFLICT, FUNCTION, name,
+                    config_drift(served, self.specs.function, self.arns.role),
+                    note=f"`live` (version {self.alias_version}) serves code "
+                         f"{served.get('CodeSha256')} but $LATEST holds "
+                         f"{latest.get('CodeSha256')} (after a rollback or `deploy-lambda "
+                         "--publish-only`), and this source does not build the code `live` "
+                         "serves: a configuration fix would publish other code. Run "
+                         "`notifyctl deploy-lambda` to ship code and configuration "
+                         "together.")
 
     def alias(self) -> Step:
         name = self.env.function_name
@@ -523,12 +515,8 @@ class Planner:
         params = {"FunctionName": name, "Qualifier": alias, **wanted}
         live = None
         if self.exists.get(ALIAS):
-            try:
-                live = self.c("lambda").get_function_event_invoke_config(
-                    FunctionName=name, Qualifier=alias)
-            except Exception as exc:
-                if not _absent(exc, "ResourceNotFoundException"):
-                    raise
+            live = get_or_none(self.c("lambda").get_function_event_invoke_config,
+                               *LAMBDA_NOT_FOUND, FunctionName=name, Qualifier=alias)
         if live is None:
             return Step(CREATE, INVOKE_CONFIG, f"{name}:{alias}",
                         {k: (None, v) for k, v in wanted.items()},
@@ -554,14 +542,11 @@ class Planner:
         add = ApiCall("lambda", "add_permission", params)
         statement = None
         if self.exists.get(ALIAS):
-            try:
-                doc = json.loads(self.c("lambda").get_policy(
-                    FunctionName=name, Qualifier=alias)["Policy"])
-                statement = next((s for s in doc.get("Statement", [])
-                                  if s.get("Sid") == SNS_PERMISSION_SID), None)
-            except Exception as exc:
-                if not _absent(exc, "ResourceNotFoundException"):
-                    raise
+            got = get_or_none(self.c("lambda").get_policy, *LAMBDA_NOT_FOUND,
+                              FunctionName=name, Qualifier=alias)
+            doc = json.loads(got["Policy"]) if got else {}
+            statement = next((s for s in doc.get("Statement", [])
+                              if s.get("Sid") == SNS_PERMISSION_SID), None)
         label = f"{name}:{alias} {SNS_PERMISSION_SID}"
         if statement is None:
             return Step(CREATE, PERMISSION, label, {"SourceArn": (None, self.arns.topic)},
@@ -615,6 +600,7 @@ def permission_facts(statement: dict[str, Any]) -> dict[str, Any]:
             "SourceArn": source_arn, "SourceAccount": source_account}
 
 
-def make_plan(aws: Any, specs: Specs) -> Plan:
-    """Plan `specs` against the account `aws` (an AwsClients) points at."""
-    return Planner(aws.client, specs).plan()
+def make_plan(aws: ClientFactory, specs: Specs, *,
+              package_sha256: Callable[[], str] | None = None) -> Plan:
+    """Plan `specs` against the account `aws` points at."""
+    return Planner(aws.client, specs, package_sha256=package_sha256).plan()

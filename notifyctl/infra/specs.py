@@ -12,7 +12,7 @@ from typing import Any
 
 from notifyctl.config.schema import Environment
 from notifyctl.infra import policies
-from notifyctl.infra.function_spec import FunctionConfig, desired_function_config
+from notifyctl.release.function_spec import FunctionConfig, desired_function_config
 
 MANAGED_BY = "notifyctl"
 TAG_MANAGED_BY = "managed-by"

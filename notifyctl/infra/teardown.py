@@ -20,10 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from notifyctl.aws.errors import error_code
+from notifyctl.aws.calls import SNS_NOT_FOUND, ClientFactory, is_error
 from notifyctl.config.schema import Environment
 from notifyctl.errors import NotifyctlError, OperationError
 from notifyctl.infra import planner as p
+from notifyctl.infra import reads
 from notifyctl.infra.specs import INLINE_POLICY_NAME, Arns, is_ours
 
 DELETE, KEEP, ABSENT, NOT_OURS = "delete", "keep", "absent", "not-ours"
@@ -62,14 +63,10 @@ class Result:
                 "absent": [i.as_dict() for i in self.absent]}
 
 
-def _missing(exc: BaseException, *codes: str) -> bool:
-    return error_code(exc) in codes
-
-
 class _Resources:
     """Probe and delete functions for each resource, bound to one account."""
 
-    def __init__(self, aws: Any, env: Environment) -> None:
+    def __init__(self, aws: ClientFactory, env: Environment) -> None:
         self.aws = aws
         self.env = env
         self.arns = Arns(aws.partition, aws.region, aws.account_id, env)
@@ -86,7 +83,7 @@ class _Resources:
                     if (s.get("Endpoint") or "").startswith(self.arns.function)
                     and s.get("SubscriptionArn", "").startswith("arn:")]
         except Exception as exc:
-            if _missing(exc, "NotFound", "NotFoundException"):
+            if is_error(exc, *SNS_NOT_FOUND):
                 return []
             raise
 
@@ -98,36 +95,26 @@ class _Resources:
             self.c("sns").unsubscribe(SubscriptionArn=arn)
 
     def probe_function(self) -> dict[str, str] | None:
-        try:
-            return dict(self.c("lambda").get_function(
-                FunctionName=self.env.function_name).get("Tags") or {})
-        except Exception as exc:
-            if _missing(exc, "ResourceNotFoundException"):
-                return None
-            raise
+        live = reads.function(self.c("lambda"), self.env.function_name)
+        return None if live is None else dict(live.get("Tags") or {})
 
     def delete_function(self) -> None:
         self.c("lambda").delete_function(FunctionName=self.env.function_name)
 
     def probe_log_group(self) -> dict[str, str] | None:
         logs = self.c("logs")
-        groups = logs.describe_log_groups(logGroupNamePrefix=self.env.log_group_name)
-        if not any(g["logGroupName"] == self.env.log_group_name
-                   for g in groups.get("logGroups", [])):
+        if reads.log_group(logs, self.env.log_group_name) is None:
             return None
-        return dict(logs.list_tags_for_resource(resourceArn=self.arns.log_group).get("tags", {}))
+        return reads.log_group_tags(logs, self.arns.log_group)
 
     def delete_log_group(self) -> None:
         self.c("logs").delete_log_group(logGroupName=self.env.log_group_name)
 
     def probe_role(self) -> dict[str, str] | None:
-        try:
-            tags = self.c("iam").list_role_tags(RoleName=self.env.role_name).get("Tags", [])
-        except Exception as exc:
-            if _missing(exc, "NoSuchEntity"):
-                return None
-            raise
-        return {t["Key"]: t["Value"] for t in tags}
+        iam = self.c("iam")
+        if reads.role(iam, self.env.role_name) is None:
+            return None
+        return reads.role_tags(iam, self.env.role_name)
 
     def delete_role(self) -> None:
         iam, name = self.c("iam"), self.env.role_name
@@ -142,14 +129,10 @@ class _Resources:
         iam.delete_role(RoleName=name)
 
     def probe_policy(self) -> dict[str, str] | None:
-        try:
-            tags = self.c("iam").list_policy_tags(
-                PolicyArn=self.arns.publisher_policy).get("Tags", [])
-        except Exception as exc:
-            if _missing(exc, "NoSuchEntity"):
-                return None
-            raise
-        return {t["Key"]: t["Value"] for t in tags}
+        iam = self.c("iam")
+        if reads.managed_policy(iam, self.arns.publisher_policy) is None:
+            return None
+        return reads.policy_tags(iam, self.arns.publisher_policy)
 
     def delete_policy(self) -> None:
         iam, arn = self.c("iam"), self.arns.publisher_policy
@@ -167,31 +150,21 @@ class _Resources:
 
     def probe_topic(self) -> dict[str, str] | None:
         sns = self.c("sns")
-        try:
-            sns.get_topic_attributes(TopicArn=self.arns.topic)
-        except Exception as exc:
-            if _missing(exc, "NotFound", "NotFoundException"):
-                return None
-            raise
-        tags = sns.list_tags_for_resource(ResourceArn=self.arns.topic).get("Tags", [])
-        return {t["Key"]: t["Value"] for t in tags}
+        if reads.topic_attributes(sns, self.arns.topic) is None:
+            return None
+        return reads.topic_tags(sns, self.arns.topic)
 
     def delete_topic(self) -> None:
         self.c("sns").delete_topic(TopicArn=self.arns.topic)
 
     def _queue_url(self) -> str | None:
-        try:
-            return str(self.c("sqs").get_queue_url(QueueName=self.env.dlq_name)["QueueUrl"])
-        except Exception as exc:
-            if _missing(exc, "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
-                return None
-            raise
+        return reads.queue_url(self.c("sqs"), self.env.dlq_name)
 
     def probe_queue(self) -> dict[str, str] | None:
         url = self._queue_url()
         if url is None:
             return None
-        return dict(self.c("sqs").list_queue_tags(QueueUrl=url).get("Tags", {}))
+        return reads.queue_tags(self.c("sqs"), url)
 
     def delete_queue(self) -> None:
         url = self._queue_url()
@@ -200,17 +173,11 @@ class _Resources:
 
     def probe_table(self) -> dict[str, str] | None:
         ddb = self.c("dynamodb")
-        try:
-            table = ddb.describe_table(TableName=self.env.table_name)["Table"]
-        except Exception as exc:
-            if _missing(exc, "ResourceNotFoundException"):
-                return None
-            raise
-        if table.get("TableStatus") == "DELETING":
+        table = reads.table(ddb, self.env.table_name)
+        if table is None or table.get("TableStatus") == "DELETING":
             return None
         self.table_protected = bool(table.get("DeletionProtectionEnabled"))
-        tags = ddb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])
-        return {t["Key"]: t["Value"] for t in tags}
+        return reads.table_tags(ddb, table["TableArn"])
 
     def delete_table(self) -> None:
         if self.table_protected:
@@ -224,7 +191,7 @@ class _Resources:
         return {} if identity in attrs else None
 
 
-def plan_teardown(aws: Any, env: Environment, *, delete_data: bool = False) -> list[Item]:
+def plan_teardown(aws: ClientFactory, env: Environment, *, delete_data: bool = False) -> list[Item]:
     r = _Resources(aws, env)
     arns = r.arns
     rows: list[tuple[str, str, Callable[[], dict[str, str] | None], Callable[[], None] | None,

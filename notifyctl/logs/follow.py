@@ -10,8 +10,10 @@ log stream's first events usually arrive late:
           P - overlap: this poll's startTime    (no endTime: up to now)
 
 Events seen before are dropped by (group, eventId). The de-dup memory is bounded:
-entries older than the widest possible window can never come back and are pruned,
-and a hard capacity evicts the oldest first (LRU) whatever happens.
+entries older than every group's next window (the widest overlap behind its cursor,
+or the start time while a throttled backfill has not completed a poll) can never
+come back and are pruned, and a hard capacity evicts the oldest first (LRU)
+whatever happens.
 
 The overlap widens itself when events are observed arriving late (ingestionTime -
 timestamp), up to `max_overlap_ms`.
@@ -179,11 +181,23 @@ class Follower:
             self._cursor[group] = started
         if not self.throttled:
             self._failures = 0
-        # Nothing older than the widest window can be returned again.
-        self.seen.prune_before(self._now_ms() - self.max_overlap_ms - 1000)
+        self.seen.prune_before(self._prune_cutoff())
         fresh.sort(key=lambda e: e.timestamp)
         self.stats.events += len(fresh)
         return fresh
+
+    def _prune_cutoff(self) -> int:
+        """The oldest timestamp any later poll can still return: the widest window
+        behind now, and no later than any group's next window start. A throttled
+        group keeps its old cursor (a backfill: `start_ms`), so what it showed must
+        be remembered until that group's cursor moves past it."""
+        cutoff = self._now_ms() - self.max_overlap_ms - 1000
+        for group in self.groups:
+            cursor = self._cursor.get(group)
+            start = (self.start_ms if cursor is None
+                     else max(self.start_ms, cursor - self.max_overlap_ms))
+            cutoff = min(cutoff, start)
+        return cutoff
 
     def backoff(self) -> float:
         """Seconds to wait after a throttled poll: base, 2x, 4x ... capped."""

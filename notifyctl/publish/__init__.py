@@ -8,6 +8,6 @@ The pieces, each usable alone (the `publish-book` command and `demo` join them):
                 bucket rate limit, per-entry results checked and retried with backoff.
 - `waiter`    — reads each message's outcome from the de-duplication table
                 (BatchGetItem by message id) until all are terminal or the time is up.
-- `report`    — the summary and its rendering.
-- `service`   — `publish_book(...)`: the whole command as a library call.
+- `report`    — the summary (rendered by cli/publish_view.py).
+- `job`       — `publish_book(...)`: the whole command as a library call.
 """

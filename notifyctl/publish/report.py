@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rich.console import Console
 
     from notifyctl.publish.diagnose import PendingDiagnosis
     from notifyctl.publish.events import InvalidLine
@@ -113,64 +112,3 @@ class PublishReport:
     def total_s(self) -> float:
         """Publish plus wait: the end-to-end time of a load test."""
         return self.elapsed_s + (self.wait.elapsed_s if self.wait else 0.0)
-
-    def render(self, con: Console) -> None:
-        from rich.markup import escape
-
-        if self.published == 1 and not self.failed and self.wait is None:
-            # One event: the message id alone, easy to copy or capture.
-            con.print(self.message_ids[0])
-            return
-        colour = "green" if not self.failed else "red"
-        con.print(f"[{colour}]published {self.published}[/{colour}], failed {self.failed} "
-                  f"in {self.elapsed_s:.2f} s ({self.events_per_s:.0f} events/s)")
-        if self.published == 1:
-            con.print(f"message id: {self.message_ids[0]}")
-        for bad in self.invalid[:SHOWN_PROBLEMS]:
-            con.print(f"  line {bad.line}: {escape(bad.error)}")
-        if len(self.invalid) > SHOWN_PROBLEMS:
-            con.print(f"  … and {len(self.invalid) - SHOWN_PROBLEMS} more invalid lines")
-        for code, n in self.failure_codes.most_common():
-            con.print(f"  {n} × {escape(code)}")
-        if self.failed_out:
-            con.print(f"failed events written to {escape(self.failed_out)} "
-                      f"(resend with `notifyctl publish-book --file {escape(self.failed_out)}`)")
-        if self.interrupted:
-            con.print("[yellow]interrupted[/yellow]: the rest was not sent")
-        if self.resume_flags:
-            rest = (f"{self.not_attempted} events were" if self.not_attempted is not None
-                    else "the rest of the file was")
-            con.print(f"{rest} never attempted; send them with: "
-                      f"notifyctl publish-book {escape(self.resume_flags)} (and the same "
-                      "other options)")
-        if self.wait is not None:
-            self._render_wait(con)
-
-    def _render_wait(self, con: Console) -> None:
-        from rich.markup import escape
-
-        w = self.wait
-        assert w is not None
-        colour = "green" if w.sent == self.published else "red"
-        con.print(f"[{colour}]sent {w.sent}[/{colour}], rejected {w.rejected}, "
-                  f"failed {w.failed}, pending {w.pending}"
-                  + (f" (in progress {w.in_progress}, not seen {w.unseen})" if w.pending else "")
-                  + f" after {w.elapsed_s:.2f} s of waiting")
-        if w.interrupted:
-            con.print("[yellow]interrupted[/yellow] while waiting: the counts above are "
-                      "what was known then")
-        if w.error:
-            con.print(f"[red]{escape(w.error)}[/red]: the counts above are what was known")
-        if w.timed_out:
-            con.print(f"[yellow]timed out[/yellow] after {self.wait_timeout_s:g} s "
-                      "with messages still pending")
-            for line in self.diagnosis.lines() if self.diagnosis else ():
-                con.print(f"  {escape(line)}")
-        latency = w.latency_percentiles()
-        if latency:
-            con.print("publish → sent latency: " + ", ".join(
-                f"{k} {v:.0f} ms" for k, v in latency.items()))
-        if self.total_s > 0 and w.sent:
-            con.print(f"end to end: {w.sent / self.total_s:.1f} sent/s")
-        for reason, n in w.reasons.most_common(SHOWN_PROBLEMS):
-            con.print(f"  {n} × {escape(reason)}")

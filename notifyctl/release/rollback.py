@@ -49,7 +49,7 @@ def rollback_target(live_description: str, alias_description: str) -> str | None
 
 def rollback(lam: Any, function_name: str, alias: str, to_version: int | None = None
              ) -> RollbackResult:
-    from notifyctl.aws.errors import error_code
+    from notifyctl.aws.calls import LAMBDA_NOT_FOUND, get_or_none
 
     live = read_live(lam, function_name, alias)
     if not live.alias_exists or live.version is None:
@@ -70,15 +70,11 @@ def rollback(lam: Any, function_name: str, alias: str, to_version: int | None = 
         target = found
     if target == live.version:
         return RollbackResult(function_name, alias, live.version, target, changed=False)
-    try:
-        lam.get_function_configuration(FunctionName=function_name, Qualifier=target)
-    except Exception as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            raise OperationError(f"Version {target} of {function_name} does not exist; "
-                                 f"{alias} stays at version {live.version}.",
-                                 hint="See the published versions with `notifyctl versions`."
-                                 ) from None
-        raise
+    if get_or_none(lam.get_function_configuration, *LAMBDA_NOT_FOUND,
+                   FunctionName=function_name, Qualifier=target) is None:
+        raise OperationError(f"Version {target} of {function_name} does not exist; "
+                             f"{alias} stays at version {live.version}.",
+                             hint="See the published versions with `notifyctl versions`.")
     kwargs: dict[str, Any] = {}
     if live.alias_revision:
         kwargs["RevisionId"] = live.alias_revision

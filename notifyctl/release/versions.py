@@ -1,7 +1,8 @@
 """Published versions of the notifier function, the aliases on them, and pruning.
 
 Release history lives in AWS, not in a local file: each version notifyctl
-publishes carries `previous=N` in its Description, and the `live` alias's
+publishes carries `previous=N` in its Description (this module owns that format:
+one function per use, none elsewhere parses or rewrites it), and the `live` alias's
 Description records the version it pointed at before its last move. `rollback`
 reads them back, so it works from any machine and after a failed deploy.
 """
@@ -13,18 +14,38 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from notifyctl.errors import UsageError
+from notifyctl.errors import OperationError, UsageError
+
+BOOTSTRAP_HINT = "Run `notifyctl bootstrap` first (same --env), then deploy again."
+
+
+def missing_function_error(function_name: str) -> OperationError:
+    """What every release command says when the function does not exist."""
+    return OperationError(f"The function {function_name} does not exist.", hint=BOOTSTRAP_HINT)
 
 _PREVIOUS_RE = re.compile(r"\bprevious=(\d+)\b")
+_SHA_KEY = "sha"
+_SHA_RE = re.compile(r";\s*sha=\S+")
 # Descriptions are limited to 256 characters by Lambda.
 MAX_DESCRIPTION = 256
 
 
-def version_description(previous: str | None, code_sha256: str, *, force: bool = False) -> str:
-    """What a published version says about where it came from."""
-    parts = ["notifyctl deploy" + (" --force" if force else ""),
-             f"previous={previous or 'none'}", f"sha={code_sha256}"]
+def _version_description(command: str, previous: str | None, code_sha256: str) -> str:
+    parts = [command, f"previous={previous or 'none'}", f"{_SHA_KEY}={code_sha256}"]
     return "; ".join(parts)[:MAX_DESCRIPTION]
+
+
+def deploy_version_description(previous: str | None, code_sha256: str, *,
+                               force: bool = False) -> str:
+    """What a version `deploy-lambda` publishes says about where it came from."""
+    return _version_description("notifyctl deploy" + (" --force" if force else ""),
+                                previous, code_sha256)
+
+
+def bootstrap_version_description(previous: str | None, code_sha256: str) -> str:
+    """What a version `bootstrap` publishes (a configuration fix) says about where it
+    came from; same form as a deploy's, so `rollback` reads both."""
+    return _version_description("notifyctl bootstrap", previous, code_sha256)
 
 
 def alias_description(action: str, previous: str | None) -> str:
@@ -35,6 +56,12 @@ def alias_description(action: str, previous: str | None) -> str:
 def parse_previous(description: str | None) -> str | None:
     match = _PREVIOUS_RE.search(description or "")
     return match.group(1) if match else None
+
+
+def short_description(description: str) -> str:
+    """A version's description without its `sha=` part (for a table that shows the
+    CodeSha256 in its own column)."""
+    return _SHA_RE.sub("", description)
 
 
 @dataclass(frozen=True)
@@ -170,3 +197,35 @@ def prune(lam: Any, function_name: str, keep: int) -> PruneResult:
         deleted.append(info.version)
     return PruneResult(tuple(deleted), tuple(protected), tuple(failed),
                        {v: guard[v] for v in protected})
+
+
+@dataclass(frozen=True)
+class VersionsReport:
+    """What `notifyctl versions` shows: the versions (after pruning, if asked)."""
+
+    function: str
+    versions: list[VersionInfo]
+    pruned: PruneResult | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"function": self.function,
+                                "versions": [v.to_dict() for v in self.versions]}
+        if self.pruned is not None:
+            data["pruned"] = self.pruned.to_dict()
+        return data
+
+
+def versions_report(lam: Any, function_name: str, prune_keep: int | None = None
+                    ) -> VersionsReport:
+    """Prune (when `prune_keep` is given), then list; a missing function is the
+    operator's to fix with `bootstrap`."""
+    from notifyctl.aws.calls import LAMBDA_NOT_FOUND, is_error
+
+    try:
+        pruned = prune(lam, function_name, prune_keep) if prune_keep is not None else None
+        found = list_versions(lam, function_name)
+    except Exception as exc:
+        if is_error(exc, *LAMBDA_NOT_FOUND):
+            raise missing_function_error(function_name) from None
+        raise
+    return VersionsReport(function_name, found, pruned)

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 import yaml
+from release_helpers import change_one_line, seed_function, source_tree
 
 from notifyctl.config.loader import load
-from notifyctl.infra.function_spec import desired_function_config
+from notifyctl.release.function_spec import desired_function_config
 from notifyctl.release.package import build
-from notifyctl.release.testing import change_one_line, seed_function, source_tree
 
 pytestmark = pytest.mark.functional
 REPO = Path(__file__).resolve().parents[2]

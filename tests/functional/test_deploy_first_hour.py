@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from release_helpers import change_one_line, seed_function, source_tree
 from test_deploy import deploy_json, live_version, write_config
 
 from notifyctl.config.loader import load
-from notifyctl.infra.function_spec import desired_function_config
+from notifyctl.release.function_spec import desired_function_config
 from notifyctl.release.package import PACKAGE_NAME, build
-from notifyctl.release.testing import change_one_line, seed_function, source_tree
 
 pytestmark = pytest.mark.functional
 

@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from fakes import FakeClock
+from release_helpers import change_one_line, seed_function, source_tree
 
 from notifyctl.config.loader import load
 from notifyctl.errors import OperationError
-from notifyctl.infra.function_spec import desired_function_config
-from notifyctl.release.deploy import deploy, wait_until_updated
+from notifyctl.plans.waits import wait_function
+from notifyctl.release.deploy import deploy
+from notifyctl.release.function_spec import desired_function_config
 from notifyctl.release.package import build
-from notifyctl.release.testing import change_one_line, seed_function, source_tree
 
 pytestmark = pytest.mark.functional
 REPO = Path(__file__).resolve().parents[2]
@@ -46,7 +47,7 @@ def test_wait_polls_until_successful_without_real_sleep() -> None:
     lam = Statuses({"State": "Active", "LastUpdateStatus": "InProgress"},
                    {"State": "Active", "LastUpdateStatus": "InProgress"},
                    {"State": "Active", "LastUpdateStatus": "Successful"})
-    got = wait_until_updated(lam, "fn", sleep=clock.sleep, clock=clock)
+    got = wait_function(lam, "fn", updated=True, sleep=clock.sleep, clock=clock)
     assert got["LastUpdateStatus"] == "Successful"
     assert lam.calls == 3 and clock.sleeps == [0.5, 0.75]
 
@@ -54,7 +55,7 @@ def test_wait_polls_until_successful_without_real_sleep() -> None:
 def test_wait_waits_while_the_function_is_pending() -> None:
     clock = FakeClock()
     lam = Statuses({"State": "Pending"}, {"State": "Active", "LastUpdateStatus": "Successful"})
-    wait_until_updated(lam, "fn", sleep=clock.sleep, clock=clock)
+    wait_function(lam, "fn", updated=True, sleep=clock.sleep, clock=clock)
     assert lam.calls == 2
 
 
@@ -65,14 +66,14 @@ def test_a_failed_update_is_an_error_with_the_reason() -> None:
                     "LastUpdateStatusReason": "Unzipped size must be smaller than 262144000",
                     "LastUpdateStatusReasonCode": "InvalidCodeSize"})
     with pytest.raises(OperationError) as err:
-        wait_until_updated(lam, "fn", sleep=clock.sleep, clock=clock)
+        wait_function(lam, "fn", updated=True, sleep=clock.sleep, clock=clock)
     assert "Unzipped size" in err.value.message and "InvalidCodeSize" in err.value.message
     assert err.value.exit_code == 1 and "not moved" in (err.value.hint or "")
 
 
 def test_an_earlier_failed_update_does_not_stop_the_first_wait() -> None:
     lam = Statuses({"State": "Active", "LastUpdateStatus": "Failed"})
-    got = wait_until_updated(lam, "fn", fail_on_failed=False, sleep=lambda s: None)
+    got = wait_function(lam, "fn", updated=True, fail_on_failed=False, sleep=lambda s: None)
     assert got["LastUpdateStatus"] == "Failed"
 
 
@@ -80,7 +81,7 @@ def test_wait_gives_up_after_the_timeout() -> None:
     clock = FakeClock()
     lam = Statuses({"State": "Active", "LastUpdateStatus": "InProgress"})
     with pytest.raises(OperationError, match="did not finish within 10 s"):
-        wait_until_updated(lam, "fn", sleep=clock.sleep, clock=clock, timeout=10)
+        wait_function(lam, "fn", updated=True, sleep=clock.sleep, clock=clock, timeout=10)
     assert sum(clock.sleeps) == pytest.approx(10)
 
 

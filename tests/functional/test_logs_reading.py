@@ -238,3 +238,18 @@ def test_fast_decoding_gives_what_botocore_would(moto_aws: None) -> None:
     assert a == b and len(b["events"]) == 3
     with pytest.raises(fast.exceptions.ResourceNotFoundException):  # errors: normal path
         fast.filter_log_events(logGroupName="/nope")
+
+
+def test_a_throttled_backfill_never_shows_an_event_twice() -> None:
+    # Backfilling an hour: the first page arrives, the second is throttled. The
+    # cursor stays at the start, so the next poll re-reads the first page; what it
+    # showed must still be remembered even though it is older than the overlap.
+    clock = FakeClock(1_795_000_000.0)
+    start_ms = 1_795_000_000_000 - 3_600_000
+    first = {"events": [raw_event("1", start_ms + 1000, "old-1")], "nextToken": "p2"}
+    second = {"events": [raw_event("2", start_ms + 2000, "old-2")]}
+    stub = StubLogs([first, throttling(), first, second], clock)
+    f = follower(stub, clock, start_ms=start_ms, max_overlap_ms=120_000)
+    shown = [e.message for batch in f.run(max_polls=2) for e in batch]
+    assert shown == ["old-1", "old-2"]
+    assert [c["startTime"] for c in stub.calls] == [start_ms] * 4

@@ -19,8 +19,8 @@ import pytest
 from book_notifier import contract
 from notifyctl.aws.session import AwsClients
 from notifyctl.config import load
+from notifyctl.publish.job import PublishRequest, publish_book
 from notifyctl.publish.publisher import MAX_BATCH_ENTRIES
-from notifyctl.publish.service import PublishRequest, publish_book
 
 pytestmark = pytest.mark.functional
 
@@ -114,20 +114,21 @@ class WrappedSns:
 
 
 @pytest.fixture
-def wrap_sns(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """Every AwsClients hands out a WrappedSns with the rules the test puts here."""
+def wrap_sns() -> Iterator[dict[str, Any]]:
+    """A client factory (`clients`: settings -> AwsClients) whose clients hand out a
+    WrappedSns with the rules the test puts in `rules`."""
     holder: dict[str, Any] = {"rules": {}}
-    original = AwsClients.client
 
-    def client(self: AwsClients, service: str) -> Any:
-        real = original(self, service)
-        if service != "sns":
-            return real
-        if "wrapped" not in holder:
-            holder["wrapped"] = WrappedSns(real, holder["rules"])
-        return holder["wrapped"]
+    class Wrapping(AwsClients):
+        def client(self, service: str) -> Any:
+            real = super().client(service)
+            if service != "sns":
+                return real
+            if "wrapped" not in holder:
+                holder["wrapped"] = WrappedSns(real, holder["rules"])
+            return holder["wrapped"]
 
-    monkeypatch.setattr(AwsClients, "client", client)
+    holder["clients"] = Wrapping
     yield holder
 
 
@@ -213,7 +214,8 @@ def test_entries_failing_for_good_go_to_failed_out_and_exit_1(cli, topic, wrap_s
     lines[4] = json.dumps({"book_id": "b-poison", "email": "p@example.com"})
     src = write_lines(tmp_path, "events.jsonl", lines)
     out = tmp_path / "failed.jsonl"
-    result = cli(*BASE, "-o", "json", "publish-book", "--file", src, "--failed-out", str(out))
+    result = cli(*BASE, "-o", "json", "publish-book", "--file", src, "--failed-out", str(out),
+                 clients=wrap_sns["clients"])
     assert result.exit_code == 1, result.output
     data = json.loads(result.stdout)
     assert (data["published"], data["failed"], data["failed_out"]) == (11, 1, str(out))
@@ -231,7 +233,8 @@ def test_retryable_entry_failures_are_retried_and_what_never_succeeds_is_kept(
              for b in ("b-1", "b-flaky", "b-2", "b-down", "b-3")]
     out = tmp_path / "failed.jsonl"
     slept: list[float] = []
-    report = publish_book(aws_clients, env, PublishRequest(
+    wrapping = wrap_sns["clients"](aws_clients.settings)
+    report = publish_book(wrapping, env, PublishRequest(
         file=write_lines(tmp_path, "e.jsonl", lines), failed_out=str(out), concurrency=1),
         sleep=slept.append)
     assert (report.published, report.failed) == (4, 1)
@@ -284,8 +287,9 @@ def test_a_failed_out_file_can_be_sent_again(cli, aws_clients, queue, wrap_sns,
     src = write_lines(tmp_path, "e.jsonl", [json.dumps({"book_id": b, "email": "a@example.com"})
                                             for b in ("b-1", "b-poison")])
     out = tmp_path / "failed.jsonl"
-    assert cli(*BASE, "publish-book", "--file", src, "--failed-out", str(out)).exit_code == 1
-    again = cli(*BASE, "publish-book", "--file", str(out))
+    assert cli(*BASE, "publish-book", "--file", src, "--failed-out", str(out),
+               clients=wrap_sns["clients"]).exit_code == 1
+    again = cli(*BASE, "publish-book", "--file", str(out), clients=wrap_sns["clients"])
     assert again.exit_code == 0, again.output
     assert len(received(aws_clients, queue)) == 2
 
@@ -294,7 +298,8 @@ def test_the_default_failed_out_file_is_named_in_the_summary(cli, topic, wrap_sn
                                                              monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     wrap_sns["rules"]["b-"] = ("InvalidParameter", True, -1)
-    result = cli(*BASE, "-o", "json", "publish-book", "--book-id", "b-1")
+    result = cli(*BASE, "-o", "json", "publish-book", "--book-id", "b-1",
+                 clients=wrap_sns["clients"])
     assert result.exit_code == 1
     name = json.loads(result.stdout)["failed_out"]
     assert name.startswith("notifyctl-failed-") and (tmp_path / name).is_file()
@@ -380,19 +385,17 @@ def test_wait_times_out_with_pending_messages(aws_clients, topic, table, env) ->
     assert not report.ok
 
 
-def test_wait_as_json_from_the_command(cli, aws_clients, topic, table, monkeypatch) -> None:
-    original = AwsClients.client
+def test_wait_as_json_from_the_command(cli, aws_clients, topic, table) -> None:
+    class Simulating(AwsClients):
+        def client(self, service: str) -> Any:
+            c = super().client(service)
+            if service == "sns" and not getattr(c, "_simulated", False):
+                c._simulated = True
+                simulate_function(self, {})
+            return c
 
-    def client(self: AwsClients, service: str) -> Any:
-        c = original(self, service)
-        if service == "sns" and not getattr(c, "_simulated", False):
-            c._simulated = True
-            simulate_function(self, {})
-        return c
-
-    monkeypatch.setattr(AwsClients, "client", client)
     result = cli(*BASE, "-o", "json", "publish-book", "--count", "15", "--wait",
-                 "--timeout", "30")
+                 "--timeout", "30", clients=Simulating)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["published"] == 15

@@ -40,18 +40,19 @@ class InterruptedSns:
 
 
 @pytest.fixture
-def interrupt_at(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def interrupt_at() -> dict[str, Any]:
+    """`clients`: a client factory whose SNS client interrupts at the batch `at`."""
     holder: dict[str, Any] = {"at": 3}
-    original = AwsClients.client
 
-    def client(self: AwsClients, service: str) -> Any:
-        real = original(self, service)
-        if service != "sns":
-            return real
-        holder.setdefault("sns", InterruptedSns(real, holder["at"]))
-        return holder["sns"]
+    class Interrupting(AwsClients):
+        def client(self, service: str) -> Any:
+            real = super().client(service)
+            if service != "sns":
+                return real
+            holder.setdefault("sns", InterruptedSns(real, holder["at"]))
+            return holder["sns"]
 
-    monkeypatch.setattr(AwsClients, "client", client)
+    holder["clients"] = Interrupting
     return holder
 
 
@@ -59,7 +60,7 @@ def test_ctrl_c_on_two_million_events_stops_at_once_and_says_how_to_resume(
         cli: Any, topic: str, interrupt_at: dict[str, Any], tmp_path: Path) -> None:
     out = tmp_path / "failed.jsonl"
     result = cli(*BASE, "publish-book", "--count", "2000000", "--concurrency", "1",
-                 "--failed-out", str(out))
+                 "--failed-out", str(out), clients=interrupt_at["clients"])
     assert result.exit_code == 130, result.output
     assert interrupt_at["sns"].published == 20
     assert "published 20" in result.stdout
@@ -81,7 +82,7 @@ def test_ctrl_c_on_a_file_names_the_line_to_resume_from(
     src = tmp_path / "e.jsonl"
     src.write_text("".join(json.dumps({"email": f"r{i}@example.com"}) + "\n" for i in range(50)))
     result = cli(*BASE, "-o", "json", "publish-book", "--file", str(src), "--concurrency", "1",
-                 "--failed-out", str(tmp_path / "f.jsonl"))
+                 "--failed-out", str(tmp_path / "f.jsonl"), clients=interrupt_at["clients"])
     assert result.exit_code == 130
     data = json.loads(result.stdout)
     assert data["published"] == 20
@@ -160,7 +161,7 @@ def test_a_wait_timeout_says_why_messages_are_pending(aws_clients: Any, topic: s
     import time as real_time
 
     from notifyctl.config import load
-    from notifyctl.publish.service import PublishRequest, publish_book
+    from notifyctl.publish.job import PublishRequest, publish_book
 
     env = load(str(repo_config), "dev")[0]
     aws_clients.client("dynamodb").create_table(

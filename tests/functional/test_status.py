@@ -34,23 +34,6 @@ def test_status_of_an_empty_account_is_all_missing_and_exits_one(run: Any) -> No
     assert "run `notifyctl bootstrap`" in text.stdout
 
 
-def test_status_after_bootstrap_is_all_present(run: Any) -> None:
-    assert run("bootstrap", "--yes").exit_code == 0
-    code, report = status_json(run)
-    assert code == 0, report
-    assert {r["state"] for r in report["resources"]} == {"present"}
-    assert report["function"]["alias_version"] == "1"
-    assert [v["version"] for v in report["function"]["versions"]] == ["1"]
-    assert report["ses"]["verification"] == "Success"
-    assert report["ses"]["quota"]["max_24h"] == 200.0
-    assert report["ses"]["sandbox"] == "unknown"  # moto has no sesv2 GetAccount
-    assert report["failure_queue"]["depth"] == 0
-    text = run("status")
-    assert text.exit_code == 0, text.output
-    assert "live -> 1" in text.stdout
-    assert "sandbox unknown" in text.stdout
-
-
 def test_status_counts_messages_waiting_in_the_failure_queue(run: Any,
                                                               aws_clients: Any) -> None:
     assert run("bootstrap", "--yes").exit_code == 0
@@ -61,15 +44,6 @@ def test_status_counts_messages_waiting_in_the_failure_queue(run: Any,
     assert report["failure_queue"]["depth"] == 1
 
 
-def test_drifted_function_configuration_is_reported_not_fatal(run: Any) -> None:
-    assert run("bootstrap", "--yes").exit_code == 0
-    code, report = status_json(run, memory=1024)
-    assert code == 0
-    fn = next(r for r in report["resources"] if r["resource"] == "lambda-function")
-    assert fn["state"] == "drifted"
-    assert fn["changes"] == {"MemorySize": {"live": 256, "wanted": 1024}}
-
-
 def test_a_deleted_resource_is_missing_and_exits_one(run: Any, aws_clients: Any) -> None:
     assert run("bootstrap", "--yes").exit_code == 0
     aws_clients.client("logs").delete_log_group(logGroupName="/aws/lambda/s-books-notifier")
@@ -78,10 +52,3 @@ def test_a_deleted_resource_is_missing_and_exits_one(run: Any, aws_clients: Any)
     states = {r["resource"]: r["state"] for r in report["resources"]}
     assert states["log-group"] == "missing"
     assert states["lambda-function"] == "present"
-
-
-def test_domain_identity_shows_dkim_status(run: Any) -> None:
-    assert run("bootstrap", "--yes", env="mail").exit_code == 0
-    _, report = status_json(run, env="mail")
-    assert report["ses"]["kind"] == "domain"
-    assert report["ses"]["dkim"] == "Success"

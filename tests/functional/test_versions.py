@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from release_helpers import deploy_series
 
 from notifyctl.config.loader import load
 from notifyctl.release import versions as lib
-from notifyctl.release.testing import deploy_series
 
 pytestmark = pytest.mark.functional
 REPO = Path(__file__).resolve().parents[2]

@@ -17,10 +17,10 @@ pytestmark = pytest.mark.integration
 def test_ctrl_c_while_waiting_for_delivery_interrupts_the_demo(
         emulator: Any, local_config: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from notifyctl import demo
-    from notifyctl.publish import service
+    from notifyctl.publish import job
 
     env = load(local_config(emulator.unique("demo-int")), "local")[0]
-    monkeypatch.setattr(service, "wait_for_outcomes",
+    monkeypatch.setattr(job, "wait_for_outcomes",
                         lambda *a, **k: WaitResult(unseen=1, interrupted=True))
     steps: list[str] = []
     with pytest.raises(KeyboardInterrupt):

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 import yaml
+from release_helpers import seed_function
 
 from notifyctl.aws.session import AwsClients, AwsSettings
 from notifyctl.config.loader import load
-from notifyctl.infra.function_spec import desired_function_config
+from notifyctl.release.function_spec import desired_function_config
 from notifyctl.release.package import build
-from notifyctl.release.testing import seed_function
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]

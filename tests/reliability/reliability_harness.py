@@ -66,7 +66,7 @@ class Pipeline:
     def publish(self, n: int, *, wait: bool = False, books: list[str] | None = None,
                 event_ids: list[str] | None = None) -> Any:
         """Publish n events (new book ids unless given); the PublishReport."""
-        from notifyctl.publish.service import PublishRequest, publish_book
+        from notifyctl.publish.job import PublishRequest, publish_book
 
         books = books or self.new_books(n)
         request = PublishRequest(count=n if n > 1 else None, wait=wait,

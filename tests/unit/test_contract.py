@@ -54,8 +54,14 @@ def test_valid_addresses(email: str) -> None:
     assert contract.check_email(email) == email
 
 
+def test_an_empty_address_is_invalid() -> None:
+    with pytest.raises(ContractError) as err:
+        contract.check_email("")
+    assert err.value.field == "email"
+
+
 @pytest.mark.parametrize("email", [
-    "", "jane", "@example.com", "jane@", "jane@@example.com", "jane@example",
+    "jane", "@example.com", "jane@", "jane@@example.com", "jane@example",
     "jane@-example.com", "jane@example.c", ".jane@example.com", "jane.@example.com",
     "ja..ne@example.com", "a" * 65 + "@example.com", "Jane Doe <jane@example.com>",
     '"jane"@example.com', "jane@example.com\r\nBcc: x@example.com", "jané@example.com",
@@ -66,7 +72,7 @@ def test_invalid_addresses(email: str) -> None:
     with pytest.raises(ContractError) as err:
         contract.check_email(email)
     assert err.value.field == "email"
-    assert email.strip() not in err.value.reason or not email.strip()  # never echoed
+    assert email.strip() not in err.value.reason  # never echoed
 
 
 @pytest.mark.parametrize(("link", "policy"), [

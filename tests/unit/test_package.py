@@ -12,10 +12,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from release_helpers import source_tree
 
 from notifyctl.errors import UsageError
 from notifyctl.release.package import FIXED_DATE_TIME, HANDLER, build, resolve_source
-from notifyctl.release.testing import source_tree
 
 pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[2]

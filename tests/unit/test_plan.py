@@ -10,14 +10,15 @@ from botocore.exceptions import ClientError
 from fakes import FakeClock
 from rich.console import Console
 
+from notifyctl.cli.plan_view import DisplayExecutor
 from notifyctl.errors import OperationError
-from notifyctl.infra import waits
 from notifyctl.infra.bootstrap import ASK, PROCEED, REFUSE, confirmation
-from notifyctl.infra.executor import DisplayExecutor, Executor
-from notifyctl.infra.function_release import config_drift, config_update_calls
-from notifyctl.infra.function_spec import FunctionConfig
-from notifyctl.infra.plan import CODE, ApiCall, Plan, Step, Var
 from notifyctl.infra.planner import ReadOnly
+from notifyctl.plans import waits
+from notifyctl.plans.executor import Executor
+from notifyctl.plans.model import CODE, ApiCall, Plan, Step, Var
+from notifyctl.release.function_release import config_drift, config_update_calls
+from notifyctl.release.function_spec import FunctionConfig
 
 pytestmark = pytest.mark.unit
 
@@ -151,7 +152,7 @@ def test_wait_function_polls_until_active_and_reports_failure() -> None:
     lam = Recorder({"get_function_configuration": [{"State": "Pending"}, {"State": "Pending"},
                                                    {"State": "Active"}]})
     assert waits.wait_function(lam, "f", sleep=clock.sleep, clock=clock)["State"] == "Active"
-    assert clock.sleeps == [1.0, 1.0]
+    assert clock.sleeps == [0.5, 0.75]  # 0.5 s, then 1.5x longer
     failed = Recorder({"get_function_configuration": {"State": "Failed",
                                                       "StateReason": "bad role"}})
     with pytest.raises(OperationError, match="bad role"):

@@ -13,6 +13,8 @@ What moto does without Docker, and what each patch changes:
 |   synchronous; a missing function fails the whole Publish;    |   returns at once; the function's       |
 |   the function's resource policy is not checked               |   policy must allow SNS (as on AWS)     |
 | a second PutFunctionEventInvokeConfig is ignored              | put replaces, update merges             |
+| event invoke config LastModified: the function's ISO string   | epoch seconds of the put (Go SDK and    |
+|   (the API's type is a timestamp: a JSON number)              |   Terraform refuse the string)          |
 | SESv2/SES keep one body (HTML or text) of a simple email      | the outbox keeps both                   |
 | GetFunction Code.Location points at the real AWS host         | points at this emulator                 |
 | other internal paths (e.g. SQS event source mappings) run     | LambdaFunction._invoke_lambda -> our    |

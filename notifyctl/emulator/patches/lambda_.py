@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 import uuid
 from typing import Any
 from urllib.parse import unquote
@@ -33,6 +34,14 @@ def targets() -> list[tuple[Any, str]]:
             (LambdaBackend, "create_function"), (LambdaBackend, "update_function_code"),
             (LambdaBackend, "update_function_configuration"),
             (LambdaBackend, "publish_version"), (LambdaBackend, "delete_function")]
+
+
+def event_config_modified_now() -> Any:
+    """An event invoke config's LastModified: when it was put, in epoch seconds, the API's
+    timestamp type. moto stores the function's ISO 8601 string there, which boto3 accepts
+    but stricter SDKs refuse (Go's, so Terraform's AWS provider: "expected Date to be a JSON
+    Number"). Wall-clock time, like every timestamp the emulator reports."""
+    return round(time.time(), 3)
 
 
 def _errors() -> Any:
@@ -359,7 +368,7 @@ def apply() -> None:  # noqa: C901 - one closure per replaced moto method, kept 
         latest, qualifier = _config_target(self, 2)
         configs = _configs(latest)
         current = configs[qualifier].config if merge and qualifier in configs else {}
-        config = EventInvokeConfig(_unqualified_arn(latest), latest.last_modified,
+        config = EventInvokeConfig(_unqualified_arn(latest), event_config_modified_now(),
                                    {**current, **self.json_body})
         configs[qualifier] = config
         return _config_response(latest, qualifier, config)

@@ -1,24 +1,27 @@
-"""Configuration drift of the function, and the one way to correct it.
+"""Configuration drift of the function, and bootstrap's way to correct it.
 
-Shared by `bootstrap` (which reports and corrects drift of the managed
-configuration fields) and available to `deploy-lambda`, so both agree:
+`bootstrap` measures drift against the version `live` serves (both it and
+`deploy-lambda` compare with `FunctionConfig.differences`, so they agree on
+what drift is) and corrects it with these calls:
 
     update_function_configuration (managed fields only, never code)
     -> wait until the update is done
-    -> publish_version, with CodeSha256 = the code the alias serves now
-       (AWS refuses to publish if $LATEST's code differs: bootstrap never ships code)
+    -> publish_version, with CodeSha256 = the code `live` serves now
+       (AWS refuses to publish if $LATEST's code differs; the planner puts the
+       code `live` serves back into $LATEST first, or refuses: see
+       `infra.planner.Planner._code_to_restore`)
     -> update_alias live -> the new version
 
-Code drift is deploy-lambda's job and is not looked at here.
+Shipping new code is deploy-lambda's job and is not looked at here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from notifyctl.infra.function_spec import FunctionConfig
-from notifyctl.infra.plan import ApiCall, Var
-from notifyctl.release.versions import alias_description, version_description
+from notifyctl.plans.model import ApiCall, Var
+from notifyctl.release.function_spec import FunctionConfig
+from notifyctl.release.versions import alias_description, bootstrap_version_description
 
 NEW_VERSION = "function_version"
 
@@ -50,8 +53,8 @@ def config_update_calls(function_name: str, wanted: FunctionConfig, *,
         ApiCall("wait", "function_updated", {"FunctionName": function_name}),
     ]
     if alias is not None:
-        description = version_description(alias_version, alias_code_sha256 or "unknown")
-        description = description.replace("notifyctl deploy", "notifyctl bootstrap", 1)
+        description = bootstrap_version_description(alias_version,
+                                                    alias_code_sha256 or "unknown")
         publish: dict[str, Any] = {"FunctionName": function_name, "Description": description}
         if alias_code_sha256:
             publish["CodeSha256"] = alias_code_sha256

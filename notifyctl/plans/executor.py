@@ -1,11 +1,15 @@
-"""Carrying a Plan out, and showing one.
+"""Carrying a Plan out: the one executor of `bootstrap` and `deploy-lambda`.
 
-`Executor` dispatches each ApiCall to the boto3 client of its service (waits and
-the IAM-propagation retry of create_function go through `waits`). A failure
-raises an OperationError naming the step; every step is idempotent against a
-fresh plan, so re-running `bootstrap` continues from where it stopped.
+`Executor` dispatches each ApiCall to the boto3 client of its service; "wait"
+calls go to `plans.waits` (as does the IAM-propagation retry of create_function);
+other services are handlers the caller registers (`release.prune`). A call's own
+`errors` turn an AWS error into the operator's message, and its `expect` checks
+the response. Reporting goes through one protocol, `Reporter`.
 
-`DisplayExecutor` walks the same plan and only describes it (`--plan`).
+Failures: with a `resume_hint` (bootstrap), any failure becomes an OperationError
+naming the step and the call, because every step is idempotent against a fresh
+plan and re-running continues from where it stopped. Without one (deploy-lambda,
+whose errors already say what was and was not moved) errors rise unchanged.
 """
 
 from __future__ import annotations
@@ -16,14 +20,16 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from notifyctl.errors import NotifyctlError, OperationError
-from notifyctl.infra import waits
-from notifyctl.infra.plan import ApiCall, CodeRef, Plan, Step, Var
+from notifyctl.plans import waits
+from notifyctl.plans.model import ApiCall, CodeRef, Plan, Step, Var
 
 RESUME_HINT = ("Fix the cause and re-run the same command: completed steps are kept and "
                "the new plan continues from here.")
 
 
 class Reporter(Protocol):
+    """Progress of a plan being carried out (the CLI's adapters live in cli/progress.py)."""
+
     def step_started(self, step: Step, index: int, total: int) -> None: ...
     def step_done(self, step: Step, index: int, total: int) -> None: ...
     def waiting(self, message: str) -> None: ...
@@ -46,17 +52,26 @@ class ExecutionResult:
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
+Handler = Callable[[dict[str, Any]], Any]
+
+
 class Executor:
     def __init__(self, client: Callable[[str], Any], *,
                  code: Callable[[], bytes] | None = None,
                  sleep: waits.Sleep = time.sleep, clock: waits.Clock = time.monotonic,
-                 reporter: Reporter | None = None) -> None:
+                 reporter: Reporter | None = None,
+                 handlers: Mapping[str, Handler] | None = None,
+                 resume_hint: str | None = RESUME_HINT,
+                 wait_timeout: float = waits.FUNCTION_STATE_TIMEOUT_S) -> None:
         self._client = client
         self._code = code
         self._code_bytes: bytes | None = None
         self.sleep = sleep
         self.clock = clock
         self.reporter: Reporter = reporter or NullReporter()
+        self.handlers = dict(handlers or {})
+        self.resume_hint = resume_hint
+        self.wait_timeout = wait_timeout
 
     def execute(self, plan: Plan) -> ExecutionResult:
         result = ExecutionResult()
@@ -67,6 +82,8 @@ class Executor:
                 try:
                     self._call(call, result.outputs)
                 except Exception as exc:
+                    if self.resume_hint is None:
+                        raise
                     raise self._failure(step, call, exc, index, len(steps)) from exc
             result.applied.append(step)
             self.reporter.step_done(step, index, len(steps))
@@ -84,7 +101,7 @@ class Executor:
             reason = translated.message if translated else f"{type(exc).__name__}: {exc}"
         return OperationError(
             f"step {index}/{total} ({step.title}) failed at {call.service}.{call.method}: "
-            f"{reason}", hint=RESUME_HINT)
+            f"{reason}", hint=self.resume_hint)
 
     def _resolve(self, value: Any, outputs: Mapping[str, Any]) -> Any:
         if isinstance(value, Var):
@@ -104,85 +121,52 @@ class Executor:
 
     def _call(self, call: ApiCall, outputs: dict[str, Any]) -> Any:
         params = self._resolve(call.params, outputs)
-        if call.service == "wait":
-            response = self._wait(call.method, params)
-        elif call.service == "lambda" and call.method == "create_function":
-            response = waits.create_function(
-                self._client("lambda"), params, sleep=self.sleep, clock=self.clock,
-                notify=self.reporter.waiting)
-        else:
-            response = getattr(self._client(call.service), call.method)(**params)
+        try:
+            response = self._dispatch(call, params)
+        except NotifyctlError:
+            raise
+        except Exception as exc:
+            from notifyctl.aws.errors import error_code
+
+            code = error_code(exc)
+            for meaning in call.errors:
+                if meaning.code == code:
+                    raise OperationError(meaning.message.format(**outputs, error=exc),
+                                         hint=meaning.hint) from None
+            raise
+        for key, wanted in call.expect.items():
+            got = (response or {}).get(key)
+            if got != wanted:
+                raise OperationError(f"{call.service}.{call.method} answered {key} {got!r}, "
+                                     f"expected {wanted!r}.")
         if call.output:
             outputs[call.output] = response[call.output_key] if call.output_key else response
         return response
 
+    def _dispatch(self, call: ApiCall, params: dict[str, Any]) -> Any:
+        name = f"{call.service}.{call.method}"
+        if name in self.handlers:
+            return self.handlers[name](params)
+        if call.service == "wait":
+            return self._wait(call.method, params)
+        if name == "lambda.create_function":
+            return waits.create_function(
+                self._client("lambda"), params, sleep=self.sleep, clock=self.clock,
+                notify=self.reporter.waiting)
+        return getattr(self._client(call.service), call.method)(**params)
+
     def _wait(self, what: str, params: dict[str, Any]) -> Any:
         common: dict[str, Any] = {"sleep": self.sleep, "clock": self.clock,
                                   "notify": self.reporter.waiting}
+        lam = self._client("lambda") if what.startswith("function_") else None
         if what == "function_active":
-            return waits.wait_function(self._client("lambda"), params["FunctionName"], **common)
-        if what == "function_updated":
-            return waits.wait_function(self._client("lambda"), params["FunctionName"],
-                                       updated=True, **common)
+            return waits.wait_function(lam, params["FunctionName"], **common)
+        if what in ("function_updated", "function_settled"):
+            # settled: only let a running update finish (an earlier failed one is
+            # what the plan replaces)
+            return waits.wait_function(lam, params["FunctionName"], updated=True,
+                                       fail_on_failed=what == "function_updated",
+                                       timeout=self.wait_timeout, **common)
         if what == "table_active":
             return waits.wait_table(self._client("dynamodb"), params["TableName"], **common)
         raise ValueError(f"unknown wait {what!r}")
-
-
-SYMBOLS = {"create": "+", "update": "~", "unchanged": "=", "conflict": "!"}
-STYLES = {"create": "green", "update": "yellow", "unchanged": "dim", "conflict": "bold red"}
-
-
-class DisplayExecutor:
-    """Walks the same plan and describes it instead of calling AWS."""
-
-    def __init__(self, console: Any, *, show_calls: bool = False,
-                 hide_unchanged: bool = False) -> None:
-        self.console = console
-        self.show_calls = show_calls
-        self.hide_unchanged = hide_unchanged
-
-    def execute(self, plan: Plan) -> ExecutionResult:
-        from rich.markup import escape
-
-        from notifyctl.cli.tables import resource_table
-
-        rows: list[list[str]] = []
-        plain: list[list[str]] = []
-        shown = [s for s in plan.steps if not (self.hide_unchanged and s.action == "unchanged")]
-        for step in shown:
-            style = STYLES[step.action]
-            changes = summarize_changes(step)
-            if step.note and step.action in ("conflict",):
-                changes = step.note
-            label = f"{SYMBOLS[step.action]} {step.action}"
-            rows.append([f"[{style}]{label}[/{style}]", step.resource, escape(step.name),
-                         escape(changes)])
-            plain.append([label, step.resource, step.name, changes])
-            if self.show_calls:
-                for call in step.calls:
-                    rows.append(["", "", f"[dim]  {call.service}.{call.method}[/dim]", ""])
-                    plain.append(["", "", f"  {call.service}.{call.method}", ""])
-        if shown:
-            self.console.print(resource_table(("", "resource", "name", "changes"), rows, plain))
-        counts = plan.counts()
-        self.console.print(
-            f"[bold]plan:[/bold] {counts['create']} to create, {counts['update']} to update, "
-            f"{counts['unchanged']} unchanged"
-            + (f", [bold red]{counts['conflict']} conflict(s)[/bold red]"
-               if counts["conflict"] else ""))
-        return ExecutionResult()
-
-
-def summarize_changes(step: Step) -> str:
-    if step.action == "create":
-        return "new"
-    if step.action == "unchanged":
-        return step.note if step.resource in ("lambda-alias",) else ""
-    parts = []
-    for key, (live, wanted) in step.changes.items():
-        if isinstance(live, dict | list) or isinstance(wanted, dict | list):
-            parts.append(f"{key} changed")
-        else:
-            parts.append(f"{key}: {live} -> {wanted}")
-    return "; ".join(parts)

@@ -1,7 +1,9 @@
 """The plan model: steps made of API calls, as frozen data (Chalice's model).
 
-A planner produces a `Plan` from describe/list/get calls; an executor carries it
-out; a display-only executor prints the same plan for `--plan`. Values known
+One model for `bootstrap` (infra.planner: every resource of an environment) and
+`deploy-lambda` (release.deploy: the function's code and configuration). A planner
+produces a `Plan` from describe/list/get calls; `plans.executor.Executor` carries
+it out; `--plan` shows the same plan instead (cli/plan_view.py). Values known
 only at execution time are placeholders: `Var` (an earlier call's output, e.g.
 the version number `publish_version` returns) and `CODE` (the packaged zip,
 built only when a step needs it).
@@ -43,9 +45,21 @@ CODE = CodeRef()
 
 
 @dataclass(frozen=True)
+class OnError:
+    """What a call's failure with AWS error `code` means to the operator. The
+    message may name earlier outputs (`{version}`); the executor raises it as an
+    OperationError in place of the AWS error."""
+
+    code: str
+    message: str
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
 class ApiCall:
-    """One call: `service` is a boto3 service name, or "wait" for a bounded wait
-    the executor performs (function_active, function_updated, table_active)."""
+    """One call: `service` is a boto3 service name, "wait" for a bounded wait the
+    executor performs (function_active, function_updated, function_settled,
+    table_active), or a handler the executor was given (e.g. "release.prune")."""
 
     service: str
     method: str
@@ -53,6 +67,10 @@ class ApiCall:
     # Store `response[output_key]` as Var(output) for later calls.
     output: str | None = None
     output_key: str | None = None
+    # AWS errors with a meaning of their own for this call.
+    errors: tuple[OnError, ...] = ()
+    # Response fields that must have these values (e.g. the CodeSha256 Lambda stored).
+    expect: Mapping[str, Any] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
         return {"service": self.service, "method": self.method,
@@ -67,10 +85,12 @@ class Step:
     changes: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)  # field -> (live, wanted)
     calls: tuple[ApiCall, ...] = ()
     note: str = ""
+    # What the step does, when "action resource name" does not say it (deploy's steps).
+    summary: str = ""
 
     @property
     def title(self) -> str:
-        return f"{self.action} {self.resource} {self.name}"
+        return self.summary or f"{self.action} {self.resource} {self.name}"
 
     @property
     def changing(self) -> bool:
@@ -131,3 +151,18 @@ def _displayable(value: Any) -> Any:
     if isinstance(value, bytes):
         return f"<{len(value)} bytes>"
     return value
+
+
+def summarize_changes(step: Step) -> str:
+    """One line of what a step changes (the plan table and `status`)."""
+    if step.action == CREATE:
+        return "new"
+    if step.action == UNCHANGED:
+        return step.note if step.resource in ("lambda-alias",) else ""
+    parts = []
+    for key, (live, wanted) in step.changes.items():
+        if isinstance(live, dict | list) or isinstance(wanted, dict | list):
+            parts.append(f"{key} changed")
+        else:
+            parts.append(f"{key}: {live} -> {wanted}")
+    return "; ".join(parts)

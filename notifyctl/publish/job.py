@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from notifyctl.aws.calls import ClientFactory
 from notifyctl.errors import OperationError, UsageError
 from notifyctl.publish.events import EventFactory, InvalidLine, message, read_file
 from notifyctl.publish.publisher import (
@@ -118,11 +118,12 @@ class ProgressSink(Protocol):
     def task(self, label: str, total: int | None) -> Callable[[int], None]: ...
 
 
-def topic_arn_for(clients: Any, env: Any) -> str:
+def topic_arn_for(clients: ClientFactory, env: Any) -> str:
     """The environment's topic ARN, built from account, Region and partition (no write),
     and checked to exist where we are allowed to look."""
     from botocore.exceptions import ClientError
 
+    from notifyctl.aws.calls import SNS_NOT_FOUND
     from notifyctl.aws.errors import error_code
 
     arn = f"arn:{clients.partition}:sns:{clients.region}:{clients.account_id}:{env.topic_name}"
@@ -130,7 +131,7 @@ def topic_arn_for(clients: Any, env: Any) -> str:
         clients.client("sns").get_topic_attributes(TopicArn=arn)
     except ClientError as exc:
         code = error_code(exc)
-        if code in ("NotFound", "NotFoundException"):
+        if code in SNS_NOT_FOUND:
             raise OperationError(
                 f"The topic {env.topic_name!r} does not exist in {clients.region} "
                 f"(environment {env.name!r}).",
@@ -188,7 +189,7 @@ def _messages(request: PublishRequest, factory: EventFactory,
 
 
 def publish_book(
-    clients: Any,
+    clients: ClientFactory,
     env: Any,
     request: PublishRequest,
     *,
@@ -259,25 +260,3 @@ def publish_book(
 
             report.diagnosis = diagnose_pending(clients, env, started_ms, int(clock() * 1000))
     return report
-
-
-class RichProgress:
-    """A ProgressSink over a rich Progress (see Output.progress)."""
-
-    def __init__(self, progress: Any) -> None:
-        self._progress = progress
-
-    def task(self, label: str, total: int | None) -> Callable[[int], None]:
-        task_id = self._progress.add_task(label, total=total)
-
-        def advance(n: int) -> None:
-            self._progress.advance(task_id, n)
-
-        return advance
-
-
-def progress_context(out: Any) -> AbstractContextManager[Any]:
-    """out.progress() on a terminal, else a no-op context (yielding None)."""
-    if out.interactive and not out.json:
-        return out.progress()  # type: ignore[no-any-return]
-    return nullcontext(None)

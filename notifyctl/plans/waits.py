@@ -1,4 +1,5 @@
-"""Bounded waits where AWS is eventually consistent. Sleep and clock are parameters.
+"""Bounded waits where AWS is eventually consistent, the only ones in notifyctl.
+Sleep and clock are parameters.
 
 IAM propagation: a role created seconds ago may not yet be assumable by Lambda,
 and create_function then fails with InvalidParameterValueException "The role
@@ -27,6 +28,8 @@ CREATE_FUNCTION_TIMEOUT_S = 120.0
 FUNCTION_STATE_TIMEOUT_S = 300.0
 TABLE_TIMEOUT_S = 300.0
 MAX_DELAY_S = 10.0
+FIRST_POLL_S = 0.5
+MAX_POLL_S = 3.0
 
 
 def _quiet(_: str) -> None:
@@ -66,32 +69,50 @@ def create_function(client: Any, params: dict[str, Any], *, sleep: Sleep = time.
 
 
 def wait_function(client: Any, function_name: str, *, updated: bool = False,
-                  sleep: Sleep = time.sleep, clock: Clock = time.monotonic,
-                  notify: Notify = _quiet, timeout: float = FUNCTION_STATE_TIMEOUT_S,
+                  fail_on_failed: bool = True, sleep: Sleep = time.sleep,
+                  clock: Clock = time.monotonic, notify: Notify = _quiet,
+                  timeout: float = FUNCTION_STATE_TIMEOUT_S,
                   qualifier: str | None = None) -> dict[str, Any]:
-    """Wait until the function is Active (and, with `updated`, its last update done)."""
+    """The one wait for a Lambda function (bootstrap and deploy-lambda alike).
+
+    Without `updated`: until State is Active (after CreateFunction). With it: until
+    State is not Pending and LastUpdateStatus not InProgress (after an update;
+    Lambda refuses the next update or a publish before that). State Failed is an
+    error; LastUpdateStatus Failed too, unless `fail_on_failed` is False (the first
+    wait of a deploy only lets a running update finish: an earlier failed update
+    is what the deploy replaces). Polls at 0.5 s, then 1.5x longer, at most 3 s.
+    """
     deadline = clock() + timeout
     kwargs: dict[str, Any] = {"FunctionName": function_name}
     if qualifier:
         kwargs["Qualifier"] = qualifier
+    delay = FIRST_POLL_S
     while True:
         conf = client.get_function_configuration(**kwargs)
         state = conf.get("State", "Active")
         update = conf.get("LastUpdateStatus", "Successful")
         if state == "Failed":
-            raise OperationError(f"function {function_name} failed to become active: "
-                                 f"{conf.get('StateReason', 'no reason given')}")
-        if updated and update == "Failed":
-            raise OperationError(f"update of function {function_name} failed: "
-                                 f"{conf.get('LastUpdateStatusReason', 'no reason given')}")
-        if state == "Active" and (not updated or update != "InProgress"):
+            raise OperationError(f"{function_name} is in state Failed: "
+                                 f"{conf.get('StateReason') or 'no reason given'}")
+        if updated and update == "Failed" and fail_on_failed:
+            reason = conf.get("LastUpdateStatusReason") or "no reason given"
+            code = conf.get("LastUpdateStatusReasonCode")
+            raise OperationError(f"The update of {function_name} failed: {reason}"
+                                 + (f" ({code})" if code else ""),
+                                 hint="The live alias was not moved. Fix the cause and run "
+                                      "the command again.")
+        done = (state != "Pending" and update != "InProgress") if updated else state == "Active"
+        if done:
             return dict(conf)
-        if clock() + 1.0 > deadline:
-            raise OperationError(f"function {function_name} is still {state}/{update} "
-                                 f"after {timeout:.0f} s.",
-                                 hint="Re-run the command to continue once it is Active.")
+        remaining = deadline - clock()
+        if remaining <= 0:
+            raise OperationError(f"{function_name}: still {state}/{update}; the update did "
+                                 f"not finish within {timeout:.0f} s.",
+                                 hint="The live alias was not moved; run the command again "
+                                      "later.")
         notify(f"waiting for function {function_name} ({state}, last update {update})")
-        sleep(1.0)
+        sleep(min(delay, remaining))
+        delay = min(delay * 1.5, MAX_POLL_S)
 
 
 def wait_table(client: Any, table_name: str, *, sleep: Sleep = time.sleep,

@@ -1,4 +1,4 @@
-"""Helpers for tests and benchmarks of the release path (not used by commands).
+"""Helpers for tests and benchmarks of the release path (kept under tests/: not shipped).
 
 `seed_function` creates the notifier function the way `bootstrap` leaves it
 (a role, the function, version 1, `live` -> 1) so release tests do not depend on
@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from notifyctl.infra.function_spec import FunctionConfig
+from notifyctl.release.function_spec import FunctionConfig
 from notifyctl.release.package import PACKAGE_NAME, Package, default_source
 
 _TRUST = json.dumps({
@@ -82,8 +82,8 @@ def deploy_series(aws: Any, env: Any, workdir: Path,
     """Seed version 1, then deploy one changed source per marker (live -> the last).
 
     Returns the Lambda client and the source tree (as the last deploy left it)."""
-    from notifyctl.infra.function_spec import desired_function_config
     from notifyctl.release.deploy import deploy
+    from notifyctl.release.function_spec import desired_function_config
     from notifyctl.release.package import build
 
     lam = aws.client("lambda")

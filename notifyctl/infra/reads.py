@@ -1,0 +1,91 @@
+"""The read calls that find each resource of an environment, shared by the planner
+(`bootstrap`, `status`) and `teardown`'s probes, so both agree on what exists.
+
+Each finder answers None when the resource does not exist (`aws.calls.get_or_none`)
+and raises anything else; each tag reader answers a plain {key: value} dict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from notifyctl.aws.calls import (
+    DYNAMODB_NOT_FOUND,
+    IAM_NOT_FOUND,
+    LAMBDA_NOT_FOUND,
+    SNS_NOT_FOUND,
+    SQS_NOT_FOUND,
+    get_or_none,
+    tag_dict,
+)
+
+
+def log_group(logs: Any, name: str) -> dict[str, Any] | None:
+    groups = logs.describe_log_groups(logGroupNamePrefix=name).get("logGroups", [])
+    return next((g for g in groups if g["logGroupName"] == name), None)
+
+
+def log_group_tags(logs: Any, arn: str) -> dict[str, str]:
+    return dict(logs.list_tags_for_resource(resourceArn=arn).get("tags", {}))
+
+
+def table(ddb: Any, name: str) -> dict[str, Any] | None:
+    got = get_or_none(ddb.describe_table, *DYNAMODB_NOT_FOUND, TableName=name)
+    return dict(got["Table"]) if got else None
+
+
+def table_tags(ddb: Any, arn: str) -> dict[str, str]:
+    return tag_dict(ddb.list_tags_of_resource(ResourceArn=arn).get("Tags"))
+
+
+def queue_url(sqs: Any, name: str) -> str | None:
+    got = get_or_none(sqs.get_queue_url, *SQS_NOT_FOUND, QueueName=name)
+    return str(got["QueueUrl"]) if got else None
+
+
+def queue_tags(sqs: Any, url: str) -> dict[str, str]:
+    return dict(sqs.list_queue_tags(QueueUrl=url).get("Tags", {}))
+
+
+def topic_attributes(sns: Any, arn: str) -> dict[str, str] | None:
+    got = get_or_none(sns.get_topic_attributes, *SNS_NOT_FOUND, TopicArn=arn)
+    return dict(got["Attributes"]) if got else None
+
+
+def topic_tags(sns: Any, arn: str) -> dict[str, str]:
+    return tag_dict(sns.list_tags_for_resource(ResourceArn=arn).get("Tags"))
+
+
+def role(iam: Any, name: str) -> dict[str, Any] | None:
+    got = get_or_none(iam.get_role, *IAM_NOT_FOUND, RoleName=name)
+    return dict(got["Role"]) if got else None
+
+
+def role_tags(iam: Any, name: str) -> dict[str, str]:
+    return tag_dict(iam.list_role_tags(RoleName=name).get("Tags"))
+
+
+def role_policy(iam: Any, role_name: str, policy_name: str) -> Any | None:
+    got = get_or_none(iam.get_role_policy, *IAM_NOT_FOUND, RoleName=role_name,
+                      PolicyName=policy_name)
+    return got["PolicyDocument"] if got else None
+
+
+def managed_policy(iam: Any, arn: str) -> dict[str, Any] | None:
+    got = get_or_none(iam.get_policy, *IAM_NOT_FOUND, PolicyArn=arn)
+    return dict(got["Policy"]) if got else None
+
+
+def policy_tags(iam: Any, arn: str) -> dict[str, str]:
+    return tag_dict(iam.list_policy_tags(PolicyArn=arn).get("Tags"))
+
+
+def function(lam: Any, name: str) -> dict[str, Any] | None:
+    """GetFunction: $LATEST's configuration and the function's tags."""
+    got = get_or_none(lam.get_function, *LAMBDA_NOT_FOUND, FunctionName=name)
+    return dict(got) if got else None
+
+
+def alias(lam: Any, function_name: str, name: str) -> dict[str, Any] | None:
+    got = get_or_none(lam.get_alias, *LAMBDA_NOT_FOUND, FunctionName=function_name, Name=name)
+    return dict(got) if got else None

@@ -1,0 +1,112 @@
+"""The hand-off both ways: Terraform builds the stack from `notifyctl export terraform`,
+notifyctl operates it, and neither undoes the other (issue 19's round trip).
+
+terraform init (offline, from a local provider mirror) / apply on the session's
+emulator -> `status` all present and ours -> `bootstrap --plan` nothing to do ->
+`deploy-lambda` + `rollback` -> `terraform plan` no changes -> `publish-book
+--wait` delivered -> `terraform destroy` clean. Skips, with the reason, where
+terraform or the provider mirror is missing. Terraform dominates the run time:
+each command loads the provider's schema, and the provider waits about 30 s for a
+new SQS queue's attributes to settle (as it does on AWS).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from terraform_cli import Terraform, find_mirror, unavailable
+
+pytestmark = [pytest.mark.integration,
+              pytest.mark.skipif(unavailable() is not None, reason=str(unavailable()))]
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = """\
+project: books
+defaults:
+  profile: null
+  region: us-east-1
+  endpoint_url: {endpoint}
+  prefix: {prefix}
+  sender: {sender}
+  sending_domain: null
+  link_base_url: http://localhost:8000/books/
+  link_allowed_hosts: []
+  allow_http_links: true
+  function: {{runtime: python3.12, memory_mb: 256, timeout_s: 30,
+             log_retention_days: 30, log_level: INFO}}
+  dedup: {{retention_hours: 168, point_in_time_recovery: false, deletion_protection: false}}
+environments:
+  local: {{}}
+"""
+
+
+def _json(result: Any) -> Any:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _states(status: dict[str, Any]) -> dict[str, str]:
+    return {r["resource"]: r["state"] for r in status["resources"]}
+
+
+@pytest.mark.timeout(900)
+def test_terraform_round_trip_leaves_both_tools_in_agreement(cli: Any, emulator: Any,
+                                                             tmp_path: Path) -> None:
+    prefix = f"tf-{uuid.uuid4().hex[:8]}"
+    config = tmp_path / "notifyctl.yaml"
+    # Its own sender too: `terraform destroy` deletes the SES identity it created.
+    config.write_text(CONFIG.format(endpoint=emulator.endpoint, prefix=prefix,
+                                    sender=f"{prefix}@example.com"), encoding="utf-8")
+
+    def run(*args: str) -> Any:
+        return cli("--config", str(config), "--env", "local", "--endpoint-url",
+                   emulator.endpoint, *args)
+
+    module = tmp_path / "module"
+    exported = _json(run("-o", "json", "export", "terraform", "--out", str(module)))
+    assert (module / "main.tf").is_file() and (module / exported["package"]["file"]).is_file()
+
+    mirror = find_mirror()
+    assert mirror is not None
+    tf = Terraform.offline(module, tmp_path, mirror, {
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"})
+    endpoint = ["-var", f"endpoint_url={emulator.endpoint}"]
+    tf.run("init", "-input=false")
+    tf.run("apply", "-auto-approve", "-input=false", *endpoint)
+    try:
+        status = _json(run("-o", "json", "status"))
+        assert status["ok"] is True
+        assert set(_states(status).values()) == {"present"}, _states(status)
+        assert len(status["resources"]) == len(exported["resources"]) - 1  # + the role policy
+
+        plan = _json(run("-o", "json", "bootstrap", "--plan"))
+        assert {step["action"] for step in plan} == {"unchanged"}, plan
+
+        source = tmp_path / "lambda_src"
+        shutil.copytree(REPO / "lambda_src", source)
+        with (source / "book_notifier" / "handler.py").open("a", encoding="utf-8") as handler:
+            handler.write("\n# release 2 (the round trip's new code)\n")
+        deployed = _json(run("-o", "json", "deploy-lambda", "--source", str(source)))
+        assert deployed["version"] == "2", deployed
+        rolled = _json(run("-o", "json", "rollback"))
+        assert rolled["to_version"] == "1", rolled
+
+        # Live is back on version 1 while version 2 is the newest: without the
+        # module's ignore_changes Terraform would move the alias (or upload code).
+        again = tf.run("plan", "-detailed-exitcode", "-input=false", *endpoint, check=False)
+        assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+
+        published = _json(run("-o", "json", "publish-book", "--email", "reader@example.com",
+                              "--title", "Dune", "--wait", "--timeout", "60"))
+        assert published["wait"]["sent"] == 1, published
+    finally:
+        destroyed = tf.run("destroy", "-auto-approve", "-input=false", *endpoint, check=False)
+    assert destroyed.returncode == 0, destroyed.stdout[-3000:] + destroyed.stderr[-3000:]
+    after = run("-o", "json", "status")
+    assert set(_states(json.loads(after.stdout)).values()) == {"missing"}, after.stdout
