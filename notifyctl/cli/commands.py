@@ -15,6 +15,7 @@ MODULES = [
     "notifyctl.cli.logs_cmd",
     "notifyctl.cli.local_cmd",
     "notifyctl.cli.local_faults_cmd",
+    "notifyctl.cli.local_ses_cmd",  # `local ses ...`: a subgroup of local
     "notifyctl.cli.demo_cmd",
     "notifyctl.cli.export_cmd",
     "notifyctl.cli.failures_cmd",

@@ -27,12 +27,14 @@ EXAMPLES: dict[str, list[str]] = {
              "notifyctl logs --request-id 1f2e3d4c -o json"],
     "demo": ["notifyctl demo"],
     "local start": ["notifyctl local start",
-                    "notifyctl local start --port 0   # any free port, printed"],
+                    "notifyctl local start --port 0   # any free port, printed",
+                    "notifyctl local start --ses-sandbox --enforce-iam all"],
     "local stop": ["notifyctl local stop", "notifyctl --endpoint-url http://127.0.0.1:4570 "
                                            "local stop"],
     "local status": ["notifyctl local status", "notifyctl local status --port 4570 -o json"],
     "local outbox": ["notifyctl local outbox", "notifyctl local outbox --since 10m "
                                                "--to jane@example.com --limit 5"],
+    "local ses verify": ["notifyctl local ses verify notifications@example.com"],
     "export terraform": ["notifyctl export terraform --out infra/",
                          "notifyctl --env prod export terraform --out infra/ --format json"],
     "local faults add": ["notifyctl local faults add ses SendEmail --lost-response --count 1",

@@ -64,18 +64,42 @@ def start(
         None, "--retry-scale", hidden=True, help="Deprecated: the same as --time-scale."),
     timeout: float = typer.Option(30.0, "--timeout", min=1, metavar="S",
                                   help="Give up if it does not answer within S seconds."),
+    enforce_iam: str = typer.Option(
+        "functions", "--enforce-iam", metavar="functions|all|off",
+        help="Whose calls are authorised against IAM policies: functions (their execution "
+             "role's credentials, the default), all (also IAM users' keys), off."),
+    ses_sandbox: bool | None = typer.Option(
+        None, "--ses-sandbox/--no-ses-sandbox",
+        help="The SES account in the sandbox: verified recipients only (and the mailbox "
+             "simulator), 200 per 24 h, 1 per second (default: the environment's "
+             "ses_sandbox, else off)."),
+    ses_auto_verify: bool = typer.Option(
+        True, "--ses-auto-verify/--no-ses-auto-verify",
+        help="Verify SES identities at once (default); off: Pending until "
+             "`notifyctl local ses verify ADDRESS`."),
 ) -> None:
     """Start the emulator in the background and wait until it answers."""
-    from notifyctl.emulator import control
+    from notifyctl.emulator import control, iam_enforce
+    from notifyctl.errors import UsageError
 
+    if enforce_iam not in iam_enforce.MODES:
+        raise UsageError(f"--enforce-iam: {enforce_iam!r} is not one of "
+                         f"{', '.join(iam_enforce.MODES)}")
     app = context.get(ctx)
+    if ses_sandbox is None:
+        ses_sandbox = _env_ses_sandbox(app)
+    from notifyctl.emulator import ses_account
+
+    settings = {iam_enforce.ENV_MODE: enforce_iam,
+                ses_account.ENV_SANDBOX: "true" if ses_sandbox else "false",
+                ses_account.ENV_AUTO_VERIFY: "true" if ses_auto_verify else "false"}
     scale, flag = ((time_scale, "--time-scale") if time_scale is not None
                    else (retry_scale, "--retry-scale"))
     control.check_options(port or 0, scale, scale_flag=flag)
     host, port = _where(app, host, port)
     where = f"{host}:{port}" if port else f"{host} (any free port)"
     with app.out.status(f"starting the emulator on {where} (up to {timeout:g} s)"):
-        info = control.start(host, port, time_scale=scale, timeout=timeout)
+        info = control.start(host, port, time_scale=scale, timeout=timeout, extra_env=settings)
     data = info.to_dict()
 
     def render(con: Console) -> None:
@@ -227,6 +251,16 @@ def _with_sns_ids(app: context.AppContext, emails: list[Any]) -> list[Any]:
     except Exception as exc:  # noqa: BLE001 - an enrichment; the emails stand without it
         app.out.debug(f"SNS message ids unavailable: {type(exc).__name__}: {exc}")
         return emails
+
+
+def _env_ses_sandbox(app: context.AppContext) -> bool:
+    """The selected environment's `ses_sandbox`; off when there is no config to read."""
+    from notifyctl.errors import NotifyctlError
+
+    try:
+        return app.env.ses_sandbox
+    except NotifyctlError:
+        return False
 
 
 def _duration(seconds: float) -> str:

@@ -60,6 +60,9 @@ class Environment:
     allow_http_links: bool
     function: FunctionSettings
     dedup: DedupSettings
+    # The emulator's SES account in the sandbox (`local start` default); AWS accounts
+    # are sandboxed until production access is granted, whatever this says.
+    ses_sandbox: bool = False
 
     # Resource names: one place, so every command agrees on them.
     @property
@@ -240,7 +243,10 @@ ENV_FIELDS: dict[str, Validator] = {
     "link_base_url": _url,
     "link_allowed_hosts": _hosts,
     "allow_http_links": _bool,
+    "ses_sandbox": _bool,
 }
+# Keys an older config may lack, with the value they take then.
+OPTIONAL: dict[str, Any] = {"ses_sandbox": False}
 NESTED = {"function": FUNCTION_FIELDS, "dedup": DEDUP_FIELDS}
 
 
@@ -299,7 +305,7 @@ def build_environment(name: str, project: str, merged: dict[str, Any], path: str
 
     Returns None when anything was appended to `errors` (by this call or before)."""
     for key in ENV_FIELDS:
-        if key not in merged:
+        if key not in merged and key not in OPTIONAL:
             errors.append(f"{path}.{key}: missing (set it in defaults or in the environment)")
     for group, fields in NESTED.items():
         for key in fields:
@@ -327,4 +333,5 @@ def build_environment(name: str, project: str, merged: dict[str, Any], path: str
         allow_http_links=merged["allow_http_links"],
         function=FunctionSettings(**merged["function"]),
         dedup=DedupSettings(**merged["dedup"]),
+        ses_sandbox=merged.get("ses_sandbox", OPTIONAL["ses_sandbox"]),
     )

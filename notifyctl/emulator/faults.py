@@ -21,8 +21,9 @@ APIs, so ``ses SendEmail`` matches v1 and v2 alike; ``sesv2`` is accepted as a s
 OPERATION on the operation's API name (``X-Amz-Target``, the query ``Action``, or the
 REST route from botocore's service model). By default only calls made by functions
 running in the emulator match: they sign with the role credentials the runtime gives
-every execution environment (FUNCTION_ACCESS_KEY_ID, reserved as on AWS: a function
-cannot change them); ``all_clients`` matches every caller (notifyctl itself, your app).
+every execution environment (issued by the emulator's STS and recorded in
+iam_enforce.SESSIONS, or FUNCTION_ACCESS_KEY_ID without an issuer; reserved as on AWS: a
+function cannot change them); ``all_clients`` matches every caller.
 ``count`` bounds how many calls a fault hits (then it is spent), ``percent`` makes it hit
 that share of the matching calls. The first fault that matches wins.
 
@@ -212,7 +213,7 @@ def identify(environ: dict[str, Any]) -> Call | None:
     if match is None:
         return None
     access_key, service = match.group(1), match.group(2)
-    from_function = access_key == FUNCTION_ACCESS_KEY_ID
+    from_function = is_function_caller(access_key)
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if target:
         return Call(service, target.rsplit(".", 1)[-1], from_function, "json")
@@ -228,6 +229,17 @@ def identify(environ: dict[str, Any]) -> Call | None:
     operation = _rest_operation(service, environ.get("REQUEST_METHOD", "GET"),
                                 environ.get("PATH_INFO", ""))
     return Call(service, operation, from_function, "rest") if operation else None
+
+
+def is_function_caller(access_key: str) -> bool:
+    """Credentials the runtime gave an execution environment: its role's, issued by the
+    emulator's STS (iam_enforce.SESSIONS), or the dummy key when the function has no
+    issuer."""
+    if access_key == FUNCTION_ACCESS_KEY_ID:
+        return True
+    from notifyctl.emulator.iam_enforce import SESSIONS
+
+    return access_key in SESSIONS
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:

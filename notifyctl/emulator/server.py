@@ -7,6 +7,8 @@ Our endpoints (everything else is moto):
     GET /_notifyctl/status        health + functions (warm/busy environments, counts) + async queue
     GET /_notifyctl/outbox        the emails SES accepted, oldest first
     GET /_notifyctl/code/<account>/<region>/<function>/<version>   a version's zip (Code.Location)
+    POST /_notifyctl/ses/verify   {"identity": ...}: a Pending SES identity becomes verified
+    POST /_notifyctl/ttl/sweep    delete expired DynamoDB TTL items now: {"deleted": N}
     GET|POST|DELETE /_notifyctl/faults   list, add, clear injected faults (faults.py)
 """
 
@@ -21,6 +23,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from notifyctl.emulator import iam_enforce
 
 SERVICE = "notifyctl-emulator"
 PREFIX = "/_notifyctl/"
@@ -40,6 +44,7 @@ class Hub:
     outbox: Any
     moto_version: str
     states: Any = None  # function_states.FunctionStates
+    ttl: Any = None  # ttl.TtlSweeper
     started_at: float = field(default_factory=time.time)
     clock: Any = None  # clock.Clock: the one time scale
     alarms: Any = None  # alarms.AlarmEngine
@@ -51,7 +56,8 @@ class Hub:
                 "endpoint": self.endpoint, "started_at": self.started_at,
                 "uptime_s": round(time.time() - self.started_at, 3),
                 "moto_version": self.moto_version, "state_dir": str(self.state_dir),
-                "time_scale": self.clock.factor if self.clock is not None else None}
+                "time_scale": self.clock.factor if self.clock is not None else None,
+                "enforce_iam": iam_enforce.mode()}
 
     def status(self) -> dict[str, Any]:
         functions = self.runtime.status()
@@ -68,6 +74,8 @@ class Hub:
                 engine.close()
         self.dispatcher.close()
         self.runtime.close()
+        if self.ttl is not None:
+            self.ttl.close()
 
 
 def _fault_registry() -> Any:
@@ -108,6 +116,23 @@ def make_app(hub: Hub, moto_app: Any) -> Any:
         with MOTO_LOCK:  # see MotoLock: moto's models are not thread-safe
             return moto_app(environ, start_response)
 
+    def ses_verify(start_response: Any, environ: dict[str, Any]) -> list[bytes]:
+        from notifyctl.emulator.patches.ses import mark_verified
+
+        try:
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+            doc = json.loads(environ["wsgi.input"].read(size) or b"{}")
+            identity = str(doc["identity"])
+        except (ValueError, KeyError):
+            return _json(start_response, {"message": "expected {\"identity\": ...}"},
+                         "400 Bad Request")
+        with MOTO_LOCK:
+            found = mark_verified(str(doc.get("account") or "123456789012"),
+                                  str(doc.get("region") or "us-east-1"), identity)
+        if not found:
+            return _json(start_response, {"message": f"no identity {identity}"}, "404 Not Found")
+        return _json(start_response, {"identity": identity, "status": "Success"})
+
     def app(environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
         if not path.startswith(PREFIX):
@@ -121,6 +146,10 @@ def make_app(hub: Hub, moto_app: Any) -> Any:
             return _json(start_response, hub.status())
         if route == "outbox":
             return _json(start_response, hub.outbox.to_json())
+        if route == "ses/verify" and environ.get("REQUEST_METHOD") == "POST":
+            return ses_verify(start_response, environ)
+        if route == "ttl/sweep" and environ.get("REQUEST_METHOD") == "POST":
+            return _json(start_response, {"deleted": hub.ttl.sweep()})
         if route.startswith("code/") and len(route.split("/")) == 5:
             from urllib.parse import unquote
 
@@ -128,6 +157,13 @@ def make_app(hub: Hub, moto_app: Any) -> Any:
         return _json(start_response, {"message": f"unknown endpoint {path}"}, "404 Not Found")
 
     return app
+
+
+def _role_credentials(spec: Any) -> dict[str, str]:
+    """A function's environment gets its execution role's STS credentials."""
+    from notifyctl.emulator.iam_enforce import issue
+
+    return issue(spec.account_id, spec.region, spec.role, spec.name)
 
 
 def build_hub(endpoint: str, state_dir: Path, *, time_scale: float | None = None) -> Hub:
@@ -138,18 +174,23 @@ def build_hub(endpoint: str, state_dir: Path, *, time_scale: float | None = None
     from notifyctl.emulator.backends import MotoBackend, MotoTelemetry, Outbox
     from notifyctl.emulator.delivery import Dispatcher
     from notifyctl.emulator.function_states import AWS_STATE_CHANGE_S, FunctionStates
+    from notifyctl.emulator.runtime import view
     from notifyctl.emulator.runtime.pool import Runtime
 
     the_clock = clock.configure(clock.resolve(time_scale))
     retry_scale = the_clock.factor
+    view.set_credential_issuer(_role_credentials)
     runtime = Runtime(state_dir, endpoint, MotoTelemetry())
     states = FunctionStates(delay_s=the_clock.scale(AWS_STATE_CHANGE_S))
     backend = MotoBackend(states=states)
     check = os.environ.get(ENV_CHECK_PERMISSIONS, "true").strip().lower() not in ("0", "false", "no")
     dispatcher = Dispatcher(runtime, backend, retry_scale=retry_scale, check_permissions=check)
+    from notifyctl.emulator.ttl import SWEEP_INTERVAL_S, TtlSweeper
+
+    ttl = TtlSweeper(the_clock.scale(SWEEP_INTERVAL_S)).start()
     hub = Hub(endpoint=endpoint, state_dir=state_dir, runtime=runtime, dispatcher=dispatcher,
               backend=backend, outbox=Outbox(), moto_version=moto_version, states=states,
-              clock=the_clock)
+              clock=the_clock, ttl=ttl)
     patches.install(hub)
     _start_engines(hub)
     return hub

@@ -112,6 +112,15 @@ class Emulator:
                                              AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
         return self._role_arn
 
+    def role_with(self, policy: dict[str, Any]) -> str:
+        """A new role whose one inline policy is `policy` (the emulator enforces IAM for
+        functions: a function calling AWS needs its role to allow the calls)."""
+        iam = self.client("iam")
+        name = self.unique("emulator-test-role")
+        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
+        iam.put_role_policy(RoleName=name, PolicyName="inline", PolicyDocument=json.dumps(policy))
+        return str(arn)
+
     def allow_sns(self, function: str, topic_arn: str, qualifier: str | None = None) -> None:
         """The resource policy SNS needs to invoke `function`[:qualifier] from the topic."""
         kwargs: dict[str, Any] = {"Qualifier": qualifier} if qualifier else {}
@@ -131,12 +140,13 @@ class Emulator:
     def create_function(self, source: str | dict[str, str], *, name: str | None = None,
                         handler: str = "app.handler", timeout: int = 3,
                         environment: dict[str, str] | None = None, publish: bool = False,
-                        memory: int = 128) -> dict[str, Any]:
-        """Create a Python function from source (app.py, or a {path: text} dict)."""
+                        memory: int = 128, role: str | None = None) -> dict[str, Any]:
+        """Create a Python function from source (app.py, or a {path: text} dict); its
+        role defaults to one without policies."""
         files = {"app.py": source} if isinstance(source, str) else source
         spec: dict[str, Any] = {
             "FunctionName": name or self.unique("fn"), "Runtime": "python3.11",
-            "Role": self.role_arn(), "Handler": handler, "Timeout": timeout,
+            "Role": role or self.role_arn(), "Handler": handler, "Timeout": timeout,
             "MemorySize": memory, "Code": {"ZipFile": zip_source(files)}, "Publish": publish,
         }
         if environment:

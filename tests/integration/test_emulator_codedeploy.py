@@ -65,7 +65,12 @@ def two_versions(emulator: Any, new_source: str) -> str:
 def hook_function(emulator: Any, status: str | None) -> str:
     source = SILENT_HOOK if status is None else HOOK
     env = {"HOOK_STATUS": status} if status else None
-    return str(emulator.create_function(source, environment=env, timeout=30)["FunctionName"])
+    # IAM is enforced for functions: a hook's role must allow reporting its status.
+    role = emulator.role_with({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "codedeploy:PutLifecycleEventHookExecutionStatus",
+         "Resource": "*"}]})
+    return str(emulator.create_function(source, environment=env, timeout=30,
+                                        role=role)["FunctionName"])
 
 
 def deployment_group(emulator: Any, *, alarms: list[str] | None = None,

@@ -12,6 +12,7 @@ import pytest
 
 from notifyctl.emulator import control, outbox
 from notifyctl.errors import OperationError
+from tests.integration.conftest import ACCOUNT, REGION
 
 pytestmark = pytest.mark.integration
 
@@ -67,7 +68,10 @@ def test_stop_when_nothing_runs_returns_none(tmp_path: Any) -> None:
 
 def test_a_function_email_lands_in_the_outbox_with_both_bodies(emulator: Any, cli: Any) -> None:
     emulator.client("ses").verify_domain_identity(Domain="example.com")
-    fn = emulator.create_function(SENDS_EMAIL, timeout=10)["FunctionName"]
+    role = emulator.role_with({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "ses:SendEmail",
+         "Resource": f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/example.com"}]})
+    fn = emulator.create_function(SENDS_EMAIL, timeout=10, role=role)["FunctionName"]
     subject = emulator.unique("subject")
 
     resp = emulator.client("lambda").invoke(
@@ -101,6 +105,7 @@ def test_outbox_of_a_missing_emulator_is_an_operation_error() -> None:
 def test_the_whole_pipeline_with_nothing_but_boto3(emulator: Any) -> None:
     """Topic, role, table, function from a zip, lambda subscription; publish; the
     notifier runs with the real MessageId, emails, and logs."""
+    from notifyctl.infra.policies import function_policy
     from notifyctl.release.package import HANDLER, build
 
     sns, lam, ddb = emulator.client("sns"), emulator.client("lambda"), emulator.client("dynamodb")
@@ -109,9 +114,18 @@ def test_the_whole_pipeline_with_nothing_but_boto3(emulator: Any) -> None:
     ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
                      AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
                      KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    name = emulator.unique("book-notifier")
+    arn = f"arn:aws:{{}}:{REGION}:{ACCOUNT}:{{}}"
+    # The role bootstrap would write (least privilege): IAM is enforced for functions.
+    role = emulator.role_with(function_policy(
+        log_streams_arn=arn.format("logs", f"log-group:/aws/lambda/{name}:*"),
+        table_arn=arn.format("dynamodb", f"table/{table}"),
+        queue_arn=arn.format("sqs", "unused"),
+        ses_identity_arns=[arn.format("ses", "identity/example.com")],
+        sender="books@example.com"))
     fn = lam.create_function(
-        FunctionName=emulator.unique("book-notifier"), Runtime="python3.11",
-        Role=emulator.role_arn(), Handler=HANDLER, Timeout=10, MemorySize=256,
+        FunctionName=name, Runtime="python3.11",
+        Role=role, Handler=HANDLER, Timeout=10, MemorySize=256,
         Code={"ZipFile": build(None).data}, Publish=True,
         Environment={"Variables": {"TABLE_NAME": table, "SENDER": "books@example.com",
                                    "LINK_ALLOWED_HOSTS": "books.example.com",
@@ -137,9 +151,14 @@ def test_the_whole_pipeline_with_nothing_but_boto3(emulator: Any) -> None:
     emails = [e for e in outbox.read(emulator.endpoint)
               if e.message_id == item["ses_message_id"]["S"]]
     assert len(emails) == 1 and emails[0].to == ["reader@example.org"]
-    events = emulator.client("logs").filter_log_events(
-        logGroupName=f"/aws/lambda/{fn['FunctionName']}")["events"]
-    text = "".join(e["message"] for e in events)
+    def log_text() -> str:
+        events = emulator.client("logs").filter_log_events(
+            logGroupName=f"/aws/lambda/{fn['FunctionName']}")["events"]
+        return "".join(e["message"] for e in events)
+
+    # The runtime ships an invocation's lines when it ends, after the record is written.
+    text = emulator.wait_until(lambda: "REPORT RequestId" in (t := log_text()) and t,
+                               what="the REPORT line")
     assert "START RequestId" in text and "REPORT RequestId" in text
     assert message_id in text
 

@@ -63,6 +63,23 @@ What moto does without Docker, and what each patch changes:
 | CodeDeploy: any number of deployments per group at once       | DeploymentLimitExceededException        |
 | CodeDeploy group: alarmConfiguration rendered {}; a Lambda    | rendered; CodeDeployDefault.            |
 |   group defaults to CodeDeployDefault.OneAtATime              |   LambdaAllAtOnce, config checked       |
+| every call allowed (moto's IAM check, off by default, ignores | iam: calls with a function's role keys  |
+|   Resource/Condition, knows no resource policies, answers    |   (STS-issued) authorised by            |
+|   every service in IAM's error shape)                         |   iam_policy (identity + topic/queue    |
+|                                                               |   policies, conditions); AWS's error    |
+|                                                               |   per service; --enforce-iam all: users |
+| SimulatePrincipalPolicy / SimulateCustomPolicy missing        | iam: on the same evaluator              |
+| AddPermission accepts a duplicate StatementId                 | lambda_: 409 ResourceConflictException  |
+| SES: no sandbox, no quota/rate (GetSendQuota counts every     | ses: ses_account rules (sandbox         |
+|   send ever against 200), identities verified at once;       |   recipients, 1/s + 200/24 h or the     |
+|   GetAccountSendingEnabled 500                                |   production stand-in, pause, Pending   |
+|                                                               |   identities, suppressed = not sent)    |
+| sesv2 GetAccount, Put/Get/List/DeleteSuppressedDestination,   | sesv2: implemented over ses_account     |
+|   PutAccountSending/SuppressionAttributes: 404                 |                                         |
+| FilterLogEvents: only single terms and phrases, everything    | logs: logs_filter (terms, ?groups,      |
+|   else returns every event; logStreamNamePrefix ignored       |   -exclusions, %regex%, JSON,           |
+|                                                               |   space-delimited); prefix honoured     |
+| DynamoDB TTL never deletes                                    | ttl.TtlSweeper (server.py), not a patch |
 
 Each patch names the moto attribute it replaces; `install` checks that they all
 exist before touching any, so a moto that moved things fails loudly at start.
@@ -110,9 +127,18 @@ def hub() -> Hub:
 
 def _service_modules() -> list[Any]:
     """One module per AWS service; each has targets() (what it replaces) and apply()."""
-    from notifyctl.emulator.patches import cloudwatch, codedeploy, lambda_, ses, sns
+    from notifyctl.emulator.patches import (
+        cloudwatch,
+        codedeploy,
+        iam,
+        lambda_,
+        logs,
+        ses,
+        sesv2,
+        sns,
+    )
 
-    return [lambda_, sns, ses, cloudwatch, codedeploy]
+    return [lambda_, sns, ses, sesv2, logs, cloudwatch, codedeploy, iam]
 
 
 def install(the_hub: Hub) -> None:

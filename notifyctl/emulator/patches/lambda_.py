@@ -33,7 +33,8 @@ def targets() -> list[tuple[Any, str]]:
             (LambdaFunction, "get_configuration"),
             (LambdaBackend, "create_function"), (LambdaBackend, "update_function_code"),
             (LambdaBackend, "update_function_configuration"),
-            (LambdaBackend, "publish_version"), (LambdaBackend, "delete_function")]
+            (LambdaBackend, "publish_version"),
+            (LambdaBackend, "delete_function")] + permission_targets()
 
 
 def event_config_modified_now() -> Any:
@@ -430,3 +431,43 @@ def apply() -> None:  # noqa: C901 - one closure per replaced moto method, kept 
     LambdaBackend.update_function_configuration = update_function_configuration
     LambdaBackend.publish_version = publish_version_backend
     LambdaBackend.delete_function = delete_function
+    apply_permissions()
+
+
+def permission_targets() -> list[tuple[Any, str]]:
+    from moto.awslambda.policy import Policy
+
+    return [(Policy, "add_statement")]
+
+
+def apply_permissions() -> None:
+    """AddPermission with a StatementId the (qualified) policy already has: 409
+    ResourceConflictException, as on AWS (moto adds a second statement, which made
+    Terraform's destroy after a bootstrap hand-off wait and fail, issue 19)."""
+    from moto.awslambda import policy as policy_module
+    from moto.core.exceptions import JsonRESTError
+
+    Policy: Any = policy_module.Policy  # Any: we assign to its methods
+    original = Policy.add_statement
+
+    class ResourceConflict(JsonRESTError):
+        code = 409
+
+        def __init__(self, message: str) -> None:
+            super().__init__("ResourceConflictException", message)
+
+    def add_statement(self: Any, raw: str, qualifier: str | None = None) -> Any:
+        revision = self.revision
+        statement, new_revision = original(self, raw, qualifier)
+        duplicates = [s for s in self.statements[:-1]
+                      if s.get("Sid") == statement.get("Sid")
+                      and s.get("Resource") == statement.get("Resource")]
+        if duplicates:
+            self.statements.pop()
+            self.revision = revision
+            raise ResourceConflict(
+                f"The statement id ({statement.get('Sid')}) provided already exists. Please "
+                "provide a new statement id, or remove the existing statement.")
+        return statement, new_revision
+
+    Policy.add_statement = add_statement

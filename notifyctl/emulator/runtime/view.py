@@ -32,6 +32,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,6 +115,16 @@ class ProcessView:
         return json.dumps(data)
 
 
+# The execution role's credentials for a new environment (the emulator sets
+# emulator/iam_enforce.issue, which calls its STS; the runtime itself has no moto in it).
+_issuer: Callable[[FunctionSpec], Mapping[str, str]] | None = None
+
+
+def set_credential_issuer(issuer: Callable[[FunctionSpec], Mapping[str, str]] | None) -> None:
+    global _issuer
+    _issuer = issuer
+
+
 def function_environment(spec: FunctionSpec, view: ProcessView, *, stream: str, tmpdir: str,
                          endpoint: str) -> dict[str, str]:
     """THE process environment of a function's execution environment.
@@ -141,14 +152,15 @@ def function_environment(spec: FunctionSpec, view: ProcessView, *, stream: str, 
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
         "AWS_REGION": spec.region,
         "AWS_DEFAULT_REGION": spec.region,
-        # Dummy role credentials: the emulator does not check them.
-        "AWS_ACCESS_KEY_ID": FUNCTION_ACCESS_KEY_ID,  # how faults.py knows a function
+        # Dummy credentials, replaced below by the role's when an issuer is set.
+        "AWS_ACCESS_KEY_ID": FUNCTION_ACCESS_KEY_ID,  # faults.py knows a function by it
         "AWS_SECRET_ACCESS_KEY": "emulator-secret-key",
         "AWS_SESSION_TOKEN": "emulator-session-token",
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_EC2_METADATA_DISABLED": "true",
         VIEW_VARIABLE: view.to_json(),
     })
+    env.update(_issuer(spec) if _issuer is not None and spec.role else {})  # the role's keys
     if spec.logging.log_format == "JSON":
         env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
     if spec.logging.application_level:
