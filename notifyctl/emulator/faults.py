@@ -51,7 +51,8 @@ from urllib.parse import parse_qs
 
 CONTROL_PATH = "/_notifyctl/faults"
 # The access key id of the role credentials every execution environment gets
-# (emulator/runtime/pool.py sets it): how a call made by a function is recognised.
+# (emulator/runtime/view.py sets it; a unit test keeps them equal), with the keys the
+# emulator's STS issues per function (iam_enforce.SESSIONS).
 FUNCTION_ACCESS_KEY_ID = "ASIAEMULATOREXAMPLE00"
 SERVICE_SYNONYMS = {"sesv2": "ses", "email": "ses", "cloudwatch": "monitoring",
                     "cloudwatchlogs": "logs"}

@@ -190,3 +190,11 @@ def test_the_control_endpoint_adds_lists_and_clears() -> None:
     assert statuses[-1] == "400 Bad Request"
     assert [f["operation"] for f in control("GET")["faults"]] == ["SendEmail"]
     assert control("DELETE") == {"cleared": 1} and control("GET") == {"faults": []}
+
+
+def test_the_dummy_function_key_is_the_one_the_runtime_gives() -> None:
+    import inspect
+
+    from notifyctl.emulator.runtime import view
+
+    assert f'"AWS_ACCESS_KEY_ID": "{FUNCTION_ACCESS_KEY_ID}"' in inspect.getsource(view)

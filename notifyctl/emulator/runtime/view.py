@@ -37,8 +37,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from notifyctl.emulator.faults import FUNCTION_ACCESS_KEY_ID
-
 if TYPE_CHECKING:
     from notifyctl.emulator.runtime.pool import FunctionSpec
 
@@ -153,7 +151,7 @@ def function_environment(spec: FunctionSpec, view: ProcessView, *, stream: str, 
         "AWS_REGION": spec.region,
         "AWS_DEFAULT_REGION": spec.region,
         # Dummy credentials, replaced below by the role's when an issuer is set.
-        "AWS_ACCESS_KEY_ID": FUNCTION_ACCESS_KEY_ID,  # faults.py knows a function by it
+        "AWS_ACCESS_KEY_ID": "ASIAEMULATOREXAMPLE00",
         "AWS_SECRET_ACCESS_KEY": "emulator-secret-key",
         "AWS_SESSION_TOKEN": "emulator-session-token",
         "AWS_ENDPOINT_URL": endpoint,
