@@ -12,6 +12,7 @@ MODULES = [
     "notifyctl.cli.bootstrap_cmd",
     "notifyctl.cli.publish_cmd",
     "notifyctl.cli.deploy_cmd",
+    "notifyctl.cli.deployments_cmd",
     "notifyctl.cli.logs_cmd",
     "notifyctl.cli.local_cmd",
     "notifyctl.cli.local_faults_cmd",
