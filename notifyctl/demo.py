@@ -134,10 +134,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def read_record(dynamodb: Any, table: str, message_id: str) -> dict[str, Any] | None:
+def read_record(dynamodb: Any, table: str, key: str) -> dict[str, Any] | None:
     from boto3.dynamodb.types import TypeDeserializer
 
-    item = dynamodb.get_item(TableName=table, Key={"pk": {"S": message_id}},
+    item = dynamodb.get_item(TableName=table, Key={"pk": {"S": key}},
                              ConsistentRead=True).get("Item")
     if item is None:
         return None
@@ -230,7 +230,9 @@ class _Pipeline:
         self.started_ms = int(time.time() * 1000) - 1000
         self.outputs: Any = None  # infra.bootstrap.Outputs, after bootstrap
         report.book_id = f"demo-{uuid.uuid4().hex[:12]}"
-        self.event = EventFactory.for_env(env).from_flags(
+        event_id = str(uuid.uuid4())  # one event: the published one and its redelivery
+        self.factory = EventFactory.for_env(env, new_event_id=lambda: event_id)
+        self.event = self.factory.from_flags(
             email=recipient, book_id=report.book_id, title=DEFAULT_TITLE)
 
     def run(self, steps: _Steps, *, canary: bool = False) -> None:
@@ -330,7 +332,8 @@ class _Pipeline:
         request = PublishRequest(email=self.recipient, book_id=report.book_id,
                                  title=DEFAULT_TITLE, link=self.event.link, wait=True,
                                  timeout_s=DELIVERY_TIMEOUT_S)
-        published = publish_book(self.aws, self.env, request, sleep=self.sleep)
+        published = publish_book(self.aws, self.env, request, sleep=self.sleep,
+                                 factory=self.factory)
         if published.stopped_by_user:  # Ctrl-C while waiting: not a delivery failure
             raise KeyboardInterrupt
         if not published.message_ids:
@@ -385,9 +388,11 @@ class _Pipeline:
         return f"{lines} log lines from {len(report.log_blocks)} invocation(s)"
 
     def read_record(self) -> str:
+        from book_notifier.contract import dedup_key
+
         report, env = self.report, self.env
         report.dedup_record = read_record(self.aws.client("dynamodb"), env.table_name,
-                                          report.message_id or "")
+                                          dedup_key(self.event.event_id, report.message_id or ""))
         status = (report.dedup_record or {}).get("status")
         if status != "SENT":
             report.problems.append(f"de-duplication record status {status!r}, expected 'SENT'")

@@ -15,11 +15,13 @@ MODULES = [
     "notifyctl.cli.deployments_cmd",
     "notifyctl.cli.logs_cmd",
     "notifyctl.cli.local_cmd",
+    "notifyctl.cli.local_faults_cmd",
     "notifyctl.cli.local_ses_cmd",  # `local ses ...`: a subgroup of local
     "notifyctl.cli.demo_cmd",
     "notifyctl.cli.doctor_cmd",
     "notifyctl.cli.trace_cmd",
     "notifyctl.cli.export_cmd",
+    "notifyctl.cli.failures_cmd",
 ]
 
 

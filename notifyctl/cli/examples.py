@@ -48,6 +48,19 @@ EXAMPLES: dict[str, list[str]] = {
     "local ses verify": ["notifyctl local ses verify notifications@example.com"],
     "export terraform": ["notifyctl export terraform --out infra/",
                          "notifyctl --env prod export terraform --out infra/ --format json"],
+    "local faults add": ["notifyctl local faults add ses SendEmail --lost-response --count 1",
+                         "notifyctl local faults add ses SendEmail --error SendingPausedException",
+                         "notifyctl local faults add sns PublishBatch --lost-response --count 1 "
+                         "--all-clients",
+                         "notifyctl local faults add dynamodb UpdateItem --latency 500 "
+                         "--percent 20"],
+    "local faults list": ["notifyctl local faults list", "notifyctl local faults list -o json"],
+    "local faults clear": ["notifyctl local faults clear"],
+    "failures list": ["notifyctl failures list", "notifyctl --env prod failures list -o json"],
+    "failures show": ["notifyctl failures show 6f1c2d3e"],
+    "failures redrive": ["notifyctl failures redrive --all --dry-run",
+                         "notifyctl --env prod failures redrive --all --yes",
+                         "notifyctl failures redrive 6f1c2d3e 9a8b7c6d"],
 }
 
 

@@ -45,7 +45,8 @@ def test_demo_json_report_holds_every_step_and_the_email(tmp_path: Path) -> None
         "read logs", "read de-dup record", "redeliver same message"]
     assert report["email"]["to"] == ["reader@example.com"]
     assert report["book_id"] in report["email"]["html"]
-    assert report["dedup_record"]["pk"] == report["message_id"]
+    assert report["dedup_record"]["message_id"] == report["message_id"]
+    assert report["dedup_record"]["pk"] == "event:" + report["dedup_record"]["event_id"]
     assert report["dedup_record"]["status"] == "SENT"
     assert report["redelivery_outcome"] == "duplicate"
     assert report["emails_after_redelivery"] == 1
