@@ -133,7 +133,8 @@ def verdict(records: list[Record], invocations: list[Invocation], queued: list[Q
             the_id: str, now_ms: int) -> Verdict:
     """One line: what happened to the event, and what to do if anything."""
     record = max(records, key=lambda r: r.claimed_at_ms or 0) if records else None
-    redrive = f"run `notifyctl failures redrive {record.key if record else the_id}`"
+    key = record.key if record else next((q.dedup_key for q in queued if q.dedup_key), the_id)
+    redrive = f"run `notifyctl failures redrive {key}`"
     sent_runs = sum(1 for i in invocations if i.outcome == "sent")
     if queued:
         q = queued[-1]

@@ -74,6 +74,7 @@ class QueuedFailure:
     attempts: int | None
     error: str | None
     sns_message_id: str | None
+    dedup_key: str | None = None  # what `failures redrive` finds it by
 
 
 @dataclass(frozen=True)

@@ -181,28 +181,18 @@ def queued_failures(sqs: Any, queue_name: str, matches: Callable[[str], bool],
 
 
 def failure_of(message: dict[str, Any]) -> QueuedFailure:
-    """Lambda's on-failure record (AWS's documented shape) as a QueuedFailure."""
-    at = int(message.get("Attributes", {}).get("SentTimestamp", 0))
+    """Lambda's on-failure record, read by `failures.records.from_queue_message` (the
+    one parser of that format), as the timeline's typed entry."""
+    from notifyctl.failures.records import from_queue_message
+
+    sent_ms = int(message.get("Attributes", {}).get("SentTimestamp", 0))
+    now_ms = sent_ms or 0
+    failure = from_queue_message(message, now_ms / 1000)
     try:
         body = json.loads(message.get("Body", ""))
     except ValueError:
         body = {}
-    if not isinstance(body, dict):
-        body = {}
-    context = body.get("requestContext") or {}
-    response = body.get("responsePayload")
-    error = None
-    if isinstance(response, dict):
-        error = response.get("errorMessage") or response.get("errorType")
-        if response.get("errorType") and response.get("errorMessage"):
-            error = f"{response['errorType']}: {response['errorMessage']}"
-    elif response is not None:
-        error = str(response)
-    sns_id = None
-    payload = body.get("requestPayload")
-    if isinstance(payload, dict):
-        for rec in payload.get("Records") or []:
-            sns_id = (rec.get("Sns") or {}).get("MessageId") or sns_id
-    return QueuedFailure(message["MessageId"], _iso_ms(body.get("timestamp")) or at,
-                         context.get("requestId"), context.get("condition"),
-                         context.get("approximateInvokeCount"), error, sns_id)
+    at_ms = _iso_ms(body.get("timestamp") if isinstance(body, dict) else None) or sent_ms
+    return QueuedFailure(message["MessageId"], at_ms, failure.id, failure.status,
+                         failure.attempts, failure.error, failure.message_id,
+                         failure.dedup_key)
