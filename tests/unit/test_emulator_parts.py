@@ -119,6 +119,15 @@ def test_the_runtime_sdk_holds_only_what_lambda_ships(tmp_path: Path) -> None:
     assert any(n.startswith("boto3-") and n.endswith(".dist-info") for n in names)
 
 
+def test_the_runtime_sdk_links_only_directories(tmp_path: Path) -> None:
+    # The sandbox binds back only directories under its private /tmp; a link to a
+    # file of a venv under /tmp (as in CI's mktemp venv) would dangle: copy files.
+    sdk = build_runtime_sdk(tmp_path / "sdk")
+
+    assert all(p.resolve().is_dir() for p in sdk.iterdir() if p.is_symlink())
+    assert (sdk / "six.py").is_file() and not (sdk / "six.py").is_symlink()
+
+
 def test_logging_config_reaches_the_environment() -> None:
     spec = FunctionSpec(**{**SPEC.__dict__, "logging": LoggingConfig("JSON", "DEBUG", "WARN",
                                                                      "/custom/group")})
