@@ -41,6 +41,45 @@ class StepTiming:
         return {"step": self.name, "seconds": round(self.seconds, 3), "detail": self.detail}
 
 
+@dataclass(frozen=True)
+class CanaryOutcome:
+    """`demo --canary`: a broken build released with canary10-5m, and what happened."""
+
+    deployment: Any                      # release.watch.Snapshot, final
+    live_before: str
+    live_after: str
+    published: tuple[str, ...]           # message ids published during the release
+    delivered: int                       # of those, SENT
+    emails: int                          # their emails in the outbox
+    reason: str                          # the failed hook's / alarm's line
+
+    @property
+    def ok(self) -> bool:
+        return (not self.deployment.succeeded and self.live_after == self.live_before
+                and self.delivered == self.emails == len(self.published))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "deployment": self.deployment.to_dict(),
+                "live_before": self.live_before, "live_after": self.live_after,
+                "published": list(self.published), "delivered": self.delivered,
+                "emails": self.emails, "reason": self.reason}
+
+
+# Appended to the function's handler for `demo --canary`: imports fine, raises on
+# every real event (what a bad refactoring of the handler looks like).
+BROKEN_BUILD = """
+
+_working_handler = handler
+
+
+def handler(event, context):
+    if event.get("Records"):
+        raise RuntimeError("demo: this build is broken for real events")
+    return _working_handler(event, context)
+"""
+CANARY_EVENTS = 3
+
+
 @dataclass
 class DemoReport:
     endpoint: str = ""
@@ -54,6 +93,7 @@ class DemoReport:
     log_blocks: list[Any] = field(default_factory=list)      # logs.grouping.RequestBlock
     dedup_record: dict[str, Any] | None = None
     redelivery_outcome: str | None = None
+    canary: CanaryOutcome | None = None  # with --canary
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -80,6 +120,7 @@ class DemoReport:
             "logs": [block_dict(b) for b in self.log_blocks],
             "dedup_record": self.dedup_record,
             "redelivery_outcome": self.redelivery_outcome,
+            "canary": self.canary.to_dict() if self.canary else None,
             "problems": self.problems,
         }
 
@@ -93,10 +134,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def read_record(dynamodb: Any, table: str, message_id: str) -> dict[str, Any] | None:
+def read_record(dynamodb: Any, table: str, key: str) -> dict[str, Any] | None:
     from boto3.dynamodb.types import TypeDeserializer
 
-    item = dynamodb.get_item(TableName=table, Key={"pk": {"S": message_id}},
+    item = dynamodb.get_item(TableName=table, Key={"pk": {"S": key}},
                              ConsistentRead=True).get("Item")
     if item is None:
         return None
@@ -153,8 +194,10 @@ def run_demo(
     on_step: Callable[[StepTiming], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    canary: bool = False,
 ) -> DemoReport:
     """Run the demo against a private emulator (started and always stopped here).
+    With `canary`, then release a broken build with canary10-5m and show it caught.
 
     Raises a NotifyctlError when a step cannot run at all; checks that ran but did
     not hold (no email, a second email, ...) are in `report.problems`."""
@@ -169,7 +212,7 @@ def run_demo(
             return f"private emulator at {info.endpoint}"
 
         steps.run("start emulator", start)
-        _Pipeline(env, report, recipient, clock=clock, sleep=sleep).run(steps)
+        _Pipeline(env, report, recipient, clock=clock, sleep=sleep).run(steps, canary=canary)
     return report
 
 
@@ -187,10 +230,12 @@ class _Pipeline:
         self.started_ms = int(time.time() * 1000) - 1000
         self.outputs: Any = None  # infra.bootstrap.Outputs, after bootstrap
         report.book_id = f"demo-{uuid.uuid4().hex[:12]}"
-        self.event = EventFactory.for_env(env).from_flags(
+        event_id = str(uuid.uuid4())  # one event: the published one and its redelivery
+        self.factory = EventFactory.for_env(env, new_event_id=lambda: event_id)
+        self.event = self.factory.from_flags(
             email=recipient, book_id=report.book_id, title=DEFAULT_TITLE)
 
-    def run(self, steps: _Steps) -> None:
+    def run(self, steps: _Steps, *, canary: bool = False) -> None:
         steps.run("bootstrap", self.bootstrap)
         steps.run("deploy", self.deploy)
         steps.run("publish + deliver", self.publish)
@@ -200,6 +245,64 @@ class _Pipeline:
         steps.run("read logs", self.read_logs)
         steps.run("read de-dup record", self.read_record)
         steps.run("redeliver same message", self.redeliver)
+        if canary and not self.report.problems:
+            steps.run("canary: broken build", self.canary_release)
+
+    def canary_release(self) -> str:
+        """Release a broken build with canary10-5m while book events keep coming; the
+        BeforeAllowTraffic hook (or an alarm) must stop it, `live` must not move, and
+        every event published meanwhile must be delivered once (by the old version)."""
+        import shutil
+        import tempfile
+        from pathlib import Path
+
+        from notifyctl.publish.job import PublishRequest, publish_book
+        from notifyctl.release import deployments
+        from notifyctl.release.deploy import deploy
+        from notifyctl.release.function_spec import desired_function_config
+        from notifyctl.release.package import build, default_source
+        from notifyctl.release.watch import Watcher, follow, hook_log_lines
+
+        env, lam = self.env, self.aws.client("lambda")
+        before = str(lam.get_alias(FunctionName=env.function_name,
+                                   Name=env.alias_name)["FunctionVersion"])
+        with tempfile.TemporaryDirectory() as tmp:
+            src = Path(tmp) / "book_notifier"
+            shutil.copytree(default_source(), src,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            with (src / "handler.py").open("a", encoding="utf-8") as fh:
+                fh.write(BROKEN_BUILD)
+            package = build(src)
+        target = deployments.target_for(env, "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+                                        lam)
+        started = deploy(lam, env.function_name, env.alias_name, package,
+                         desired_function_config(env), deployment=target,
+                         codedeploy=self.aws.client("codedeploy"), sleep=self.sleep)
+        published = publish_book(self.aws, env, PublishRequest(
+            email=self.recipient, count=CANARY_EVENTS, title="During the canary",
+            wait=True, timeout_s=DELIVERY_TIMEOUT_S), sleep=self.sleep)
+        final = follow(Watcher(self.aws.client, started.deployment_id or ""),
+                       lambda _snap: None, sleep=self.sleep, poll_s=0.2)
+        after = str(lam.get_alias(FunctionName=env.function_name,
+                                  Name=env.alias_name)["FunctionVersion"])
+        ids = tuple(published.message_ids)
+        ddb = self.aws.client("dynamodb")
+        delivered = sum(1 for m in ids
+                        if (read_record(ddb, env.table_name, m) or {}).get("status") == "SENT")
+        emails = len([e for e in self._emails() if "During the canary" in (e.subject or "")])
+        lines = hook_log_lines(self.aws.client("logs"), final, dict(zip(
+            deployments.HOOK_EVENTS, env.hook_function_names, strict=True)))
+        outcome = CanaryOutcome(final, before, after, ids, delivered, emails,
+                                lines[0] if lines else final.reason())
+        self.report.canary = outcome
+        if not outcome.ok:
+            self.report.problems.append(
+                f"the broken canary was not contained: deployment {final.status}, live "
+                f"{before} -> {after}, {delivered}/{len(ids)} events delivered, {emails} "
+                "emails")
+        return (f"version {final.target_version} {final.status} ({outcome.reason}); live "
+                f"stays at {after}; {delivered}/{len(ids)} events published meanwhile "
+                f"delivered, {emails} email(s)")
 
     def bootstrap(self) -> str:
         from notifyctl.infra import bootstrap
@@ -229,7 +332,8 @@ class _Pipeline:
         request = PublishRequest(email=self.recipient, book_id=report.book_id,
                                  title=DEFAULT_TITLE, link=self.event.link, wait=True,
                                  timeout_s=DELIVERY_TIMEOUT_S)
-        published = publish_book(self.aws, self.env, request, sleep=self.sleep)
+        published = publish_book(self.aws, self.env, request, sleep=self.sleep,
+                                 factory=self.factory)
         if published.stopped_by_user:  # Ctrl-C while waiting: not a delivery failure
             raise KeyboardInterrupt
         if not published.message_ids:
@@ -284,9 +388,11 @@ class _Pipeline:
         return f"{lines} log lines from {len(report.log_blocks)} invocation(s)"
 
     def read_record(self) -> str:
+        from book_notifier.contract import dedup_key
+
         report, env = self.report, self.env
         report.dedup_record = read_record(self.aws.client("dynamodb"), env.table_name,
-                                          report.message_id or "")
+                                          dedup_key(self.event.event_id, report.message_id or ""))
         status = (report.dedup_record or {}).get("status")
         if status != "SENT":
             report.problems.append(f"de-duplication record status {status!r}, expected 'SENT'")

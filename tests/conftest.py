@@ -115,8 +115,13 @@ def cli() -> object:
 
 @pytest.fixture
 def moto_aws() -> Iterator[None]:
-    """moto in-process for the duration of the test."""
+    """moto in-process for the duration of the test, with the emulator's CodeDeploy
+    resource operations moto lacks (UpdateDeploymentGroup, Delete*)."""
     from moto import mock_aws
+
+    from notifyctl.emulator.patches.codedeploy import install_resources
+
+    install_resources()
 
     with mock_aws():
         yield

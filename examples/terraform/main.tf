@@ -175,14 +175,9 @@ resource "aws_iam_role_policy" "notifier" {
         Resource = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.prefix}-notifier:*"
       },
       {
-        Sid    = "DedupTable"
-        Effect = "Allow"
-        Action = [
-          "dynamodb:GetItem",
-          "dynamodb:PutItem",
-          "dynamodb:UpdateItem",
-          "dynamodb:DeleteItem",
-        ]
+        Sid      = "DedupTable"
+        Effect   = "Allow"
+        Action   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
         Resource = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${var.prefix}-dedup"
       },
       {

@@ -3,7 +3,8 @@
 The SNS ``Message`` of a book notification is a JSON object::
 
     {"book_id": "b-42", "email": "jane@example.com",
-     "link": "https://books.example.com/books/b-42", "title": "Dune"}
+     "link": "https://books.example.com/books/b-42", "title": "Dune",
+     "event_id": "3f0c9a8e-book-b-42"}
 
 Fields (unknown extra fields are ignored; a key given twice is rejected):
 
@@ -20,6 +21,10 @@ link       yes       absolute ``https`` URL (``http`` too when the environment a
                      the host must be on the environment's allow-list (empty list = any)
 title      no        string (or null), at most 300 characters, no control, format
                      (e.g. bidi override, zero-width) or line/paragraph separator chars
+event_id   no        the producer's idempotency key, one per book creation (a UUID, say):
+                     1-128 printable ASCII characters, no spaces. When present the function
+                     de-duplicates on it instead of the SNS MessageId, so a producer retry
+                     that SNS gave a new MessageId sends nothing twice
 =========  ========  =====================================================================
 
 The whole message is at most 256 KiB (SNS's own limit). A message that breaks a rule is
@@ -36,7 +41,7 @@ import contextlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -48,7 +53,9 @@ LINK_MAX = 2048
 TITLE_MAX = 300
 MESSAGE_MAX_BYTES = 256 * 1024
 
-FIELDS = ("book_id", "email", "link", "title")
+FIELDS = ("book_id", "email", "link", "title", "event_id")
+EVENT_ID_MAX = 128
+EVENT_KEY_PREFIX = "event:"
 
 # RFC 5322 dot-atom (ASCII only: SES does not accept SMTPUTF8 local parts).
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
@@ -89,12 +96,22 @@ class BookEvent:
     email: str
     link: str
     title: str | None = None
+    event_id: str | None = None
 
     def as_message(self) -> dict[str, str]:
         out = {"book_id": self.book_id, "email": self.email, "link": self.link}
         if self.title is not None:
             out["title"] = self.title
+        if self.event_id is not None:
+            out["event_id"] = self.event_id
         return out
+
+
+def dedup_key(event_id: str | None, message_id: str) -> str:
+    """The de-dup record's key: the producer's event id when given (prefixed, so it can
+    never meet an SNS MessageId), the MessageId otherwise. Producers that follow their
+    events (``publish-book --wait``) compute it with this same function."""
+    return EVENT_KEY_PREFIX + event_id if event_id else message_id
 
 
 def check_book_id(value: object) -> str:
@@ -180,6 +197,20 @@ def check_link(value: object, policy: LinkPolicy) -> str:
     return value
 
 
+def check_event_id(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ContractError("event_id", f"must be a string, not {_type_name(value)}")
+    if not value:
+        raise ContractError("event_id", "must not be empty")
+    if len(value) > EVENT_ID_MAX:
+        raise ContractError("event_id", f"longer than {EVENT_ID_MAX} characters")
+    if not value.isascii() or not value.isprintable() or " " in value:
+        raise ContractError("event_id", "must be printable ASCII without spaces")
+    return value
+
+
 def check_title(value: object) -> str | None:
     if value is None:
         return None
@@ -206,6 +237,7 @@ def validate(data: object, policy: LinkPolicy) -> BookEvent:
         email=check_email(data["email"]),
         link=check_link(data["link"], policy),
         title=check_title(data.get("title")),
+        event_id=check_event_id(data.get("event_id")),
     )
 
 
@@ -232,12 +264,14 @@ def build_event(
     link: str,
     title: str | None = None,
     *,
+    event_id: str | None = None,
     allowed_hosts: Iterable[str] = (),
     allow_http: bool = False,
 ) -> BookEvent:
     """A validated event for a producer; raises ContractError naming the field."""
     policy = LinkPolicy.of(allowed_hosts, allow_http)
-    return validate({"book_id": book_id, "email": email, "link": link, "title": title}, policy)
+    return validate({"book_id": book_id, "email": email, "link": link, "title": title,
+                     "event_id": event_id}, policy)
 
 
 def encode(event: BookEvent) -> str:
@@ -247,13 +281,18 @@ def encode(event: BookEvent) -> str:
 
 def known_fields(data: object) -> dict[str, str]:
     """The fields of a (possibly invalid) message that are valid on their own, for the
-    REJECTED record: the book id as is, never the email (the caller redacts it)."""
+    REJECTED record: the book id and event id as is, never the email (the caller
+    redacts it)."""
     out: dict[str, str] = {}
     if not isinstance(data, dict):
         return out
-    for name, check in (("book_id", check_book_id), ("email", check_email)):
+    checks: tuple[tuple[str, Callable[[object], str | None]], ...] = (
+        ("book_id", check_book_id), ("email", check_email), ("event_id", check_event_id))
+    for name, check in checks:
         with contextlib.suppress(ContractError):
-            out[name] = check(data.get(name))
+            value = check(data.get(name))
+            if value is not None:
+                out[name] = value
     return out
 
 

@@ -1,24 +1,37 @@
-"""The de-duplication store: one DynamoDB item per SNS MessageId (partition key ``pk``).
+"""The de-duplication store: one DynamoDB item per event (partition key ``pk``).
 
-Item (the contract notifyctl's ``publish-book --wait`` and the demo read):
+The key is the producer's ``event_id`` when the message carries one, the SNS MessageId
+otherwise (:func:`book_notifier.contract.dedup_key`), so a producer retry that SNS gave
+a new MessageId still finds the first delivery's record.
+
+Item (the contract notifyctl's ``publish-book --wait``, ``failures`` and the demo read):
 
 =================  ======  ==========================================================
 attribute          type    meaning
 =================  ======  ==========================================================
-pk                 S       the SNS MessageId, exactly
-status             S       IN_PROGRESS | SENT | REJECTED | FAILED
+pk                 S       the de-dup key (``event:<event_id>`` or the MessageId)
+message_id         S       the SNS MessageId of the latest claim or rejection
+event_id           S       the producer's event id, when given
+status             S       IN_PROGRESS | SENT | UNCONFIRMED | REJECTED | FAILED
 lease_until        N       epoch seconds; an IN_PROGRESS claim is live until then
+                           (0: released after a transient error, nothing was sent)
 expires_at         N       epoch seconds; the table's TTL attribute
-attempts           N       how many times the message was claimed
+attempts           N       how many times the event was claimed (a retake writes the
+                           replaced count + 1 at once, so crashed attempts count too)
+claim_token        S       random, one per claim: the owner fence of every later write
+request_id         S       the Lambda request id of the latest claim
 book_id            S       when known
 recipient          S       the redacted address only (``j***@example.com``)
 published_at       S       the SNS Timestamp, as sent
 claimed_at         N       epoch ms of the latest claim
 sent_at            N       epoch ms, when SENT
 ses_message_id     S       when SENT
-reason             S       why REJECTED/FAILED (or, on a released IN_PROGRESS claim,
-                           the transient error that released it)
-raw_message        S       the message, capped at RAW_MESSAGE_CAP characters (REJECTED)
+unconfirmed_at     N       epoch ms, when UNCONFIRMED (SES's answer was lost: the
+                           email may or may not have gone out)
+reason             S       why REJECTED / FAILED / UNCONFIRMED (or, on a released
+                           IN_PROGRESS claim, the transient error that released it)
+message_size       N       REJECTED: the raw message's size in bytes
+preview            S       REJECTED: the start of the message, addresses redacted
 =================  ======  ==========================================================
 
 Claiming is one conditional PutItem, the pattern of Powertools' idempotency utility::
@@ -27,43 +40,55 @@ Claiming is one conditional PutItem, the pattern of Powertools' idempotency util
     delivery B        |--claim: condition fails, item IN_PROGRESS, lease live--> raise
                                                        (Lambda retries later: SENT, skip)
     delivery C (A crashed after its claim)
-    A            |--claim--|--send... X (timeout)
+    A            |--claim--|--send... X (killed)
                            |<---- remaining time + margin ---->| lease_until
     C                                                               |--claim: lease ended
                                                                     |  -> takes over--|
+                                                                    possible_duplicate
 
 The condition admits "no item" or "an IN_PROGRESS item whose lease has ended", so a
-crashed attempt blocks its message for at most one lease. A lease runs for the
-function's remaining time plus a margin, so no live attempt can lose it. Records
-live DEDUP_RETENTION_HOURS (never below 6 h, how long Lambda keeps async events);
-TTL deletion is lazy, and an expired record still counts as processed until DynamoDB
-removes it, which errs on the side of sending once.
+crashed attempt blocks its event for at most one lease. A lease runs for the
+function's remaining time plus a margin, so no live attempt can lose it. A takeover of
+a lease that was not released is the one place an email can go out twice (A may have
+died after SES accepted): the claim reports it (:attr:`Claim.taken_over_from`).
+UNCONFIRMED, SENT, REJECTED and FAILED are final: no delivery sends for them.
 
-PutItem cannot increment ``attempts``: the claim writes 1 and reads the replaced
-item (ReturnValues=ALL_OLD); the final update of the attempt writes the true count.
+Records live DEDUP_RETENTION_HOURS (never below 6 h, how long Lambda keeps async
+events); TTL deletion is lazy, and an expired record still counts as processed until
+DynamoDB removes it, which errs on the side of sending once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 IN_PROGRESS = "IN_PROGRESS"
 SENT = "SENT"
+UNCONFIRMED = "UNCONFIRMED"
 REJECTED = "REJECTED"
 FAILED = "FAILED"
-RAW_MESSAGE_CAP = 4096
+FINAL_STATUSES = (SENT, UNCONFIRMED, REJECTED, FAILED)
+REASON_CAP = 1024
+PREVIEW_CAP = 256
+
+# Waits between attempts of a final write (mark SENT / UNCONFIRMED): the write is
+# idempotent, and losing it is what could make a later redelivery send again.
+FINAL_WRITE_BACKOFF_S = (0.1, 0.3, 0.9, 2.0)
 
 _CLAIMABLE = "attribute_not_exists(pk) OR (#status = :in_progress AND lease_until < :now)"
+_MINE = "#status = :in_progress AND claim_token = :token"
 
 
 class AlreadyProcessed(Exception):
-    """The message reached a final status in an earlier delivery: skip it."""
+    """The event reached a final status in an earlier delivery: skip it."""
 
     def __init__(self, status: str, item: dict[str, Any]) -> None:
         super().__init__(f"message already {status}")
@@ -80,11 +105,36 @@ class ClaimHeld(Exception):
 
 
 @dataclass(frozen=True)
+class Takeover:
+    """The claim replaced an expired, unreleased one: its owner may have sent."""
+
+    request_id: str
+    claimed_at_ms: int
+    attempts: int
+
+
+@dataclass(frozen=True)
 class Claim:
-    message_id: str
+    key: str
     attempts: int
     claimed_at_ms: int
     lease_until: int
+    token: str = ""
+    taken_over_from: Takeover | None = None
+    # The attributes the claim wrote, for the PutItem fallback of a final write.
+    item: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ClaimInfo:
+    """What a claim records besides its status (all optional, all safe to store)."""
+
+    message_id: str = ""
+    request_id: str = ""
+    event_id: str | None = None
+    book_id: str | None = None
+    recipient: str | None = None
+    published_at: str | None = None
 
 
 class DedupStore:
@@ -95,79 +145,113 @@ class DedupStore:
         *,
         retention_hours: int = 168,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        final_write_backoff: Sequence[float] = FINAL_WRITE_BACKOFF_S,
+        token: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
         self.table_name = table_name
         self.client = boto3_client
         self.retention_s = retention_hours * 3600
         self.clock = clock
+        self.sleep = sleep
+        self.final_write_backoff = tuple(final_write_backoff)
+        self.token = token
 
-    def claim(
-        self,
-        message_id: str,
-        *,
-        lease_s: float,
-        book_id: str | None = None,
-        recipient: str | None = None,
-        published_at: str | None = None,
-    ) -> Claim:
-        """Claim the message for sending, or raise AlreadyProcessed / ClaimHeld.
+    def claim(self, key: str, *, lease_s: float, info: ClaimInfo = ClaimInfo()) -> Claim:
+        """Claim the event for sending, or raise AlreadyProcessed / ClaimHeld.
         DynamoDB errors propagate (transient: the caller raises to be retried)."""
         now = self.clock()
-        claim = Claim(message_id, 1, int(now * 1000), math.ceil(now + lease_s))
-        item = self._base_item(message_id, IN_PROGRESS, now, book_id, recipient, published_at)
-        item["lease_until"] = {"N": str(claim.lease_until)}
+        claimed_at_ms = int(now * 1000)
+        lease_until = math.ceil(now + lease_s)
+        token = self.token()
+        item: dict[str, Any] = {
+            "pk": {"S": key},
+            "status": {"S": IN_PROGRESS},
+            "lease_until": {"N": str(lease_until)},
+            "claim_token": {"S": token},
+            "attempts": {"N": "1"},
+            **self._common(now, info),
+        }
         old = self._put_if_claimable(item, now)
-        if old is not None:
-            claim = Claim(message_id, _attempts(old) + 1, claim.claimed_at_ms, claim.lease_until)
-        return claim
+        if not old:
+            return Claim(key, 1, claimed_at_ms, lease_until, token, None, item)
+        # A retake: PutItem cannot increment, so the count the replaced item held + 1
+        # is written at once (crashed attempts never reach a final write) and again by
+        # the final write, whichever survives.
+        attempts = _int(old.get("attempts")) + 1
+        item["attempts"] = {"N": str(attempts)}
+        with contextlib.suppress(ClientError, BotoCoreError):
+            self.client.update_item(
+                TableName=self.table_name, Key={"pk": {"S": key}},
+                UpdateExpression="SET attempts = :n", ConditionExpression="claim_token = :token",
+                ExpressionAttributeValues={":n": {"N": str(attempts)}, ":token": {"S": token}})
+        return Claim(key, attempts, claimed_at_ms, lease_until, token, _takeover(old), item)
 
     def reject(
         self,
-        message_id: str,
+        key: str,
         *,
         reason: str,
-        raw_message: str,
-        book_id: str | None = None,
-        recipient: str | None = None,
-        published_at: str | None = None,
+        message_size: int,
+        preview: str,
+        info: ClaimInfo = ClaimInfo(),
     ) -> None:
-        """Record a message that broke the contract (never emailed, never retried).
-        Raises AlreadyProcessed / ClaimHeld like claim()."""
+        """Record a message that broke the contract (never emailed, never retried): the
+        reason, its size and a redacted preview, never the raw message (it may hold
+        an address). Raises AlreadyProcessed / ClaimHeld like claim()."""
         now = self.clock()
-        item = self._base_item(message_id, REJECTED, now, book_id, recipient, published_at)
-        item["reason"] = {"S": reason}
-        item["raw_message"] = {"S": cap(raw_message, RAW_MESSAGE_CAP)}
+        item: dict[str, Any] = {
+            "pk": {"S": key},
+            "status": {"S": REJECTED},
+            "attempts": {"N": "1"},
+            "reason": {"S": cap(reason, REASON_CAP)},
+            "message_size": {"N": str(message_size)},
+            "preview": {"S": cap(preview, PREVIEW_CAP)},
+            **self._common(now, info),
+        }
         self._put_if_claimable(item, now)
 
     def mark_sent(self, claim: Claim, ses_message_id: str) -> None:
-        # Unconditional: the email went out, so the record must say so whatever else
-        # happened to the item meanwhile.
-        self.client.update_item(
-            TableName=self.table_name,
-            Key={"pk": {"S": claim.message_id}},
-            UpdateExpression="SET #status = :sent, sent_at = :sent_at, "
-                             "ses_message_id = :ses_id, attempts = :attempts REMOVE reason",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
-                ":sent": {"S": SENT},
-                ":sent_at": {"N": str(int(self.clock() * 1000))},
-                ":ses_id": {"S": ses_message_id},
-                ":attempts": {"N": str(claim.attempts)},
-            },
-        )
+        """Record the send; retried with backoff, then written whole with PutItem.
+        Unconditional: the email went out, so the record must say so whatever else
+        happened to the item meanwhile. Raises only when every write failed."""
+        now_ms = int(self.clock() * 1000)
+        self._final_write(claim, SENT, {"sent_at": {"N": str(now_ms)},
+                                        "ses_message_id": {"S": ses_message_id}},
+                          owned=False)
 
-    def mark_failed(self, claim: Claim, reason: str) -> None:
-        self.client.update_item(
-            TableName=self.table_name,
-            Key={"pk": {"S": claim.message_id}},
-            UpdateExpression="SET #status = :failed, reason = :reason, attempts = :attempts",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
-                ":failed": {"S": FAILED},
-                ":reason": {"S": cap(reason, 1024)},
-                ":attempts": {"N": str(claim.attempts)},
-            },
-        )
+    def mark_unconfirmed(self, claim: Claim, reason: str) -> None:
+        """SES's answer was lost: the email may have gone out. Final (no delivery sends
+        again); the operator, or SES's delivery events, decide. Retried like mark_sent,
+        fenced on the claim's owner."""
+        now_ms = int(self.clock() * 1000)
+        self._final_write(claim, UNCONFIRMED, {"unconfirmed_at": {"N": str(now_ms)},
+                                               "reason": {"S": cap(reason, REASON_CAP)}},
+                          owned=True)
+
+    def mark_failed(self, claim: Claim, reason: str) -> bool:
+        """FAILED for a per-message refusal; False when the claim is no longer ours (a
+        newer attempt took over after our lease ended: its record must stand)."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": claim.key}},
+                UpdateExpression="SET #status = :failed, reason = :reason, attempts = :attempts",
+                ConditionExpression=_MINE,
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":failed": {"S": FAILED},
+                    ":reason": {"S": cap(reason, REASON_CAP)},
+                    ":attempts": {"N": str(claim.attempts)},
+                    ":in_progress": {"S": IN_PROGRESS},
+                    ":token": {"S": claim.token},
+                },
+            )
+        except ClientError as exc:
+            if _code(exc) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     def release(self, claim: Claim, reason: str) -> None:
         """End our lease now so Lambda's retry can claim at once. Only while the claim
@@ -175,55 +259,47 @@ class DedupStore:
         try:
             self.client.update_item(
                 TableName=self.table_name,
-                Key={"pk": {"S": claim.message_id}},
+                Key={"pk": {"S": claim.key}},
                 UpdateExpression="SET lease_until = :zero, reason = :reason, "
                                  "attempts = :attempts",
-                ConditionExpression="#status = :in_progress AND claimed_at = :mine",
+                ConditionExpression=_MINE,
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     ":zero": {"N": "0"},
-                    ":reason": {"S": cap(reason, 1024)},
+                    ":reason": {"S": cap(reason, REASON_CAP)},
                     ":attempts": {"N": str(claim.attempts)},
                     ":in_progress": {"S": IN_PROGRESS},
-                    ":mine": {"N": str(claim.claimed_at_ms)},
+                    ":token": {"S": claim.token},
                 },
             )
         except ClientError as exc:
             if _code(exc) != "ConditionalCheckFailedException":
                 raise
 
-    def get(self, message_id: str) -> dict[str, Any] | None:
-        """The item as plain Python values (numbers as int), or None."""
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The item as plain Python values (numbers as int), or None. For tests and
+        tools: the function itself never reads an item."""
         response = self.client.get_item(
-            TableName=self.table_name, Key={"pk": {"S": message_id}}, ConsistentRead=True)
+            TableName=self.table_name, Key={"pk": {"S": key}}, ConsistentRead=True)
         item = response.get("Item")
         return plain(item) if item else None
 
-    def _base_item(
-        self,
-        message_id: str,
-        status: str,
-        now: float,
-        book_id: str | None,
-        recipient: str | None,
-        published_at: str | None,
-    ) -> dict[str, Any]:
-        item: dict[str, Any] = {
-            "pk": {"S": message_id},
-            "status": {"S": status},
+    def _common(self, now: float, info: ClaimInfo) -> dict[str, Any]:
+        values: dict[str, Any] = {
             "expires_at": {"N": str(int(now) + self.retention_s)},
-            "attempts": {"N": "1"},
             "claimed_at": {"N": str(int(now * 1000))},
         }
-        for name, value in (("book_id", book_id), ("recipient", recipient),
-                            ("published_at", published_at)):
+        for name, value in (("message_id", info.message_id), ("request_id", info.request_id),
+                            ("event_id", info.event_id), ("book_id", info.book_id),
+                            ("recipient", info.recipient),
+                            ("published_at", info.published_at)):
             if value:
-                item[name] = {"S": value}
-        return item
+                values[name] = {"S": value}
+        return values
 
-    def _put_if_claimable(self, item: dict[str, Any], now: float) -> dict[str, Any] | None:
-        """PutItem under the claim condition; the replaced item (an expired claim) or
-        None. Raises AlreadyProcessed or ClaimHeld when the condition fails."""
+    def _put_if_claimable(self, item: dict[str, Any], now: float) -> dict[str, Any]:
+        """PutItem under the claim condition; the replaced item (plain values, empty when
+        there was none). Raises AlreadyProcessed or ClaimHeld when the condition fails."""
         try:
             response = self.client.put_item(
                 TableName=self.table_name,
@@ -238,15 +314,75 @@ class DedupStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
-            if _code(exc) != "ConditionalCheckFailedException":
-                raise
-            existing = plain(exc.response.get("Item") or {})
-            status = str(existing.get("status", ""))
-            if status == IN_PROGRESS:
-                raise ClaimHeld(int(existing.get("lease_until", 0))) from exc
-            raise AlreadyProcessed(status or "UNKNOWN", existing) from exc
-        old = response.get("Attributes")
-        return plain(old) if old else None
+            raise _claim_refused(exc) from exc
+        return plain(response.get("Attributes") or {})
+
+    def _final_write(self, claim: Claim, status: str, values: dict[str, Any], *,
+                     owned: bool) -> None:
+        """UpdateItem, retried with backoff; if every attempt failed, one PutItem of
+        the whole record (a different request path: an UpdateItem-only fault or a hot
+        partition's throttling of updates still leaves it). Raises the last error."""
+        values = {**values, "attempts": {"N": str(claim.attempts)}}
+        sets = ", ".join(f"{name} = :{name}" for name in values)
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": {"pk": {"S": claim.key}},
+            "UpdateExpression": f"SET #status = :status, {sets}"
+                                + ("" if "reason" in values else " REMOVE reason"),
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {":status": {"S": status},
+                                          **{f":{k}": v for k, v in values.items()}},
+        }
+        if owned:
+            request["ConditionExpression"] = _MINE
+            request["ExpressionAttributeValues"].update(
+                {":in_progress": {"S": IN_PROGRESS}, ":token": {"S": claim.token}})
+        error: Exception | None = None
+        for wait in (0.0, *self.final_write_backoff):
+            if wait:
+                self.sleep(wait)
+            try:
+                self.client.update_item(**request)
+                return
+            except ClientError as exc:
+                if _code(exc) == "ConditionalCheckFailedException":
+                    return  # no longer ours: the newer owner's record stands
+                error = exc
+            except BotoCoreError as exc:
+                error = exc
+        if not claim.item:
+            raise error or RuntimeError("final write failed")
+        item = {**claim.item, "status": {"S": status}, **values}
+        item.pop("lease_until", None)
+        put: dict[str, Any] = {"TableName": self.table_name, "Item": item}
+        if owned:
+            put["ConditionExpression"] = "claim_token = :token"
+            put["ExpressionAttributeValues"] = {":token": {"S": claim.token}}
+        try:
+            self.client.put_item(**put)
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                return
+            raise
+
+
+def _claim_refused(exc: ClientError) -> Exception:
+    """The condition failed: the existing item says why (final, or a live claim)."""
+    if _code(exc) != "ConditionalCheckFailedException":
+        return exc
+    existing = plain(exc.response.get("Item") or {})
+    status = str(existing.get("status", ""))
+    if status == IN_PROGRESS:
+        return ClaimHeld(_int(existing.get("lease_until")))
+    return AlreadyProcessed(status or "UNKNOWN", existing)
+
+
+def _takeover(old: dict[str, Any]) -> Takeover | None:
+    """An expired claim whose owner never released it (released: lease_until 0)."""
+    if old.get("status") != IN_PROGRESS or _int(old.get("lease_until")) == 0:
+        return None
+    return Takeover(str(old.get("request_id", "")), _int(old.get("claimed_at")),
+                    _int(old.get("attempts")))
 
 
 def cap(text: str, limit: int) -> str:
@@ -272,8 +408,7 @@ def plain(item: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _attempts(item: dict[str, Any]) -> int:
-    value = item.get("attempts", 0)
+def _int(value: object) -> int:
     return value if isinstance(value, int) else 0
 
 

@@ -2,8 +2,12 @@
 
 Module scope reads the settings and builds the clients once per container (reused by
 every warm invocation). A missing required variable fails the init with one JSON log
-line. Endpoints are never set here: on Lambda boto3 uses the Region's, and under the
-embedded emulator its runtime sets AWS_ENDPOINT_URL, which boto3 honours.
+line. Endpoints are never set here: on Lambda botocore uses the Region's, and under the
+embedded emulator its runtime sets AWS_ENDPOINT_URL, which botocore honours.
+
+The clients come from botocore's session, not boto3's: the same client objects, without
+importing boto3 or building its resource loader (the cold start's share, measured by
+benchmarks/bench_lambda.py).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import boto3
+import botocore.session
 from botocore.config import Config
 
 from book_notifier.config import ConfigurationError, Settings
@@ -23,12 +27,17 @@ from book_notifier.notifier import Notifier
 
 # Few, fast attempts: a transient failure must surface (and release the claim) well
 # before the function's timeout; Lambda's own async retries take over from there.
+# DynamoDB writes are idempotent for their owner, so the SDK may repeat them.
 BOTO_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 3},
     connect_timeout=2,
     read_timeout=5,
     user_agent_extra="book-notifier",
 )
+# SendEmail is not idempotent: ONE attempt, never repeated by the SDK on a timeout, a
+# dropped connection or a 5xx (SES may have accepted it). The Mailer retries only
+# throttling, which proves SES refused the request (mailer.py).
+SES_CONFIG = BOTO_CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": 1}))
 
 
 def build(environ: Mapping[str, str] | None = None) -> Notifier:
@@ -39,14 +48,15 @@ def build(environ: Mapping[str, str] | None = None) -> Notifier:
         JsonLogger("INFO").error("configuration error: the function cannot start",
                                  outcome="init_failed", error=str(exc))
         raise
+    session = botocore.session.get_session()
     store = DedupStore(
         settings.table_name,
-        boto3.client("dynamodb", config=BOTO_CONFIG),
+        session.create_client("dynamodb", config=BOTO_CONFIG),
         retention_hours=settings.retention_hours,
     )
     mailer = Mailer(
         settings.sender,
-        boto3.client("sesv2", config=BOTO_CONFIG),
+        session.create_client("sesv2", config=SES_CONFIG),
         configuration_set=settings.configuration_set,
     )
     return Notifier(settings, store, mailer, JsonLogger(settings.log_level))

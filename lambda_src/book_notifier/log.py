@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import IO, Any
 
+METRIC_NAMESPACE = "BookNotifier"
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
 _EMAIL_RE = re.compile(r"[^\s@<>\"'(),;:]+@[^\s@<>\"'(),;:]+")
 
@@ -83,3 +84,27 @@ class JsonLogger:
 
     def error(self, message: str, **fields: Any) -> None:
         self.log("ERROR", message, **fields)
+
+    def metric(self, name: str, value: float = 1, **dimensions: str) -> None:
+        """One CloudWatch metric as an embedded-metric-format (EMF) line: CloudWatch
+        Logs extracts it from the function's log group, so counting costs no API call.
+        Written whatever the level (a metric is not a diagnostic)."""
+        now = self._clock()
+        line = {
+            "level": "INFO",
+            "message": f"metric {name}",
+            "_aws": {
+                "Timestamp": int(now * 1000),
+                "CloudWatchMetrics": [{
+                    "Namespace": METRIC_NAMESPACE,
+                    "Dimensions": [sorted(dimensions)] if dimensions else [[]],
+                    "Metrics": [{"Name": name, "Unit": "Count"}],
+                }],
+            },
+            **dimensions,
+            name: value,
+            **{k: v for k, v in self.fields.items() if k in ("request_id", "message_id")},
+        }
+        stream = self._stream()
+        stream.write(json.dumps(line, default=str, ensure_ascii=False) + "\n")
+        stream.flush()

@@ -1,17 +1,37 @@
 """Composing and sending the email through SES v2 (simple content, text + HTML).
 
 Every value that came from the event is HTML-escaped in the HTML part; the subject
-is bounded. SES errors are split into permanent ones (the message can never be sent:
-recorded FAILED, not retried) and everything else (transient: raised, retried).
+is bounded. SendEmail is not idempotent (SES has no idempotency key), so the SES client
+makes ONE attempt (``handler.SES_CONFIG``) and :meth:`Mailer.send` sorts the outcome:
+
+=====================================  ==========================  ====================
+SES answered / what happened            raised                      the notifier
+=====================================  ==========================  ====================
+MessageId                               (returns it)                SENT
+per-message refusal (MessageRejected,   PermanentSendError          FAILED
+bad address)
+account-level refusal (sending paused,  SendRefused                 release, raise:
+suspended, quota, throttling, MAIL                                  Lambda retries, then
+FROM domain, missing config set...)                                 the failure queue
+request never left (connection          SendRefused                 release, raise
+refused, connect timeout, bad params)
+read timeout, dropped connection, 5xx   SendOutcomeUnknown          UNCONFIRMED: never
+(SES may have accepted it)                                          sent again
+=====================================  ==========================  ====================
+
+Throttling proves SES refused the request, so a throttled send is retried here a few
+times (sleep injected) before it is raised; nothing else is.
 """
 
 from __future__ import annotations
 
 import html
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 
 from book_notifier.contract import BookEvent
 from book_notifier.log import scrub
@@ -20,18 +40,34 @@ SUBJECT_MAX = 100
 SUBJECT_PREFIX = "New book: "
 SUBJECT_NO_TITLE = "A new book is available"
 
-# SES v2 SendEmail errors that no retry can fix. Everything else (TooManyRequests,
-# LimitExceeded, 5xx, timeouts, NotFound for a missing configuration set, access
-# denied...) is treated as transient: raised, so the event is retried and, at worst,
-# kept by the on-failure destination for the operator to redrive after a fix.
-PERMANENT_ERRORS = frozenset({
-    "MessageRejected",                      # content rejected, unverified sender...
-    "MailFromDomainNotVerifiedException",
-    "SendingPausedException",               # sending paused for this identity/account
-    "AccountSuspendedException",
+# Refusals of this one message: no retry, no wait can fix them (v2 and v1 codes).
+PER_MESSAGE_ERRORS = frozenset({
+    "MessageRejected",                      # content rejected, this recipient refused...
     "BadRequestException",                  # e.g. an address SES considers invalid
     "InvalidParameterValue",
 })
+# Throttling: SES refused the request; it may be retried at once, a little later.
+THROTTLING_ERRORS = frozenset({"TooManyRequestsException", "Throttling",
+                               "ThrottlingException"})
+THROTTLE_BACKOFF_S = (0.2, 0.8)
+
+
+class SendRefused(Exception):
+    """SES refused the request, or it never reached SES: nothing was sent. Transient:
+    the caller releases its claim and raises so Lambda retries."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class SendOutcomeUnknown(Exception):
+    """The request may have reached SES and been accepted (read timeout, dropped
+    connection, 5xx). Never retried: the caller records UNCONFIRMED."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class PermanentSendError(Exception):
@@ -79,15 +115,23 @@ def compose(event: BookEvent) -> Email:
 
 class Mailer:
     def __init__(
-        self, sender: str, boto3_client: Any, *, configuration_set: str | None = None
+        self,
+        sender: str,
+        boto3_client: Any,
+        *,
+        configuration_set: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        throttle_backoff: Sequence[float] = THROTTLE_BACKOFF_S,
     ) -> None:
         self.sender = sender
         self.client = boto3_client
         self.configuration_set = configuration_set
+        self.sleep = sleep
+        self.throttle_backoff = tuple(throttle_backoff)
 
     def send(self, to: str, email: Email) -> str:
-        """Send; the SES MessageId. Raises PermanentSendError for errors no retry can
-        fix; other errors (ClientError, BotoCoreError) propagate as transient."""
+        """Send; the SES MessageId. Raises PermanentSendError, SendRefused or
+        SendOutcomeUnknown (see the module's table)."""
         kwargs: dict[str, Any] = {
             "FromEmailAddress": self.sender,
             "Destination": {"ToAddresses": [to]},
@@ -103,14 +147,40 @@ class Mailer:
         }
         if self.configuration_set:
             kwargs["ConfigurationSetName"] = self.configuration_set
-        try:
-            response = self.client.send_email(**kwargs)
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            code = str(error.get("Code", ""))
-            if code in PERMANENT_ERRORS:
-                # SES messages can name the address: never store or log it in full.
-                raise PermanentSendError(f"{code}: {scrub(str(error.get('Message', '')))}") \
-                    from exc
-            raise
-        return str(response["MessageId"])
+        for wait in (*self.throttle_backoff, None):
+            try:
+                response = self.client.send_email(**kwargs)
+            except ClientError as exc:
+                if wait is None or not _retryable_throttle(exc):
+                    raise classify(exc) from exc
+                self.sleep(wait)
+                continue
+            except BotoCoreError as exc:
+                raise classify(exc) from exc
+            return str(response["MessageId"])
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def classify(exc: ClientError | BotoCoreError) -> Exception:
+    """A failed SendEmail -> PermanentSendError, SendRefused or SendOutcomeUnknown.
+    SES messages can name the address: the reason is scrubbed."""
+    if isinstance(exc, HTTPClientError):   # read timeout, connection dropped mid-call
+        return SendOutcomeUnknown(f"no answer from SES: {scrub(str(exc))}")
+    if isinstance(exc, BotoCoreError):     # never connected, or never sent
+        return SendRefused(f"request not sent: {scrub(str(exc))}")
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", ""))
+    reason = f"{code}: {scrub(str(error.get('Message', '')))}"
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    if status >= 500:
+        return SendOutcomeUnknown(reason)
+    if code in PER_MESSAGE_ERRORS:
+        return PermanentSendError(reason)
+    return SendRefused(reason)
+
+
+def _retryable_throttle(exc: ClientError) -> bool:
+    """A rate throttle (not the daily quota, which no short wait lifts)."""
+    error = exc.response.get("Error", {})
+    return (str(error.get("Code", "")) in THROTTLING_ERRORS
+            and "daily" not in str(error.get("Message", "")).lower())

@@ -20,6 +20,9 @@ DYNAMODB_NOT_FOUND = ("ResourceNotFoundException",)
 LOGS_NOT_FOUND = ("ResourceNotFoundException",)
 SNS_NOT_FOUND = ("NotFound", "NotFoundException")
 IAM_NOT_FOUND = ("NoSuchEntity",)
+CODEDEPLOY_APP_NOT_FOUND = ("ApplicationDoesNotExistException",)
+CODEDEPLOY_GROUP_NOT_FOUND = ("ApplicationDoesNotExistException",
+                              "DeploymentGroupDoesNotExistException")
 SQS_NOT_FOUND = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
 
 

@@ -12,11 +12,14 @@ MODULES = [
     "notifyctl.cli.bootstrap_cmd",
     "notifyctl.cli.publish_cmd",
     "notifyctl.cli.deploy_cmd",
+    "notifyctl.cli.deployments_cmd",
     "notifyctl.cli.logs_cmd",
     "notifyctl.cli.local_cmd",
+    "notifyctl.cli.local_faults_cmd",
     "notifyctl.cli.local_ses_cmd",  # `local ses ...`: a subgroup of local
     "notifyctl.cli.demo_cmd",
     "notifyctl.cli.export_cmd",
+    "notifyctl.cli.failures_cmd",
 ]
 
 

@@ -20,6 +20,10 @@ def demo(
     email: str = typer.Option("reader@example.com", "--email", metavar="EMAIL",
                               help="The recipient of the demo's email (it never leaves "
                                    "the emulator)."),
+    canary: bool = typer.Option(False, "--canary", help="Afterwards, release a deliberately "
+                                "broken build with canary10-5m and show it caught by the "
+                                "smoke-test hook and rolled back, live unchanged, no email "
+                                "lost."),
 ) -> None:
     """Run the main job end to end on a private emulator, then stop it.
 
@@ -46,7 +50,7 @@ def demo(
     if not out.json:
         out.console.print(f"[bold]notifyctl demo[/bold]: environment {env.name}, "
                           "on a private emulator")
-    report = run_demo(env, recipient=email, on_step=show)
+    report = run_demo(env, recipient=email, on_step=show, canary=canary)
     out.result(report.to_dict(), lambda con: render_demo(report, con))
     if not report.ok:
         raise typer.Exit(code=EXIT_FAILED)
@@ -87,6 +91,15 @@ def render_demo(report: DemoReport, con: Console) -> None:
         width = max(len(k) for k in report.dedup_record)
         for key, value in report.dedup_record.items():
             con.print(f"  {key:<{width}}  {escape(str(value))}")
+    if report.canary is not None:
+        c = report.canary
+        con.print()
+        con.print("[bold]The broken canary[/bold]")
+        con.print(f"  deployment {c.deployment.deployment_id}: {c.deployment.status} "
+                  f"({escape(c.reason)})")
+        con.print(f"  live: version {c.live_before} before, {c.live_after} after")
+        con.print(f"  {len(c.published)} events published during the release: "
+                  f"{c.delivered} delivered, {c.emails} email(s)")
     con.print()
     if report.ok:
         con.print(f"[green]ok[/green]: one book event, one email; the redelivered message "

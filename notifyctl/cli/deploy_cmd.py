@@ -42,6 +42,14 @@ def deploy_lambda(
                                           "(never one an alias points at)."),
     plan: bool = typer.Option(False, "--plan", help="Show the steps a deploy would take; "
                                                     "change nothing."),
+    strategy: str | None = typer.Option(
+        None, "--strategy", "-s", metavar="S",
+        help="How traffic moves to the new version: all-at-once (move live at once), "
+             "canary10-5m, linear10-1m, ... or a CodeDeploy deployment config name "
+             "(default: the environment's release.strategy)."),
+    stop_on_interrupt: bool = typer.Option(
+        False, "--stop-on-interrupt", help="Ctrl-C stops the deployment with rollback "
+        "instead of detaching from it."),
     no_verify: bool = typer.Option(
         False, "--no-verify", help="Skip the check that the package imports and its handler "
         "resolves in a clean interpreter before uploading."),
@@ -52,7 +60,10 @@ def deploy_lambda(
     `live` points at (in AWS, not a local cache); when nothing differs it says
     "unchanged" and publishes nothing. Before uploading, the package is imported in
     a clean interpreter (of the function's runtime when installed): a package that
-    does not import, or whose handler does not resolve, is refused with exit 2.
+    does not import, or whose handler does not resolve, is refused with exit 2. With a
+    canary or linear strategy, CodeDeploy shifts `live` and the release is watched live
+    until it succeeds (exit 0) or is rolled back (exit 1, with the alarm or hook that
+    stopped it).
     """
     from notifyctl.cli.output_files import check_output_file
     from notifyctl.release.package import build
@@ -77,8 +88,10 @@ def deploy_lambda(
         package.write(out_path)
 
     from notifyctl.cli.progress import StepSpinner
+    from notifyctl.release import deployments
     from notifyctl.release.deploy import deploy
     from notifyctl.release.function_spec import desired_function_config
+    from notifyctl.release.strategy import config_name
 
     env = app.env
     if not plan and not no_verify:
@@ -89,11 +102,18 @@ def deploy_lambda(
             verified = verify_package(package.data, wanted.handler, wanted.runtime,
                                       wanted.environment)
         app.out.debug(f"the package imports ({verified.interpreter} -I)")
+    config = config_name(strategy or env.release.strategy)
+    release_target = (deployments.target_for(env, config, app.aws.client("lambda"))
+                      if config else None)
     with StepSpinner(app.out) as spinner:
         result = deploy(app.aws.client("lambda"), env.function_name, env.alias_name, package,
                         desired_function_config(env), force=force,
                         move_alias=not publish_only, prune_keep=prune, appspec_path=appspec,
-                        plan_only=plan, reporter=spinner)
+                        plan_only=plan, reporter=spinner, deployment=release_target,
+                        codedeploy=app.aws.client("codedeploy") if release_target else None)
+    if result.deployment_id:
+        _watch_release(app, result, stop_on_interrupt)
+        return
 
     def render(con: Console) -> None:
         where = f"{result.function}:{result.alias}"
@@ -129,6 +149,19 @@ def deploy_lambda(
             con.print(f"AppSpec written to {result.appspec}")
 
     app.out.result(result.to_dict(), render)
+
+
+def _watch_release(app: Any, result: Any, stop_on_interrupt: bool) -> None:
+    """Follow the deployment deploy-lambda started; print the outcome; exit 1 unless it
+    succeeded."""
+    from notifyctl.cli import release_view
+
+    app.out.info(f"published version {result.version}; deployment {result.deployment_id} "
+                 "shifts live (Ctrl-C detaches)")
+    snap = release_view.watch(app, result.deployment_id, stop_on_interrupt=stop_on_interrupt)
+    app.out.result({**result.to_dict(), "deployment": snap.to_dict()},
+                   lambda con: release_view.render_final(con, snap))
+    release_view.outcome(app, snap)
 
 
 def _render_prune(con: Console, pruned: dict[str, Any]) -> None:
@@ -191,11 +224,24 @@ def rollback(
 
     Back from a deploy is the version live had before it; a second rollback goes
     further back through the release history (never forward to the version just
-    left: undo a rollback with the --to-version it prints)."""
+    left: undo a rollback with the --to-version it prints). During a CodeDeploy
+    release, stops it with rollback instead (live goes back to the version it served
+    before the release)."""
+    from notifyctl.release import deployments
     from notifyctl.release.rollback import rollback as run_rollback
 
     app = context.get(ctx)
     env = app.env
+    running = deployments.running_release(app.aws.client("codedeploy"), env)
+    if running is not None:
+        from notifyctl.cli import release_view
+
+        message = deployments.stop(app.aws.client("codedeploy"), running)
+        app.out.info(f"deployment {running} in progress: stopping it with rollback ({message})")
+        snap = release_view.watch(app, running)
+        app.out.result({"stopped_deployment": running, "deployment": snap.to_dict()},
+                       lambda con: release_view.render_final(con, snap))
+        return
     result = run_rollback(app.aws.client("lambda"), env.function_name, env.alias_name,
                           to_version)
 

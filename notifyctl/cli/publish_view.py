@@ -82,6 +82,8 @@ def _render_wait(report: PublishReport, con: Console) -> None:
     if w.interrupted:
         con.print("[yellow]interrupted[/yellow] while waiting: the counts above are "
                   "what was known then")
+    if w.error:
+        con.print(f"[red]{escape(w.error)}[/red]: the counts above are what was known")
     if w.timed_out:
         con.print(f"[yellow]timed out[/yellow] after {report.wait_timeout_s:g} s "
                   "with messages still pending")

@@ -44,6 +44,16 @@ class DedupSettings:
 
 
 @dataclass(frozen=True)
+class ReleaseSettings:
+    """How `deploy-lambda` shifts traffic, and the alarms that stop a release."""
+
+    strategy: str                 # all-at-once, canary10-5m, linear10-1m, or a CodeDeploy config
+    errors_threshold: int         # Errors of the alias per period at or above which: ALARM
+    throttles_threshold: int      # Throttles likewise
+    alarm_period_s: int           # the alarms' period (CloudWatch: 10, 30 or a multiple of 60)
+
+
+@dataclass(frozen=True)
 class Environment:
     """One resolved environment: `defaults` merged with its own block."""
 
@@ -60,6 +70,7 @@ class Environment:
     allow_http_links: bool
     function: FunctionSettings
     dedup: DedupSettings
+    release: ReleaseSettings
     # The emulator's SES account in the sandbox (`local start` default); AWS accounts
     # are sandboxed until production access is granted, whatever this says.
     ses_sandbox: bool = False
@@ -97,6 +108,34 @@ class Environment:
     def alias_name(self) -> str:
         return "live"
 
+    # CodeDeploy and the release alarms (issue 16).
+    @property
+    def codedeploy_application_name(self) -> str:
+        return f"{self.prefix}-notifier"
+
+    @property
+    def deployment_group_name(self) -> str:
+        return f"{self.prefix}-notifier-live"
+
+    @property
+    def codedeploy_role_name(self) -> str:
+        return f"{self.prefix}-codedeploy-role"
+
+    @property
+    def hook_function_names(self) -> tuple[str, str]:
+        """The CodeDeploy lifecycle hooks: BeforeAllowTraffic, AfterAllowTraffic."""
+        return (f"{self.prefix}-notifier-hook-before", f"{self.prefix}-notifier-hook-after")
+
+    @property
+    def hook_role_name(self) -> str:
+        return f"{self.prefix}-notifier-hook-role"
+
+    @property
+    def alarm_names(self) -> tuple[str, str, str]:
+        """The release alarms: Errors and Throttles of the alias, the failure queue's depth."""
+        return (f"{self.prefix}-notifier-errors", f"{self.prefix}-notifier-throttles",
+                f"{self.prefix}-notifier-failures-visible")
+
     @property
     def is_local(self) -> bool:
         return is_loopback_url(self.endpoint_url)
@@ -113,6 +152,12 @@ class Environment:
             "publisher_policy": self.publisher_policy_name,
             "failure_queue": self.dlq_name,
             "log_group": self.log_group_name,
+            "codedeploy_application": self.codedeploy_application_name,
+            "deployment_group": self.deployment_group_name,
+            "codedeploy_role": self.codedeploy_role_name,
+            "alarms": list(self.alarm_names),
+            "hook_functions": list(self.hook_function_names),
+            "hook_role": self.hook_role_name,
         }
         return data
 
@@ -245,9 +290,33 @@ ENV_FIELDS: dict[str, Validator] = {
     "allow_http_links": _bool,
     "ses_sandbox": _bool,
 }
+_STRATEGY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def _period(path: str, v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or not (
+            v in (10, 30) or (v >= 60 and v % 60 == 0 and v <= 86400)):
+        raise _fail(path, "10, 30 or a multiple of 60 seconds up to 86400", v)
+    return v
+
+
+RELEASE_FIELDS: dict[str, Validator] = {
+    "strategy": _pattern(_STRATEGY_RE, "all-at-once, canary10-5m, linear10-1m, ... or a "
+                                       "CodeDeploy deployment config name"),
+    "errors_threshold": _int_range(1, 1_000_000),
+    "throttles_threshold": _int_range(1, 1_000_000),
+    "alarm_period_s": _period,
+}
+NESTED = {"function": FUNCTION_FIELDS, "dedup": DEDUP_FIELDS, "release": RELEASE_FIELDS}
+
+
+def release_defaults() -> dict[str, Any]:
+    """`release` for a config that predates it: deploy-lambda keeps moving `live` at
+    once, as it did (the shipped config chooses canary10-5m outside `local`)."""
+    return {"strategy": "all-at-once", "errors_threshold": 1, "throttles_threshold": 1,
+            "alarm_period_s": 60}
 # Keys an older config may lack, with the value they take then.
 OPTIONAL: dict[str, Any] = {"ses_sandbox": False}
-NESTED = {"function": FUNCTION_FIELDS, "dedup": DEDUP_FIELDS}
 
 
 def _check_keys(path: str, block: Any, allowed: Mapping[str, Any],
@@ -307,6 +376,8 @@ def build_environment(name: str, project: str, merged: dict[str, Any], path: str
     for key in ENV_FIELDS:
         if key not in merged and key not in OPTIONAL:
             errors.append(f"{path}.{key}: missing (set it in defaults or in the environment)")
+    merged = {**merged, "release": {**release_defaults(),
+                                    **merged.get("release", {})}}
     for group, fields in NESTED.items():
         for key in fields:
             if key not in merged.get(group, {}):
@@ -333,5 +404,6 @@ def build_environment(name: str, project: str, merged: dict[str, Any], path: str
         allow_http_links=merged["allow_http_links"],
         function=FunctionSettings(**merged["function"]),
         dedup=DedupSettings(**merged["dedup"]),
+        release=ReleaseSettings(**merged["release"]),
         ses_sandbox=merged.get("ses_sandbox", OPTIONAL["ses_sandbox"]),
     )

@@ -23,6 +23,21 @@ Every AWS duration here is multiplied by `retry_scale` (NOTIFYCTL_EMULATOR_RETRY
 default 0.01: the 1-minute retry waits 0.6 s) so a laptop sees the whole
 sequence in seconds; event ages are scaled the same way so the two stay consistent.
 
+Retry timing keeps AWS's ORDER of events, not only its durations (retry_delay, the one
+place the relation lives). A function runs in real time, and what it holds across a
+crash is sized in real time too: book_notifier's de-dup lease lasts the attempt's
+remaining time + 10 s. On AWS the first retry (60 s) comes after that lease has ended
+(for a timeout under 50 s), so the retry takes the crashed attempt's claim over. A
+scaled 0.6 s retry would meet the live lease, fail, and send the event to the failure
+queue: an outcome AWS does not produce. So a retry after a CRASHED attempt (killed,
+timed out: the function could not clean up) waits at least until the attempt's
+timeout + LEASE_ALLOWANCE_S has passed, whenever AWS's own wait is at least that long;
+a retry after an error the function raised (it released what it held) stays scaled::
+
+    AWS        |attempt X|<-------------- 60 s -------------->|retry: lease over, takes over
+    lease      |<-- timeout + 10 s -->|
+    emulator   |attempt X|<-- max(0.6 s, timeout + 10 s - run) -->|retry: same outcome
+
 No moto here: the server passes a `Backend` (see backends.py) that resolves
 functions, reads event invoke configs and sends destination records.
 """
@@ -46,8 +61,31 @@ DEFAULT_RETRY_SCALE = 0.01
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_EVENT_AGE_S = 6 * 3600
 LAMBDA_RETRY_DELAYS_S = (60.0, 120.0)  # before the 1st and 2nd retry
+# What a crashed attempt may still hold beyond its timeout (book_notifier's de-dup lease
+# margin, notifier.LEASE_MARGIN_S; a unit test keeps the two equal).
+LEASE_ALLOWANCE_S = 10.0
+# Error types of attempts that ended without the function's own error handling.
+CRASH_ERROR_PREFIXES = ("Runtime.", "Sandbox.")
 THROTTLE_DELAY_S = 1.0
 SNS_PRINCIPAL = "sns.amazonaws.com"
+
+
+def retry_delay(aws_wait_s: float, *, retry_scale: float, timeout_s: float,
+                attempt_s: float, crashed: bool) -> float:
+    """How long the emulator waits before a retry (see the module docstring): AWS's
+    wait times retry_scale, but after a crash never before the attempt's timeout +
+    LEASE_ALLOWANCE_S has passed when AWS's wait covers that span too."""
+    scaled = aws_wait_s * retry_scale
+    held = timeout_s + LEASE_ALLOWANCE_S
+    if not crashed or retry_scale >= 1 or aws_wait_s < held:
+        return scaled
+    return max(scaled, held - attempt_s)
+
+
+def crashed(invocation: Invocation) -> bool:
+    """The attempt ended without the function's own error handling (killed, timed out,
+    out of memory, init failure)."""
+    return (invocation.error_type or "").startswith(CRASH_ERROR_PREFIXES)
 
 
 class FunctionNotFound(Exception):
@@ -270,7 +308,10 @@ class Dispatcher:
         if event.attempts <= config.max_retries:
             self._count("retries")
             delay = LAMBDA_RETRY_DELAYS_S[min(event.attempts - 1, len(LAMBDA_RETRY_DELAYS_S) - 1)]
-            self.submit(event, self._scaled(delay))
+            self.submit(event, retry_delay(delay, retry_scale=self.retry_scale,
+                                           timeout_s=target.spec.timeout_s,
+                                           attempt_s=result.duration_ms / 1000.0,
+                                           crashed=crashed(result)))
             return
         self._give_up(event, config, "RetriesExhausted", function_arn)
 

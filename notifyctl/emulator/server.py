@@ -9,6 +9,7 @@ Our endpoints (everything else is moto):
     GET /_notifyctl/code/<account>/<region>/<function>/<version>   a version's zip (Code.Location)
     POST /_notifyctl/ses/verify   {"identity": ...}: a Pending SES identity becomes verified
     POST /_notifyctl/ttl/sweep    delete expired DynamoDB TTL items now: {"deleted": N}
+    GET|POST|DELETE /_notifyctl/faults   list, add, clear injected faults (faults.py)
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class Hub:
     clock: Any = None  # clock.Clock: the one time scale
     alarms: Any = None  # alarms.AlarmEngine
     deployments: Any = None  # codedeploy.CodeDeployEngine
+    faults: Any = field(default_factory=lambda: _fault_registry())  # faults.FaultRegistry
 
     def health(self) -> dict[str, Any]:
         return {"service": SERVICE, "status": "ready", "pid": os.getpid(),
@@ -76,6 +78,12 @@ class Hub:
             self.ttl.close()
 
 
+def _fault_registry() -> Any:
+    from notifyctl.emulator.faults import FaultRegistry
+
+    return FaultRegistry()
+
+
 def _json(start_response: Any, data: Any, status: str = "200 OK") -> list[bytes]:
     body = json.dumps(data).encode("utf-8")
     start_response(status, [("Content-Type", "application/json"),
@@ -102,6 +110,12 @@ def make_app(hub: Hub, moto_app: Any) -> Any:
                                   ("Content-Length", str(len(data)))])
         return [data]
 
+    from notifyctl.emulator import faults
+
+    def moto(environ: dict[str, Any], start_response: Any) -> Any:
+        with MOTO_LOCK:  # see MotoLock: moto's models are not thread-safe
+            return moto_app(environ, start_response)
+
     def ses_verify(start_response: Any, environ: dict[str, Any]) -> list[bytes]:
         from notifyctl.emulator.patches.ses import mark_verified
 
@@ -122,9 +136,10 @@ def make_app(hub: Hub, moto_app: Any) -> Any:
     def app(environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
         if not path.startswith(PREFIX):
-            with MOTO_LOCK:  # see MotoLock: moto's models are not thread-safe
-                return moto_app(environ, start_response)
+            return faults.serve(hub.faults, environ, start_response, moto)
         route = path[len(PREFIX):].strip("/")
+        if route == "faults":
+            return faults.handle_control(hub.faults, environ, start_response)
         if route == "health":
             return _json(start_response, hub.health())
         if route == "status":

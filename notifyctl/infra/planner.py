@@ -14,12 +14,15 @@ from typing import Any
 from notifyctl.aws.calls import LAMBDA_NOT_FOUND, ClientFactory, get_or_none
 from notifyctl.infra import policies, reads
 from notifyctl.infra.specs import (
+    GROUP_DEFAULT_CONFIG,
     INLINE_POLICY_NAME,
     MAX_EVENT_AGE_S,
     MAX_RETRY_ATTEMPTS,
     PARTITION_KEY,
     SNS_PERMISSION_SID,
     TTL_ATTRIBUTE,
+    AlarmSpec,
+    HookSpec,
     Specs,
     is_ours,
 )
@@ -51,8 +54,20 @@ ALIAS = "lambda-alias"
 INVOKE_CONFIG = "event-invoke-config"
 PERMISSION = "lambda-permission"
 SUBSCRIPTION = "sns-subscription"
+# Safe releases (issue 16): the role CodeDeploy assumes, the alarms that stop a
+# release, the application and its deployment group.
+CODEDEPLOY_ROLE = "codedeploy-role"
+ALARM = "cloudwatch-alarm"
+CODEDEPLOY_APP = "codedeploy-app"
+DEPLOYMENT_GROUP = "deployment-group"
+HOOK_ROLE = "hook-role"
+HOOK_LOG_GROUP = "hook-log-group"
+HOOK_FUNCTION = "hook-function"
 KINDS = (LOG_GROUP, TABLE, QUEUE, TOPIC, ROLE, PUBLISHER_POLICY, SES_IDENTITY, FUNCTION,
-         ALIAS, INVOKE_CONFIG, PERMISSION, SUBSCRIPTION)
+         ALIAS, INVOKE_CONFIG, PERMISSION, SUBSCRIPTION, CODEDEPLOY_ROLE, ALARM,
+         CODEDEPLOY_APP, DEPLOYMENT_GROUP, HOOK_ROLE, HOOK_LOG_GROUP, HOOK_FUNCTION)
+HOOK_POLICY_NAME = "lifecycle-hooks"
+CODEDEPLOY_POLICY_NAME = "codedeploy-lambda"
 
 QUEUE_URL = "queue_url"
 ALIAS_VERSION = "alias_version"
@@ -116,27 +131,37 @@ class Planner:
     def plan(self) -> Plan:
         planners = (self.log_group, self.table, self.queue, self.topic, self.role,
                     self.publisher_policy, self.ses_identity, self.alias_probe, self.function,
-                    self.alias, self.invoke_config, self.permission, self.subscription)
+                    self.alias, self.invoke_config, self.permission, self.subscription,
+                    self.codedeploy_role)
         steps = [s for p in planners if (s := p()) is not None]
+        steps += [self.alarm(a) for a in self.specs.alarms]
+        steps += [self.codedeploy_application(), self.deployment_group(), self.hook_role()]
+        for hook in self.specs.hooks:
+            steps += [self._log_group(HOOK_LOG_GROUP, f"/aws/lambda/{hook.name}"),
+                      self.hook_function(hook)]
         return Plan(tuple(steps))
 
     # ------------------------------------------------------------ log group
     def log_group(self) -> Step:
+        return self._log_group(LOG_GROUP, self.env.log_group_name)
+
+    def _log_group(self, kind: str, name: str) -> Step:
+        """A function's log group (the notifier's, a hook's), created before it."""
         logs = self.c("logs")
-        name = self.env.log_group_name
+        arn = self.arns._arn("logs", f"log-group:{name}")
         live = reads.log_group(logs, name)
         retention = self.env.function.log_retention_days
-        self.exists[LOG_GROUP] = live is not None
+        self.exists[kind] = live is not None
         if live is None:
-            return Step(CREATE, LOG_GROUP, name, {"retentionInDays": (None, retention)}, (
+            return Step(CREATE, kind, name, {"retentionInDays": (None, retention)}, (
                 ApiCall("logs", "create_log_group", {"logGroupName": name,
                                                      "tags": dict(self.specs.tags)}),
                 ApiCall("logs", "put_retention_policy", {"logGroupName": name,
                                                          "retentionInDays": retention}),
             ))
-        tags = reads.log_group_tags(logs, self.arns.log_group)
+        tags = reads.log_group_tags(logs, arn)
         if not is_ours(tags, self.env):
-            return _conflict(LOG_GROUP, name, tags, self.specs)
+            return _conflict(kind, name, tags, self.specs)
         changes: dict[str, tuple[Any, Any]] = {}
         calls: list[ApiCall] = []
         if live.get("retentionInDays") != retention:
@@ -145,9 +170,9 @@ class Planner:
                                  {"logGroupName": name, "retentionInDays": retention}))
         if tag_changes := _tag_changes(tags, self.specs.tags):
             changes.update(tag_changes)
-            calls.append(ApiCall("logs", "tag_resource", {"resourceArn": self.arns.log_group,
+            calls.append(ApiCall("logs", "tag_resource", {"resourceArn": arn,
                                                           "tags": dict(self.specs.tags)}))
-        return Step(UPDATE if calls else UNCHANGED, LOG_GROUP, name, changes, tuple(calls))
+        return Step(UPDATE if calls else UNCHANGED, kind, name, changes, tuple(calls))
 
     # ------------------------------------------------------------ table
     def table(self) -> Step:
@@ -291,25 +316,41 @@ class Planner:
 
     # ------------------------------------------------------------ role
     def role(self) -> Step:
+        return self._role(ROLE, self.env.role_name, self.specs.trust_policy,
+                          INLINE_POLICY_NAME, self.specs.function_policy,
+                          f"notifyctl: {self.env.function_name} execution role")
+
+    def codedeploy_role(self) -> Step:
+        return self._role(CODEDEPLOY_ROLE, self.env.codedeploy_role_name,
+                          self.specs.codedeploy_trust_policy, CODEDEPLOY_POLICY_NAME,
+                          self.specs.codedeploy_policy,
+                          f"notifyctl: CodeDeploy releases of {self.env.function_name}")
+
+    def hook_role(self) -> Step:
+        return self._role(HOOK_ROLE, self.env.hook_role_name, self.specs.trust_policy,
+                          HOOK_POLICY_NAME, self.specs.hook_policy,
+                          f"notifyctl: lifecycle hooks of {self.env.function_name} releases")
+
+    def _role(self, kind: str, name: str, trust: dict[str, Any], policy_name: str,
+              inline: dict[str, Any], description: str) -> Step:
+        """A role with one inline policy (the function's, CodeDeploy's)."""
         iam = self.c("iam")
-        name = self.env.role_name
-        trust, inline = self.specs.trust_policy, self.specs.function_policy
         put_inline = ApiCall("iam", "put_role_policy", {
-            "RoleName": name, "PolicyName": INLINE_POLICY_NAME,
+            "RoleName": name, "PolicyName": policy_name,
             "PolicyDocument": json.dumps(inline)})
         role = reads.role(iam, name)
-        self.exists[ROLE] = role is not None
+        self.exists[kind] = role is not None
         if role is None:
-            return Step(CREATE, ROLE, name, {"AssumeRolePolicyDocument": (None, trust),
-                                             f"inline policy {INLINE_POLICY_NAME}": (None, inline)},
+            return Step(CREATE, kind, name, {"AssumeRolePolicyDocument": (None, trust),
+                                             f"inline policy {policy_name}": (None, inline)},
                         (ApiCall("iam", "create_role", {
                             "RoleName": name, "AssumeRolePolicyDocument": json.dumps(trust),
-                            "Description": f"notifyctl: {self.env.function_name} execution role",
+                            "Description": description,
                             "Tags": self.specs.tag_list()}),
                          put_inline))
         tags = reads.role_tags(iam, name)
         if not is_ours(tags, self.env):
-            return _conflict(ROLE, name, tags, self.specs)
+            return _conflict(kind, name, tags, self.specs)
         changes: dict[str, tuple[Any, Any]] = {}
         calls: list[ApiCall] = []
         live_trust = policies.normalize(role["AssumeRolePolicyDocument"])
@@ -317,16 +358,16 @@ class Planner:
             changes["AssumeRolePolicyDocument"] = (live_trust, trust)
             calls.append(ApiCall("iam", "update_assume_role_policy", {
                 "RoleName": name, "PolicyDocument": json.dumps(trust)}))
-        inline_doc = reads.role_policy(iam, name, INLINE_POLICY_NAME)
+        inline_doc = reads.role_policy(iam, name, policy_name)
         live_inline = policies.normalize(inline_doc) if inline_doc is not None else None
         if live_inline != policies.normalize(inline):
-            changes[f"inline policy {INLINE_POLICY_NAME}"] = (live_inline, inline)
+            changes[f"inline policy {policy_name}"] = (live_inline, inline)
             calls.append(put_inline)
         if tag_changes := _tag_changes(tags, self.specs.tags):
             changes.update(tag_changes)
             calls.append(ApiCall("iam", "tag_role", {"RoleName": name,
                                                      "Tags": self.specs.tag_list()}))
-        return Step(UPDATE if calls else UNCHANGED, ROLE, name, changes, tuple(calls))
+        return Step(UPDATE if calls else UNCHANGED, kind, name, changes, tuple(calls))
 
     # ------------------------------------------------------------ publisher policy
     def publisher_policy(self) -> Step:
@@ -577,6 +618,158 @@ class Planner:
                                              "ReturnSubscriptionArn": True}),
             ))
         return Step(UNCHANGED, SUBSCRIPTION, label, note=found.get("SubscriptionArn", ""))
+
+
+    # ------------------------------------------------------------ releases (issue 16)
+    def alarm(self, spec: AlarmSpec) -> Step:
+        cw = self.c("cloudwatch")
+        wanted = spec.params()
+        put = ApiCall("cloudwatch", "put_metric_alarm", {**wanted, "Tags": self.specs.tag_list()})
+        live = reads.alarm(cw, spec.name)
+        if live is None:
+            return Step(CREATE, ALARM, spec.name, {
+                "metric": (None, f"{spec.namespace} {spec.metric} {spec.statistic}"),
+                "threshold": (None, f"{spec.comparison} {spec.threshold:g}"),
+                "Period": (None, spec.period_s)}, (put,))
+        tags = reads.alarm_tags(cw, live["AlarmArn"])
+        if not is_ours(tags, self.env):
+            return _conflict(ALARM, spec.name, tags, self.specs)
+        changes = {k: (live.get(k), v) for k, v in _alarm_facts(wanted).items()
+                   if _alarm_facts(live).get(k) != v}
+        calls: list[ApiCall] = [put] if changes else []
+        if tag_changes := _tag_changes(tags, self.specs.tags):
+            changes.update(tag_changes)
+            calls.append(ApiCall("cloudwatch", "tag_resource", {
+                "ResourceARN": live["AlarmArn"], "Tags": self.specs.tag_list()}))
+        return Step(UPDATE if calls else UNCHANGED, ALARM, spec.name, changes, tuple(calls),
+                    note=f"state {live.get('StateValue')}")
+
+    def codedeploy_application(self) -> Step:
+        cd = self.c("codedeploy")
+        name = self.env.codedeploy_application_name
+        live = reads.codedeploy_application(cd, name)
+        self.exists[CODEDEPLOY_APP] = live is not None
+        if live is None:
+            return Step(CREATE, CODEDEPLOY_APP, name, {"computePlatform": (None, "Lambda")}, (
+                ApiCall("codedeploy", "create_application", {
+                    "applicationName": name, "computePlatform": "Lambda",
+                    "tags": self.specs.tag_list()}),))
+        tags = reads.codedeploy_tags(cd, self.arns.codedeploy_application)
+        if not is_ours(tags, self.env):
+            return _conflict(CODEDEPLOY_APP, name, tags, self.specs)
+        if live.get("computePlatform") != "Lambda":
+            return Step(CONFLICT, CODEDEPLOY_APP, name,
+                        {"computePlatform": (live.get("computePlatform"), "Lambda")},
+                        note="an application's compute platform cannot change; delete it "
+                             "(`notifyctl teardown`) and bootstrap again")
+        calls: tuple[ApiCall, ...] = ()
+        changes = _tag_changes(tags, self.specs.tags)
+        if changes:
+            calls = (ApiCall("codedeploy", "tag_resource", {
+                "ResourceArn": self.arns.codedeploy_application,
+                "Tags": self.specs.tag_list()}),)
+        return Step(UPDATE if calls else UNCHANGED, CODEDEPLOY_APP, name, changes, calls)
+
+    def deployment_group(self) -> Step:
+        spec = self.specs.deployment_group
+        assert spec is not None  # build_specs always sets it
+        cd = self.c("codedeploy")
+        wanted = {"serviceRoleArn": spec.service_role_arn,
+                  "alarmConfiguration": spec.alarm_configuration(),
+                  "autoRollbackConfiguration": spec.rollback_configuration()}
+        live = (reads.deployment_group(cd, spec.application, spec.name)
+                if self.exists.get(CODEDEPLOY_APP) else None)
+        if live is None:
+            return Step(CREATE, DEPLOYMENT_GROUP, spec.name,
+                        {"alarms": (None, list(spec.alarms)),
+                         "autoRollback": (None, list(spec.rollback_events))}, (
+                ApiCall("codedeploy", "create_deployment_group", {
+                    "applicationName": spec.application, "deploymentGroupName": spec.name,
+                    "deploymentConfigName": GROUP_DEFAULT_CONFIG,
+                    "deploymentStyle": {"deploymentType": "BLUE_GREEN",
+                                        "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+                    **wanted, "tags": self.specs.tag_list()}),),
+                note="every deployment names its own strategy (release.strategy)")
+        tags = reads.codedeploy_tags(cd, self.arns.deployment_group)
+        if not is_ours(tags, self.env):
+            return _conflict(DEPLOYMENT_GROUP, spec.name, tags, self.specs)
+        changes = {k: (live.get(k), v) for k, v in wanted.items()
+                   if _group_fact(k, live.get(k)) != _group_fact(k, v)}
+        calls: list[ApiCall] = []
+        if changes:
+            calls.append(ApiCall("codedeploy", "update_deployment_group", {
+                "applicationName": spec.application, "currentDeploymentGroupName": spec.name,
+                **wanted}))
+        if tag_changes := _tag_changes(tags, self.specs.tags):
+            changes.update(tag_changes)
+            calls.append(ApiCall("codedeploy", "tag_resource", {
+                "ResourceArn": self.arns.deployment_group, "Tags": self.specs.tag_list()}))
+        return Step(UPDATE if calls else UNCHANGED, DEPLOYMENT_GROUP, spec.name, changes,
+                    tuple(calls))
+
+    def hook_function(self, hook: HookSpec) -> Step:
+        """A hook: created from this package; its configuration reconciled here, its
+        code updated by deploy-lambda with the notifier's (one release)."""
+        lam = self.c("lambda")
+        wanted = hook.as_api(self.arns.hook_role)
+        live = reads.function(lam, hook.name)
+        note = f"{hook.event} hook ({hook.handler})"
+        if live is None:
+            return Step(CREATE, HOOK_FUNCTION, hook.name, {"Handler": (None, hook.handler)}, (
+                ApiCall("lambda", "create_function", {
+                    "FunctionName": hook.name, "Code": {"ZipFile": CODE}, "Publish": False,
+                    "Description": f"notifyctl {hook.event} hook of {self.env.function_name}",
+                    "Tags": dict(self.specs.tags), **wanted}),
+                ApiCall("wait", "function_active", {"FunctionName": hook.name})), note=note)
+        tags = live.get("Tags") or {}
+        if not is_ours(tags, self.env):
+            return _conflict(HOOK_FUNCTION, hook.name, tags, self.specs)
+        conf = live["Configuration"]
+        facts = {"Role": conf.get("Role"), "Handler": conf.get("Handler"),
+                 "Runtime": conf.get("Runtime"), "Timeout": conf.get("Timeout"),
+                 "MemorySize": conf.get("MemorySize"),
+                 "Environment": {"Variables": (conf.get("Environment") or {}).get(
+                     "Variables") or {}}}
+        changes: dict[str, tuple[Any, Any]] = {k: (facts[k], v) for k, v in wanted.items()
+                                               if facts[k] != v}
+        calls: list[ApiCall] = []
+        if changes:
+            calls += [ApiCall("wait", "function_settled", {"FunctionName": hook.name}),
+                      ApiCall("lambda", "update_function_configuration",
+                              {"FunctionName": hook.name, **wanted}),
+                      ApiCall("wait", "function_updated", {"FunctionName": hook.name})]
+        if tag_changes := _tag_changes(tags, self.specs.tags):
+            changes.update(tag_changes)
+            calls.append(ApiCall("lambda", "tag_resource", {
+                "Resource": self.arns.function_named(hook.name),
+                "Tags": dict(self.specs.tags)}))
+        return Step(UPDATE if calls else UNCHANGED, HOOK_FUNCTION, hook.name, changes,
+                    tuple(calls), note=note)
+
+
+ALARM_FIELDS = ("Namespace", "MetricName", "Dimensions", "Statistic", "Period",
+                "EvaluationPeriods", "DatapointsToAlarm", "Threshold", "ComparisonOperator",
+                "TreatMissingData", "ActionsEnabled")
+
+
+def _alarm_facts(alarm: dict[str, Any]) -> dict[str, Any]:
+    """The fields of an alarm we manage, comparable between DescribeAlarms and our spec."""
+    facts = {k: alarm.get(k) for k in ALARM_FIELDS}
+    facts["Dimensions"] = sorted((d["Name"], d["Value"]) for d in alarm.get("Dimensions") or [])
+    if facts["Threshold"] is not None:
+        facts["Threshold"] = float(facts["Threshold"])
+    return facts
+
+
+def _group_fact(key: str, value: Any) -> Any:
+    """A deployment group's field in a comparable form (alarm and event lists as sets)."""
+    value = value or {}
+    if key == "alarmConfiguration":
+        return (bool(value.get("enabled")), bool(value.get("ignorePollAlarmFailure")),
+                sorted(a.get("name", "") for a in value.get("alarms") or []))
+    if key == "autoRollbackConfiguration":
+        return (bool(value.get("enabled")), sorted(value.get("events") or []))
+    return value
 
 
 def lambda_subscriptions(sns: Any, topic_arn: str) -> Iterator[dict[str, Any]]:

@@ -20,11 +20,27 @@ WILDCARDS: tuple[tuple[str, str, str], ...] = (
      "time, so the group's streams are matched by the `:*` suffix. Not a bare `*`."),
     ("topic_policy", "Principal `*` in the DenyInsecureTransport statement",
      "A Deny must apply to every caller; it grants nothing."),
+    ("hook_policy", "Resource suffix `function:<fn>:*` for lambda:InvokeFunction",
+     "The BeforeAllowTraffic hook invokes the release's target version, whose number is "
+     "known only when the release starts; `:*` matches this function's qualified ARNs "
+     "(versions and aliases), never another function. Not a bare `*`."),
+    ("hook_policy", "Resource `*` for cloudwatch:GetMetricStatistics",
+     "GetMetricStatistics has no resource-level permissions (AWS's service authorization "
+     "reference lists no resource type for it); the AfterAllowTraffic hook reads the "
+     "target version's Errors with it, nothing else."),
+    ("hook_policy", "Resource `*` for codedeploy:GetDeployment and "
+     "PutLifecycleEventHookExecutionStatus",
+     "AWS accepts the deployment group's ARN here (AWS SAM's hook example scopes them to "
+     "`deploymentgroup:<app>/*`), but the emulator's IAM evaluator authorises CodeDeploy "
+     "calls on `*` only, so the hooks could not report there. A known gap to close in the "
+     "emulator (emulator/iam_enforce.resources_of), then scope to the group."),
 )
-# Bare `*` resources that AWS requires for an action we grant: none. (Actions
-# such as ses:GetSendQuota or sqs:ListQueues would need one; the function does
-# not get them.)
-WILDCARD_RESOURCE_ACTIONS: frozenset[str] = frozenset()
+# Bare `*` resources that AWS requires for an action we grant: only the hook's
+# metric read. (Actions such as ses:GetSendQuota or sqs:ListQueues would need one;
+# the function does not get them.)
+WILDCARD_RESOURCE_ACTIONS: frozenset[str] = frozenset({
+    "cloudwatch:GetMetricStatistics", "codedeploy:GetDeployment",
+    "codedeploy:PutLifecycleEventHookExecutionStatus"})
 
 
 def lambda_trust_policy(account: str) -> dict[str, Any]:
@@ -40,6 +56,74 @@ def lambda_trust_policy(account: str) -> dict[str, Any]:
     }
 
 
+def codedeploy_trust_policy(account: str) -> dict[str, Any]:
+    """CodeDeploy may assume the release role, only for deployments in this account."""
+    return {
+        "Version": VERSION,
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "codedeploy.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+        }],
+    }
+
+
+def codedeploy_policy(*, function_arn: str, alarm_arns: list[str],
+                      hook_function_arns: list[str]) -> dict[str, Any]:
+    """The release role's inline policy: what CodeDeploy does for a Lambda deployment.
+
+    The actions of AWS's managed AWSCodeDeployRoleForLambda (GetAlias/UpdateAlias to
+    shift traffic, GetProvisionedConcurrencyConfig, DescribeAlarms to watch the
+    group's alarms, InvokeFunction for the lifecycle hooks), scoped to this
+    environment's function, alarms and hooks instead of its `Resource: *` and
+    `function:CodeDeployHook_*`. Its sns:Publish (triggers) and s3:GetObject (S3
+    revisions) are left out: notifyctl sends the AppSpec as content and sets no
+    triggers."""
+    statements: list[dict[str, Any]] = [
+        {"Sid": "ShiftAliasTraffic", "Effect": "Allow",
+         "Action": ["lambda:GetAlias", "lambda:UpdateAlias",
+                    "lambda:GetProvisionedConcurrencyConfig"],
+         "Resource": [function_arn, function_arn + ":live"]},
+        {"Sid": "WatchReleaseAlarms", "Effect": "Allow",
+         "Action": "cloudwatch:DescribeAlarms", "Resource": list(alarm_arns)},
+    ]
+    if hook_function_arns:
+        statements.append({"Sid": "InvokeLifecycleHooks", "Effect": "Allow",
+                           "Action": "lambda:InvokeFunction",
+                           "Resource": list(hook_function_arns)})
+    return {"Version": VERSION, "Statement": statements}
+
+
+def hook_policy(*, function_arn: str, table_arn: str, deployment_group_arn: str,
+                hook_log_streams_arns: list[str]) -> dict[str, Any]:
+    """The lifecycle hooks' role (lambda_src/book_notifier/hooks.py): invoke the
+    target version, read the de-dup record, read the target's error metric, read the
+    deployment and report the hook's status, write their own logs. The invocation's
+    log lines come back with it (LogType=Tail): no logs:FilterLogEvents needed."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {"Sid": "InvokeTargetVersion", "Effect": "Allow",
+             "Action": "lambda:InvokeFunction", "Resource": function_arn + ":*"},
+            {"Sid": "ReadDedupRecord", "Effect": "Allow", "Action": "dynamodb:GetItem",
+             "Resource": table_arn},
+            {"Sid": "ReadTargetErrors", "Effect": "Allow",
+             "Action": "cloudwatch:GetMetricStatistics", "Resource": "*"},
+            # AWS authorises these on the deployment group (deployment_group_arn); the
+            # emulator's IAM evaluator authorises CodeDeploy calls on `*` only (see
+            # WILDCARDS), so `*` until it maps them.
+            {"Sid": "ReportHookStatus", "Effect": "Allow",
+             "Action": ["codedeploy:GetDeployment",
+                        "codedeploy:PutLifecycleEventHookExecutionStatus"],
+             "Resource": "*"},
+            {"Sid": "WriteOwnLogs", "Effect": "Allow",
+             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+             "Resource": list(hook_log_streams_arns)},
+        ],
+    }
+
+
 def function_policy(*, log_streams_arn: str, table_arn: str, queue_arn: str,
                     ses_identity_arns: list[str], sender: str) -> dict[str, Any]:
     """The execution role's one inline policy."""
@@ -50,8 +134,7 @@ def function_policy(*, log_streams_arn: str, table_arn: str, queue_arn: str,
              "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
              "Resource": log_streams_arn},
             {"Sid": "DedupTable", "Effect": "Allow",
-             "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-                        "dynamodb:DeleteItem"],
+             "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem"],
              "Resource": table_arn},
             {"Sid": "SendAsSender", "Effect": "Allow",
              "Action": ["ses:SendEmail", "ses:SendRawEmail"],

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from notifyctl.aws.calls import (
+    CODEDEPLOY_APP_NOT_FOUND,
+    CODEDEPLOY_GROUP_NOT_FOUND,
     DYNAMODB_NOT_FOUND,
     IAM_NOT_FOUND,
     LAMBDA_NOT_FOUND,
@@ -89,3 +91,27 @@ def function(lam: Any, name: str) -> dict[str, Any] | None:
 def alias(lam: Any, function_name: str, name: str) -> dict[str, Any] | None:
     got = get_or_none(lam.get_alias, *LAMBDA_NOT_FOUND, FunctionName=function_name, Name=name)
     return dict(got) if got else None
+
+
+def alarm(cloudwatch: Any, name: str) -> dict[str, Any] | None:
+    got = cloudwatch.describe_alarms(AlarmNames=[name], AlarmTypes=["MetricAlarm"])
+    return next((dict(a) for a in got.get("MetricAlarms", []) if a["AlarmName"] == name), None)
+
+
+def alarm_tags(cloudwatch: Any, arn: str) -> dict[str, str]:
+    return tag_dict(cloudwatch.list_tags_for_resource(ResourceARN=arn).get("Tags"))
+
+
+def codedeploy_application(cd: Any, name: str) -> dict[str, Any] | None:
+    got = get_or_none(cd.get_application, *CODEDEPLOY_APP_NOT_FOUND, applicationName=name)
+    return dict(got["application"]) if got else None
+
+
+def deployment_group(cd: Any, application: str, name: str) -> dict[str, Any] | None:
+    got = get_or_none(cd.get_deployment_group, *CODEDEPLOY_GROUP_NOT_FOUND,
+                      applicationName=application, deploymentGroupName=name)
+    return dict(got["deploymentGroupInfo"]) if got else None
+
+
+def codedeploy_tags(cd: Any, arn: str) -> dict[str, str]:
+    return tag_dict(cd.list_tags_for_resource(ResourceArn=arn).get("Tags"))

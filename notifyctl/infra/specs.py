@@ -99,8 +99,142 @@ class Arns:
         return self._arn("ses", f"identity/{identity}")
 
     @property
+    def codedeploy_role(self) -> str:
+        return self._arn("iam", f"role/{self.env.codedeploy_role_name}", region=False)
+
+    @property
+    def codedeploy_application(self) -> str:
+        return self._arn("codedeploy", f"application:{self.env.codedeploy_application_name}")
+
+    @property
+    def deployment_group(self) -> str:
+        return self._arn("codedeploy", f"deploymentgroup:{self.env.codedeploy_application_name}"
+                                       f"/{self.env.deployment_group_name}")
+
+    @property
+    def hook_role(self) -> str:
+        return self._arn("iam", f"role/{self.env.hook_role_name}", region=False)
+
+    def function_named(self, name: str) -> str:
+        return self._arn("lambda", f"function:{name}")
+
+    def log_streams_of(self, function_name: str) -> str:
+        return self._arn("logs", f"log-group:/aws/lambda/{function_name}:*")
+
+    def alarm(self, name: str) -> str:
+        return self._arn("cloudwatch", f"alarm:{name}")
+
+    @property
     def account_root(self) -> str:
         return f"arn:{self.partition}:iam::{self.account}:root"
+
+
+# What stops a release (CodeDeploy rolls back on each of these events).
+ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM",
+                   "DEPLOYMENT_STOP_ON_REQUEST")
+# The group's own config is only a default: every deployment names its strategy.
+GROUP_DEFAULT_CONFIG = "CodeDeployDefault.LambdaAllAtOnce"
+# SQS sends its metrics once a minute: a shorter alarm period would see gaps.
+SQS_MIN_PERIOD_S = 60
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One CloudWatch alarm that stops a release; `params()` is PutMetricAlarm's input
+    minus the tags (which PutMetricAlarm ignores on an update anyway)."""
+
+    name: str
+    description: str
+    namespace: str
+    metric: str
+    dimensions: tuple[tuple[str, str], ...]
+    statistic: str
+    period_s: int
+    threshold: float
+    comparison: str
+
+    def params(self) -> dict[str, Any]:
+        return {"AlarmName": self.name, "AlarmDescription": self.description,
+                "Namespace": self.namespace, "MetricName": self.metric,
+                "Dimensions": [{"Name": k, "Value": v} for k, v in self.dimensions],
+                "Statistic": self.statistic, "Period": self.period_s,
+                "EvaluationPeriods": 1, "DatapointsToAlarm": 1,
+                "Threshold": self.threshold, "ComparisonOperator": self.comparison,
+                "TreatMissingData": "notBreaching", "ActionsEnabled": False}
+
+
+@dataclass(frozen=True)
+class DeploymentGroupSpec:
+    application: str
+    name: str
+    service_role_arn: str
+    alarms: tuple[str, ...]
+    rollback_events: tuple[str, ...] = ROLLBACK_EVENTS
+
+    def alarm_configuration(self) -> dict[str, Any]:
+        return {"enabled": True, "ignorePollAlarmFailure": False,
+                "alarms": [{"name": a} for a in self.alarms]}
+
+    def rollback_configuration(self) -> dict[str, Any]:
+        return {"enabled": True, "events": list(self.rollback_events)}
+
+
+HOOK_HANDLERS = ("book_notifier.hooks.before_allow_traffic",
+                 "book_notifier.hooks.after_allow_traffic")
+HOOK_EVENTS = ("BeforeAllowTraffic", "AfterAllowTraffic")
+HOOK_TIMEOUT_S = 60
+HOOK_MEMORY_MB = 128
+
+
+@dataclass(frozen=True)
+class HookSpec:
+    """A lifecycle hook function: the notifier's package with another handler."""
+
+    event: str  # BeforeAllowTraffic / AfterAllowTraffic
+    name: str
+    handler: str
+    runtime: str
+    environment: dict[str, str]
+
+    def as_api(self, role_arn: str) -> dict[str, Any]:
+        return {"Role": role_arn, "Handler": self.handler, "Runtime": self.runtime,
+                "Timeout": HOOK_TIMEOUT_S, "MemorySize": HOOK_MEMORY_MB,
+                "Environment": {"Variables": dict(self.environment)}}
+
+
+def hook_specs(env: Environment, topic_arn: str) -> tuple[HookSpec, ...]:
+    variables = {"TARGET_FUNCTION": env.function_name, "ALIAS": env.alias_name,
+                 "TABLE_NAME": env.table_name, "TOPIC_ARN": topic_arn,
+                 "LINK_BASE_URL": env.link_base_url,
+                 "LINK_ALLOWED_HOSTS": ",".join(env.link_allowed_hosts),
+                 "ALLOW_HTTP_LINKS": "true" if env.allow_http_links else "false"}
+    return tuple(HookSpec(event, name, handler, env.function.runtime, variables)
+                 for event, name, handler in zip(HOOK_EVENTS, env.hook_function_names,
+                                                 HOOK_HANDLERS, strict=True))
+
+
+def release_alarms(env: Environment) -> tuple[AlarmSpec, ...]:
+    """Errors and Throttles of the `live` alias (both versions while traffic is split:
+    an old-version error stops a release too, the conservative side), and any
+    message on the failure queue."""
+    errors, throttles, queue = env.alarm_names
+    alias = ((("FunctionName", env.function_name),
+              ("Resource", f"{env.function_name}:{env.alias_name}")))
+    r = env.release
+    return (
+        AlarmSpec(errors, f"notifyctl: {env.function_name}:{env.alias_name} errors; stops "
+                          "and rolls back a release", "AWS/Lambda", "Errors", alias, "Sum",
+                  r.alarm_period_s, float(r.errors_threshold),
+                  "GreaterThanOrEqualToThreshold"),
+        AlarmSpec(throttles, f"notifyctl: {env.function_name}:{env.alias_name} throttles; "
+                             "stops and rolls back a release", "AWS/Lambda", "Throttles",
+                  alias, "Sum", r.alarm_period_s, float(r.throttles_threshold),
+                  "GreaterThanOrEqualToThreshold"),
+        AlarmSpec(queue, f"notifyctl: events on {env.dlq_name}; stops and rolls back a "
+                         "release", "AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                  (("QueueName", env.dlq_name),), "Maximum",
+                  max(r.alarm_period_s, SQS_MIN_PERIOD_S), 0.0, "GreaterThanThreshold"),
+    )
 
 
 @dataclass(frozen=True)
@@ -118,6 +252,12 @@ class Specs:
     function: FunctionConfig
     ses_identity: str
     ses_identity_kind: str  # "email" or "domain"
+    codedeploy_trust_policy: dict[str, Any] = field(default_factory=dict)
+    codedeploy_policy: dict[str, Any] = field(default_factory=dict)
+    alarms: tuple[AlarmSpec, ...] = ()
+    deployment_group: DeploymentGroupSpec | None = None
+    hook_policy: dict[str, Any] = field(default_factory=dict)
+    hooks: tuple[HookSpec, ...] = ()
     description: str = field(default="")
 
     @property
@@ -154,5 +294,18 @@ def build_specs(env: Environment, account: str, region: str, partition: str = "a
         function=desired_function_config(env),
         ses_identity=identity,
         ses_identity_kind="domain" if env.sending_domain else "email",
+        codedeploy_trust_policy=policies.codedeploy_trust_policy(account),
+        codedeploy_policy=policies.codedeploy_policy(
+            function_arn=arns.function, alarm_arns=[arns.alarm(a) for a in env.alarm_names],
+            hook_function_arns=[arns.function_named(n) for n in env.hook_function_names]),
+        hook_policy=policies.hook_policy(
+            function_arn=arns.function, table_arn=arns.table,
+            deployment_group_arn=arns.deployment_group,
+            hook_log_streams_arns=[arns.log_streams_of(n) for n in env.hook_function_names]),
+        hooks=hook_specs(env, arns.topic),
+        alarms=release_alarms(env),
+        deployment_group=DeploymentGroupSpec(env.codedeploy_application_name,
+                                             env.deployment_group_name, arns.codedeploy_role,
+                                             env.alarm_names),
         description=f"notifyctl {env.project}/{env.name}",
     )

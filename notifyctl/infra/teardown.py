@@ -3,9 +3,11 @@
 A resource is deleted only if it carries this environment's tags, checked again
 right before its delete call. Order (dependents first):
 
+    CodeDeploy application (its deployment group goes with it) -> release alarms
+    -> CodeDeploy role -> hook functions, their log groups, their role ->
     subscription -> function (its alias, versions, permission and event invoke
-    config go with it) -> log group -> role -> publisher policy -> topic -> queue
-    -> table (only with --delete-data)
+    config go with it) -> log group -> role ->
+    publisher policy -> topic -> queue -> table (only with --delete-data)
 
 Kept: the table and its data (unless --delete-data, and never while its deletion
 protection is on); the SES identity (SES v1
@@ -110,23 +112,91 @@ class _Resources:
     def delete_log_group(self) -> None:
         self.c("logs").delete_log_group(logGroupName=self.env.log_group_name)
 
-    def probe_role(self) -> dict[str, str] | None:
-        iam = self.c("iam")
-        if reads.role(iam, self.env.role_name) is None:
+    def probe_role(self, name: str | None = None) -> dict[str, str] | None:
+        iam, name = self.c("iam"), name or self.env.role_name
+        if reads.role(iam, name) is None:
             return None
-        return reads.role_tags(iam, self.env.role_name)
+        return reads.role_tags(iam, name)
 
-    def delete_role(self) -> None:
-        iam, name = self.c("iam"), self.env.role_name
+    def delete_role(self, name: str | None = None, policy: str = INLINE_POLICY_NAME) -> None:
+        iam, name = self.c("iam"), name or self.env.role_name
         inline = iam.list_role_policies(RoleName=name).get("PolicyNames", [])
         attached = iam.list_attached_role_policies(RoleName=name).get("AttachedPolicies", [])
-        others = [n for n in inline if n != INLINE_POLICY_NAME] + [
-            a["PolicyArn"] for a in attached]
+        others = [n for n in inline if n != policy] + [a["PolicyArn"] for a in attached]
         if others:
             raise Kept(f"has policies notifyctl did not put there: {', '.join(others)}")
-        if INLINE_POLICY_NAME in inline:
-            iam.delete_role_policy(RoleName=name, PolicyName=INLINE_POLICY_NAME)
+        if policy in inline:
+            iam.delete_role_policy(RoleName=name, PolicyName=policy)
         iam.delete_role(RoleName=name)
+
+    def probe_codedeploy_role(self) -> dict[str, str] | None:
+        return self.probe_role(self.env.codedeploy_role_name)
+
+    def delete_codedeploy_role(self) -> None:
+        self.delete_role(self.env.codedeploy_role_name, p.CODEDEPLOY_POLICY_NAME)
+
+    def probe_application(self) -> dict[str, str] | None:
+        cd = self.c("codedeploy")
+        if reads.codedeploy_application(cd, self.env.codedeploy_application_name) is None:
+            return None
+        return reads.codedeploy_tags(cd, self.arns.codedeploy_application)
+
+    def delete_application(self) -> None:
+        # DeleteApplication deletes its deployment groups too.
+        self.c("codedeploy").delete_application(
+            applicationName=self.env.codedeploy_application_name)
+
+    def probe_hooks(self) -> dict[str, str] | None:
+        """The hook functions are one item, like the alarms."""
+        lam = self.c("lambda")
+        found = [f for name in self.env.hook_function_names
+                 if (f := reads.function(lam, name))]
+        if not found:
+            return None
+        tags = [dict(f.get("Tags") or {}) for f in found]
+        return next((t for t in tags if not is_ours(t, self.env)), tags[0])
+
+    def delete_hooks(self) -> None:
+        lam = self.c("lambda")
+        for name in self.env.hook_function_names:
+            if reads.function(lam, name) is not None:
+                lam.delete_function(FunctionName=name)
+
+    def _hook_log_groups(self) -> list[str]:
+        return [f"/aws/lambda/{n}" for n in self.env.hook_function_names]
+
+    def probe_hook_logs(self) -> dict[str, str] | None:
+        logs = self.c("logs")
+        found = [g for g in self._hook_log_groups() if reads.log_group(logs, g)]
+        if not found:
+            return None
+        tags = [reads.log_group_tags(logs, self.arns._arn("logs", f"log-group:{g}"))
+                for g in found]
+        return next((t for t in tags if not is_ours(t, self.env)), tags[0])
+
+    def delete_hook_logs(self) -> None:
+        logs = self.c("logs")
+        for group in self._hook_log_groups():
+            if reads.log_group(logs, group) is not None:
+                logs.delete_log_group(logGroupName=group)
+
+    def probe_hook_role(self) -> dict[str, str] | None:
+        return self.probe_role(self.env.hook_role_name)
+
+    def delete_hook_role(self) -> None:
+        self.delete_role(self.env.hook_role_name, p.HOOK_POLICY_NAME)
+
+    def probe_alarms(self) -> dict[str, str] | None:
+        """The release alarms are one item: owned when every one that exists is ours."""
+        cw = self.c("cloudwatch")
+        found = [a for name in self.env.alarm_names if (a := reads.alarm(cw, name))]
+        if not found:
+            return None
+        tags = [reads.alarm_tags(cw, a["AlarmArn"]) for a in found]
+        return next((t for t in tags if not is_ours(t, self.env)), tags[0])
+
+    def delete_alarms(self) -> None:
+        self.c("cloudwatch").delete_alarms(AlarmNames=list(self.env.alarm_names))
 
     def probe_policy(self) -> dict[str, str] | None:
         iam = self.c("iam")
@@ -196,6 +266,16 @@ def plan_teardown(aws: ClientFactory, env: Environment, *, delete_data: bool = F
     arns = r.arns
     rows: list[tuple[str, str, Callable[[], dict[str, str] | None], Callable[[], None] | None,
                      str]] = [
+        (p.CODEDEPLOY_APP, env.codedeploy_application_name, r.probe_application,
+         r.delete_application, ""),
+        (p.ALARM, ", ".join(env.alarm_names), r.probe_alarms, r.delete_alarms, ""),
+        (p.CODEDEPLOY_ROLE, env.codedeploy_role_name, r.probe_codedeploy_role,
+         r.delete_codedeploy_role, ""),
+        (p.HOOK_FUNCTION, ", ".join(env.hook_function_names), r.probe_hooks, r.delete_hooks,
+         ""),
+        (p.HOOK_LOG_GROUP, ", ".join(f"/aws/lambda/{n}" for n in env.hook_function_names),
+         r.probe_hook_logs, r.delete_hook_logs, ""),
+        (p.HOOK_ROLE, env.hook_role_name, r.probe_hook_role, r.delete_hook_role, ""),
         (p.SUBSCRIPTION, f"{env.topic_name} -> {env.function_name}", r.probe_subscription,
          r.delete_subscription, ""),
         (p.FUNCTION, env.function_name, r.probe_function, r.delete_function, ""),

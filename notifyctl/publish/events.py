@@ -5,8 +5,10 @@ an event notifyctl sends is one the function accepts, and the JSON is serialised
 once, here.
 
 Files: JSON lines (one object per line) or CSV with a header row. Fields are the
-contract's (`book_id`, `email`, `link`, `title`); `email` is required, `book_id`
-defaults to a new UUID, `link` to the environment's link base URL + the book id.
+contract's (`book_id`, `email`, `link`, `title`, `event_id`); `email` is required,
+`book_id` defaults to a new UUID, `link` to the environment's link base URL + the book
+id, `event_id` to a new UUID (every event notifyctl sends carries one, so a resent
+batch is never emailed twice; give it in the file to make re-running the file safe).
 A line of a `--failed-out` file (`{"event": {...}, "error": {...}}`) is read as
 its event, so a failed-out file can be sent again as is. A line recorded there as
 invalid (`{"line", "raw", "error"}`) is read from its `raw` text: fixed in place, it
@@ -53,11 +55,13 @@ class EventFactory:
 
     def __init__(self, link_base_url: str, allowed_hosts: Iterable[str] = (),
                  allow_http: bool = False, *,
-                 new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> None:
+                 new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+                 new_event_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> None:
         self.link_base_url = link_base_url
         self.allowed_hosts = tuple(allowed_hosts)
         self.allow_http = allow_http
         self.new_id = new_id
+        self.new_event_id = new_event_id
 
     @classmethod
     def for_env(cls, env: Any, **kwargs: Any) -> EventFactory:
@@ -68,17 +72,20 @@ class EventFactory:
         return self.link_base_url + quote(book_id, safe="")
 
     def build(self, *, email: str, book_id: str | None = None, title: str | None = None,
-              link: str | None = None, default_title: bool = True) -> contract.BookEvent:
+              link: str | None = None, default_title: bool = True,
+              event_id: str | None = None) -> contract.BookEvent:
         """One event; raises contract.ContractError naming the field.
 
-        Defaults: a new UUID, the link base URL + the id, and (with default_title)
-        the title "Test book <first 8 characters of the id>"."""
+        Defaults: a new UUID, the link base URL + the id, (with default_title) the
+        title "Test book <first 8 characters of the id>", and a new event id."""
         book_id = self.new_id() if book_id is None else contract.check_book_id(book_id)
         if title is None and default_title:
             title = f"Test book {book_id[:8]}"
         if link is None:
             link = self.link_for(book_id)
         return contract.build_event(book_id, email, link, title,
+                                    event_id=self.new_event_id() if event_id is None
+                                    else event_id,
                                     allowed_hosts=self.allowed_hosts,
                                     allow_http=self.allow_http)
 
@@ -113,7 +120,7 @@ class EventFactory:
         # building a small fraction of the publishing time (see benchmarks/).
         if start >= count:
             return
-        yield Message(start, contract.encode(first))
+        yield message(start, first)
         for seq in range(start + 1, count):
             book_id = contract.check_book_id(self.new_id())
             link = self.link_for(book_id)
@@ -122,8 +129,9 @@ class EventFactory:
                                                                  self.allow_http))
             event = contract.BookEvent(
                 book_id=book_id, email=recipient, link=link,
-                title=title if title is not None else f"Test book {book_id[:8]}")
-            yield Message(seq, contract.encode(event))
+                title=title if title is not None else f"Test book {book_id[:8]}",
+                event_id=contract.check_event_id(self.new_event_id()))
+            yield message(seq, event)
 
     def from_record(self, record: Any) -> contract.BookEvent:
         """A decoded JSON-lines object or CSV row -> event; ContractError or ValueError."""
@@ -145,7 +153,13 @@ class EventFactory:
         return self.build(email=record["email"],
                           book_id=None if book_id in (None, "") else book_id,
                           title=None if title == "" else title,
-                          link=record.get("link") or None, default_title=False)
+                          link=record.get("link") or None, default_title=False,
+                          event_id=record.get("event_id") or None)
+
+
+def message(seq: int, event: contract.BookEvent, line: int | None = None) -> Message:
+    """The Message for an event (its JSON serialised once, its event id kept)."""
+    return Message(seq, contract.encode(event), line, event.event_id)
 
 
 def _invalid_row(row: dict[str, Any]) -> Any:
@@ -247,7 +261,7 @@ def _read_jsonl(stream: IO[str], factory: EventFactory, invalid: list[InvalidLin
                          if isinstance(exc, json.JSONDecodeError) else str(exc))
                 invalid.append(InvalidLine(lineno, error, text.rstrip("\r\n")[:RAW_SHOWN]))
                 continue
-            yield Message(next(seq), contract.encode(event), lineno)
+            yield message(next(seq), event, lineno)
 
 
 _COLUMN_NAME = re.compile(r"^[a-z_]{1,20}$")
@@ -307,4 +321,4 @@ def _csv_rows(stream: IO[str], reader: Any, columns: list[str], factory: EventFa
                 reason = exc.reason if isinstance(exc, contract.ContractError) else str(exc)
                 invalid.append(InvalidLine(start, reason, raw))
                 continue
-            yield Message(next(seq), contract.encode(event), start)
+            yield message(next(seq), event, start)

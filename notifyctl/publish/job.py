@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from notifyctl.aws.calls import ClientFactory
 from notifyctl.errors import OperationError, UsageError
-from notifyctl.publish.events import EventFactory, InvalidLine, read_file
+from notifyctl.publish.events import EventFactory, InvalidLine, message, read_file
 from notifyctl.publish.publisher import (
     Failure,
     Message,
@@ -184,9 +184,7 @@ def _messages(request: PublishRequest, factory: EventFactory,
     if count == 1:
         event = factory.from_flags(email=request.email, book_id=request.book_id,
                                    title=request.title, link=request.link)
-        from book_notifier.contract import encode
-
-        return iter([Message(0, encode(event))]), 1
+        return iter([message(0, event)]), 1
     return factory.synthetic(count, email=request.email, title=request.title), count
 
 
@@ -253,7 +251,7 @@ def publish_book(
         advance = progress.task("waiting for delivery", len(outcome.sent)) if progress else None
         report.wait = wait_for_outcomes(
             clients.client("dynamodb"), env.table_name,
-            {s.message_id: s.published_at for s in outcome.sent},
+            {s.dedup_key: s.published_at for s in outcome.sent},
             timeout_s=timeout, poll_interval_s=poll_interval_s, on_progress=advance,
             monotonic=monotonic, sleep=sleep)
         report.wait_timeout_s = timeout

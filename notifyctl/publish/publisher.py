@@ -58,11 +58,14 @@ BATCH_ONLY_CODES = frozenset({
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """One SNS message to send: its body (JSON, serialised once) and where it came from."""
+    """One SNS message to send: its body (JSON, serialised once), where it came from,
+    and the event's producer id (the function de-duplicates on it: a PublishBatch that
+    botocore re-sends after a lost response gets new MessageIds, never a second email)."""
 
     seq: int
     body: str
     line: int | None = None
+    event_id: str | None = None
 
     @property
     def size(self) -> int:
@@ -74,6 +77,13 @@ class Sent:
     message: Message
     message_id: str
     published_at: float  # epoch seconds on the client, taken just before the request
+
+    @property
+    def dedup_key(self) -> str:
+        """The key of the function's record of this event (what `--wait` follows)."""
+        from book_notifier.contract import dedup_key
+
+        return dedup_key(self.message.event_id, self.message_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,6 +96,7 @@ class PublishReport:
                 "unseen": w.unseen,
                 "timed_out": w.timed_out,
                 "interrupted": w.interrupted,
+                "error": w.error,
                 "timeout_s": self.wait_timeout_s,
                 "elapsed_s": round(w.elapsed_s, 3),
                 "sent_per_s": round(w.sent / self.total_s, 1) if self.total_s > 0 else 0.0,

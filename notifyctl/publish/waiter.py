@@ -1,10 +1,13 @@
 """`--wait`: read each published message's outcome from the de-duplication table.
 
-The function writes one item per SNS message (pk = the MessageId exactly), with
-status IN_PROGRESS, then SENT (with sent_at, epoch ms), REJECTED or FAILED (with a
-reason). We read those items by key with BatchGetItem (≤ 100 keys per call, never
-a scan), poll only the ids still pending, and stop when all are terminal or the
-time is up.
+The function writes one item per event, keyed by the de-dup key
+(`book_notifier.contract.dedup_key`: ``event:<event_id>`` for the events notifyctl
+sends, which all carry an event id, the SNS MessageId otherwise), with status
+IN_PROGRESS, then SENT (with sent_at, epoch ms), REJECTED, FAILED or UNCONFIRMED (with
+a reason). We read those items by key with BatchGetItem (≤ 100 keys per call, never
+a scan), poll only the keys still pending, and stop when all are terminal or the
+time is up. If the endpoint goes away mid-wait, the counts so far are the result
+(``error`` says why), as on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -20,14 +23,14 @@ from typing import Any
 from notifyctl.errors import OperationError
 
 BATCH_GET_MAX_KEYS = 100
-TERMINAL = ("SENT", "REJECTED", "FAILED")
+TERMINAL = ("SENT", "REJECTED", "FAILED", "UNCONFIRMED")
 
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """The part of a de-duplication item the waiter reads."""
+    """The part of a de-duplication item the waiter reads (key: the item's pk)."""
 
-    message_id: str
+    key: str
     status: str
     sent_at_ms: int | None = None
     reason: str | None = None
@@ -36,7 +39,7 @@ class Record:
     def from_item(cls, item: Mapping[str, Any]) -> Record:
         sent_at = item.get("sent_at", {}).get("N")
         return cls(
-            message_id=item["pk"]["S"],
+            key=item["pk"]["S"],
             status=item.get("status", {}).get("S", ""),
             sent_at_ms=int(float(sent_at)) if sent_at is not None else None,
             reason=item.get("reason", {}).get("S"),
@@ -55,11 +58,12 @@ class WaitResult:
     elapsed_s: float = 0.0
     timed_out: bool = False
     interrupted: bool = False  # Ctrl-C while waiting: the counts so far stand
+    error: str | None = None  # the endpoint went away while waiting: the counts so far stand
     records: dict[str, Record] = field(default_factory=dict)
 
     def add(self, record: Record, published_at: float) -> None:
         """Count one terminal outcome (publish time in epoch seconds)."""
-        self.records[record.message_id] = record
+        self.records[record.key] = record
         if record.status == "SENT":
             self.sent += 1
             if record.sent_at_ms is not None:
@@ -67,6 +71,9 @@ class WaitResult:
         elif record.status == "REJECTED":
             self.rejected += 1
             self.reasons[record.reason or "rejected"] += 1
+        elif record.status == "UNCONFIRMED":  # SES's answer was lost: maybe sent
+            self.failed += 1
+            self.reasons[f"unconfirmed: {record.reason or 'no answer from SES'}"] += 1
         else:
             self.failed += 1
             self.reasons[record.reason or "failed"] += 1
@@ -108,13 +115,13 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
 def fetch_records(
     dynamodb: Any,
     table_name: str,
-    message_ids: Iterable[str],
+    keys: Iterable[str],
     *,
     sleep: Callable[[float], None] = time.sleep,
     rng: Callable[[], float] = random.random,
     max_rounds: int = 8,
 ) -> dict[str, Record]:
-    """The records that exist for these message ids (missing ids are absent).
+    """The records that exist for these de-dup keys (missing keys are absent).
 
     UnprocessedKeys (throttling, or the 16 MB response cap) are asked again
     with full-jitter backoff, up to max_rounds per chunk; what is still
@@ -125,7 +132,7 @@ def fetch_records(
     from notifyctl.aws.errors import error_code
 
     found: dict[str, Record] = {}
-    for chunk in _chunks(list(message_ids), BATCH_GET_MAX_KEYS):
+    for chunk in _chunks(list(keys), BATCH_GET_MAX_KEYS):
         request: dict[str, Any] = {table_name: {
             "Keys": [{"pk": {"S": mid}} for mid in chunk],
             "ProjectionExpression": "pk, #s, sent_at, reason",
@@ -142,7 +149,7 @@ def fetch_records(
                 raise
             for item in response.get("Responses", {}).get(table_name, ()):
                 record = Record.from_item(item)
-                found[record.message_id] = record
+                found[record.key] = record
             unprocessed = response.get("UnprocessedKeys") or {}
             if not unprocessed.get(table_name, {}).get("Keys"):
                 break
@@ -164,12 +171,14 @@ def wait_for_outcomes(
     sleep: Callable[[float], None] = time.sleep,
     rng: Callable[[], float] = random.random,
 ) -> WaitResult:
-    """Poll until every message in `published` ({message id: publish time, epoch s})
+    """Poll until every event in `published` ({de-dup key: publish time, epoch s})
     has a terminal record, or timeout_s has passed.
 
     Publish → sent latency = sent_at (the function's clock) − the client's publish
     time; a negative value (clock skew) counts as 0.
     """
+    from botocore.exceptions import BotoCoreError
+
     result = WaitResult()
     pending = list(published)
     started = monotonic()
@@ -203,6 +212,11 @@ def wait_for_outcomes(
     except KeyboardInterrupt:
         # Report what is known; the caller exits 130 after printing it.
         result.interrupted = True
+        pending = [mid for mid in published if mid not in result.records]
+    except BotoCoreError as exc:
+        # The endpoint went away (an emulator stopped, the network dropped): what is
+        # known stands, with the reason; the caller prints it and the message ids.
+        result.error = f"stopped waiting: {exc}"
         pending = [mid for mid in published if mid not in result.records]
     for mid in pending:
         if mid in latest:

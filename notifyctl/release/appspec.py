@@ -17,8 +17,10 @@ def _logical_name(function_name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "", function_name.title()) or "Function"
 
 
-def render(function_name: str, alias: str, current_version: str, target_version: str) -> str:
-    return (
+def render(function_name: str, alias: str, current_version: str, target_version: str,
+           hooks: dict[str, str] | None = None) -> str:
+    """The AppSpec; `hooks` maps BeforeAllowTraffic/AfterAllowTraffic to a function name."""
+    text = (
         "version: 0.0\n"
         "Resources:\n"
         f"  - {_logical_name(function_name)}:\n"
@@ -29,6 +31,9 @@ def render(function_name: str, alias: str, current_version: str, target_version:
         f'        CurrentVersion: "{current_version}"\n'
         f'        TargetVersion: "{target_version}"\n'
     )
+    if hooks:
+        text += "Hooks:\n" + "".join(f'  - {event}: "{fn}"\n' for event, fn in hooks.items())
+    return text
 
 
 def write(path: Path, function_name: str, alias: str, current_version: str,

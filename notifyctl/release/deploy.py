@@ -39,6 +39,7 @@ from notifyctl.plans.executor import Executor, Reporter
 from notifyctl.plans.model import CODE, CREATE, UPDATE, ApiCall, OnError, Plan, Step, Var
 from notifyctl.plans.waits import FUNCTION_STATE_TIMEOUT_S
 from notifyctl.release import versions as history
+from notifyctl.release.deployments import DEPLOYMENT, Target
 from notifyctl.release.function_spec import FunctionConfig
 from notifyctl.release.package import MAX_DIRECT_UPLOAD_BYTES, Package
 from notifyctl.release.versions import missing_function_error
@@ -146,10 +147,14 @@ def live_changes(live: LiveState, package: Package, desired: FunctionConfig) -> 
 
 def plan_deploy(lam: Any, live: LiveState, package: Package, desired: FunctionConfig, *,
                 force: bool = False, move_alias: bool = True, prune_keep: int | None = None,
-                clock: Callable[[], float] = time.time) -> DeployPlan:
+                clock: Callable[[], float] = time.time,
+                deployment: Target | None = None) -> DeployPlan:
     """The steps that bring `live` to this package and configuration.
 
-    Reads $LATEST (one more call) only when something changed.
+    Reads $LATEST (one more call) only when something changed. With a CodeDeploy
+    `deployment` target (a strategy other than all-at-once), the last step starts a
+    deployment that shifts the alias instead of moving it (not for a first deploy:
+    there is no current version to shift from).
     """
     fn = live.function_name
     sha = package.sha256_b64
@@ -199,7 +204,15 @@ def plan_deploy(lam: Any, live: LiveState, package: Package, desired: FunctionCo
                 f"$LATEST of {fn} changed while deploying (someone else deployed?); "
                 "nothing was published.", hint="Deploy again.")),
             expect={"CodeSha256": sha, **wanted})))
-        if move_alias:
+        if move_alias and deployment is not None and live.alias_exists and live.version:
+            # The hooks are released with the function: they test it with this code.
+            for _event, hook in deployment.hooks:
+                steps.append(_step(hook, f"upload code to the hook {hook}", ApiCall(
+                    "lambda", "update_function_code", {"FunctionName": hook, "ZipFile": CODE},
+                    errors=(_refused(),), expect={"CodeSha256": sha})))
+                steps.append(_wait(hook, f"the hook {hook}'s code update"))
+            steps.append(_start_deployment(live, deployment))
+        elif move_alias:
             steps.append(_move_alias(live))
     if prune_keep is not None:
         steps.append(_step(fn, f"delete versions beyond the newest {prune_keep} (never an "
@@ -234,6 +247,18 @@ def _move_alias(live: LiveState) -> Step:
         resource=ALIAS)
 
 
+def _start_deployment(live: LiveState, target: Target) -> Step:
+    fn, alias = live.function_name, live.alias
+    return _step(fn, f"start a CodeDeploy deployment ({target.config}): {alias} "
+                     f"{live.version} -> the new version", ApiCall(
+        "release", "start_deployment", {
+            "FunctionName": fn, "Alias": alias, "CurrentVersion": live.version,
+            "TargetVersion": Var(NEW_VERSION), "RevisionId": live.alias_revision,
+            "Application": target.application, "Group": target.group,
+            "Config": target.config, "Hooks": dict(target.hooks)},
+        output=DEPLOYMENT), resource=ALIAS)
+
+
 # ------------------------------------------------------------------ execute
 @dataclass
 class DeployResult:
@@ -249,6 +274,7 @@ class DeployResult:
     pruned: history.PruneResult | None = None
     appspec: str | None = None
     planned: tuple[str, ...] = ()  # step descriptions, for --plan
+    deployment_id: str | None = None  # the CodeDeploy deployment shifting the alias
     # PublishVersion handed back a version that existed before this deploy (e.g. one
     # made by an earlier --publish-only): nothing new was published.
     reused_version: bool = False
@@ -268,15 +294,19 @@ class DeployResult:
             data["appspec"] = self.appspec
         if self.planned:
             data["plan"] = list(self.planned)
+        if self.deployment_id:
+            data["deployment_id"] = self.deployment_id
         return data
 
 
 def execute(lam: Any, plan: DeployPlan, *, reporter: Reporter | None = None,
             sleep: Callable[[float], None] = time.sleep,
             clock: Callable[[], float] = time.monotonic,
-            wait_timeout: float = WAIT_TIMEOUT_S) -> DeployResult:
+            wait_timeout: float = WAIT_TIMEOUT_S, codedeploy: Any = None) -> DeployResult:
     """Carry a deploy plan out with the shared executor; errors rise unchanged (each
     says whether anything was published or moved)."""
+    from notifyctl.release import deployments
+
     live = plan.live
     executor = Executor(lambda _service: lam, code=lambda: plan.package.data, sleep=sleep,
                         clock=clock, reporter=reporter, resume_hint=None,
@@ -284,7 +314,9 @@ def execute(lam: Any, plan: DeployPlan, *, reporter: Reporter | None = None,
                         handlers={"release.prune": lambda p: history.prune(
                                       lam, p["FunctionName"], p["keep"]),
                                   "release.published_versions": lambda p: _published_versions(
-                                      lam, p["FunctionName"])})
+                                      lam, p["FunctionName"]),
+                                  "release.start_deployment": lambda p: deployments.start(
+                                      lam, codedeploy, p)})
     done = executor.execute(plan.plan)
     result = DeployResult(plan.function_name, plan.alias, live.version, live.recorded_previous,
                           plan.package.sha256_b64, plan.package.size, plan.unchanged,
@@ -293,7 +325,9 @@ def execute(lam: Any, plan: DeployPlan, *, reporter: Reporter | None = None,
         result.version = str(done.outputs[NEW_VERSION])
         result.reused_version = result.version in done.outputs.get(VERSIONS_BEFORE, set())
         result.previous_version = live.version
-    result.alias_moved = any(s.resource == ALIAS for s in done.applied)
+    result.deployment_id = done.outputs.get(DEPLOYMENT)
+    result.alias_moved = result.deployment_id is None and any(
+        s.resource == ALIAS for s in done.applied)
     result.pruned = done.outputs.get(PRUNED)
     return result
 
@@ -314,20 +348,24 @@ def deploy(lam: Any, function_name: str, alias: str, package: Package,
            plan_only: bool = False, reporter: Reporter | None = None,
            sleep: Callable[[float], None] = time.sleep,
            clock: Callable[[], float] = time.monotonic,
-           wall_clock: Callable[[], float] = time.time) -> DeployResult:
-    """Compare, plan and (unless plan_only) execute one deploy."""
+           wall_clock: Callable[[], float] = time.time,
+           deployment: Target | None = None, codedeploy: Any = None) -> DeployResult:
+    """Compare, plan and (unless plan_only) execute one deploy. With a `deployment`
+    target, CodeDeploy shifts the alias: the result carries the deployment's id
+    (follow it with `release.watch`)."""
     from notifyctl.release import appspec
 
     if reporter is not None:
         reporter.waiting(f"reading {function_name}:{alias}")
     live = read_live(lam, function_name, alias)
     plan = plan_deploy(lam, live, package, desired, force=force, move_alias=move_alias,
-                       prune_keep=prune_keep, clock=wall_clock)
+                       prune_keep=prune_keep, clock=wall_clock, deployment=deployment)
     if plan_only:
         return DeployResult(function_name, alias, live.version, live.recorded_previous,
                             package.sha256_b64, package.size, plan.unchanged, plan.changes,
                             planned=tuple(s.title for s in plan.steps))
-    result = execute(lam, plan, reporter=reporter, sleep=sleep, clock=clock)
+    result = execute(lam, plan, reporter=reporter, sleep=sleep, clock=clock,
+                     codedeploy=codedeploy)
     if appspec_path is not None and result.version is not None:
         current = (live.version if not plan.unchanged else result.version) or result.version
         written = appspec.write(appspec_path, function_name, alias, current, result.version)

@@ -16,7 +16,10 @@ pytestmark = pytest.mark.functional
 
 ALL_KINDS = ["log-group", "dynamodb-table", "sqs-queue", "sns-topic", "iam-role", "iam-policy",
              "ses-identity", "lambda-function", "lambda-alias", "event-invoke-config",
-             "lambda-permission", "sns-subscription"]
+             "lambda-permission", "sns-subscription", "codedeploy-role", "cloudwatch-alarm",
+             "cloudwatch-alarm", "cloudwatch-alarm", "codedeploy-app",
+             "deployment-group", "hook-role", "hook-log-group", "hook-function",
+             "hook-log-group", "hook-function"]
 ACCOUNT = "123456789012"
 
 
@@ -67,14 +70,14 @@ def test_plan_json_shows_calls_without_zip_bytes(run: Any) -> None:
 def test_plan_text_is_a_table_and_exits_zero(run: Any) -> None:
     result = run("bootstrap", "--plan")
     assert result.exit_code == 0, result.output
-    assert "12 to create" in result.stdout
+    assert "23 to create" in result.stdout
     assert "sns-topic" in result.stdout
 
 
 def test_apply_then_plan_again_is_all_unchanged_and_says_no_changes(run: Any) -> None:
     first = run("bootstrap", "--yes")
     assert first.exit_code == 0, first.output
-    assert "applied 12 change(s)" in first.stderr
+    assert "applied 23 change(s)" in first.stderr
     assert f"arn:aws:iam::{ACCOUNT}:policy/t-books-book-publisher" in first.stdout
     assert {s["action"] for s in plan_json(run)} == {UNCHANGED}
     second = run("bootstrap", "--yes")
@@ -106,7 +109,9 @@ def test_changed_retention_plans_exactly_that_update(run: Any, write_config: Any
     changed = write_config(retention=90)
     steps = plan_json(run, config_path=changed)
     updates = [s for s in steps if s["action"] != UNCHANGED]
-    assert [(s["resource"], s["action"]) for s in updates] == [("log-group", UPDATE)]
+    # the hooks' log groups keep the function's retention too
+    assert [(s["resource"], s["action"]) for s in updates] == [
+        ("log-group", UPDATE), ("hook-log-group", UPDATE), ("hook-log-group", UPDATE)]
     assert updates[0]["changes"] == {"retentionInDays": {"live": 30, "wanted": 90}}
     assert [c["method"] for c in updates[0]["calls"]] == ["put_retention_policy"]
     assert run("bootstrap", "--yes", config_path=changed).exit_code == 0
@@ -218,12 +223,12 @@ def test_a_failure_part_way_names_the_step_and_a_rerun_continues(
     _, plan = bootstrap.plan(aws_clients, env)
     with pytest.raises(OperationError) as failed:
         bootstrap.apply(Flaky(), plan, sleep=lambda _: None)
-    assert "12/12 (create sns-subscription" in failed.value.message
+    assert "12/23 (create sns-subscription" in failed.value.message
     assert "sns.subscribe" in failed.value.message
     assert failed.value.hint and "re-run" in failed.value.hint
 
     _, resumed = bootstrap.plan(aws_clients, env)
-    assert [s.resource for s in resumed.changes] == ["sns-subscription"]
+    assert [s.resource for s in resumed.changes] == ["sns-subscription", *ALL_KINDS[12:]]
     bootstrap.apply(aws_clients, resumed, sleep=lambda _: None)
     _, final = bootstrap.plan(aws_clients, env)
     assert final.up_to_date
@@ -237,5 +242,5 @@ def test_bootstrap_json_output_is_one_document(run: Any) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["changed"] is True
-    assert len(data["applied"]) == 12
+    assert len(data["applied"]) == 23
     assert data["outputs"]["publisher_policy_arn"].endswith(":policy/t-books-book-publisher")

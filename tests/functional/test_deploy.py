@@ -20,8 +20,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 def write_config(path: Path, memory_mb: int = 256) -> Path:
     data = yaml.safe_load((REPO / "config" / "notifyctl.yaml").read_text())
+    # all-at-once: these tests deploy a bare function (no CodeDeploy application);
+    # the canary path is tests/functional/test_release.py's and the emulator's.
     data["environments"] = {"test": {"prefix": "books-test", "endpoint_url": None,
-                                     "function": {"memory_mb": memory_mb}}}
+                                     "function": {"memory_mb": memory_mb},
+                                     "release": {"strategy": "all-at-once"}}}
     path.write_text(yaml.safe_dump(data))
     return path
 

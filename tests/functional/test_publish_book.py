@@ -9,6 +9,7 @@ de-duplication items (the brief's schema) into a moto DynamoDB table.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -328,12 +329,20 @@ def simulate_function(aws_clients: Any, outcomes: dict[int, tuple[str, str | Non
     (entry index in the run -> status, reason), like a function that is instant."""
     dynamodb = aws_clients.client("dynamodb")
     counter = [0]
+    # Each publisher thread's batch, read back by the same thread after its call.
+    entries: dict[int, list[dict[str, Any]]] = {}
+
+    def before(params: dict[str, Any], **kw: Any) -> None:
+        entries[threading.get_ident()] = params["PublishBatchRequestEntries"]
 
     def after(parsed: dict[str, Any], **kw: Any) -> None:
+        batch = entries.pop(threading.get_ident())
         for ok in parsed.get("Successful", []):
             status, reason = outcomes.get(counter[0], ("SENT", None))
             counter[0] += 1
-            item: dict[str, Any] = {"pk": {"S": ok["MessageId"]}, "status": {"S": status},
+            event_id = json.loads(batch[int(ok["Id"])]["Message"]).get("event_id")
+            key = contract.dedup_key(event_id, ok["MessageId"])
+            item: dict[str, Any] = {"pk": {"S": key}, "status": {"S": status},
                                     "attempts": {"N": "1"}, "expires_at": {"N": "9999999999"}}
             if status == "SENT":
                 import time
@@ -344,7 +353,9 @@ def simulate_function(aws_clients: Any, outcomes: dict[int, tuple[str, str | Non
                 item["reason"] = {"S": reason}
             dynamodb.put_item(TableName=TABLE, Item=item)
 
-    aws_clients.client("sns").meta.events.register("after-call.sns.PublishBatch", after)
+    sns = aws_clients.client("sns")
+    sns.meta.events.register("before-parameter-build.sns.PublishBatch", before)
+    sns.meta.events.register("after-call.sns.PublishBatch", after)
 
 
 def test_wait_reports_outcomes_and_latency(aws_clients, topic, table, env) -> None:

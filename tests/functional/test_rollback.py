@@ -104,7 +104,8 @@ def test_redeploy_after_rollback_reuses_the_published_version(cli: Any,
                                                               two_versions: Any) -> None:
     env, lam, src = two_versions
     rollback_json(cli)
-    result = cli("--output", "json", "deploy-lambda", "--source", str(src))
+    result = cli("--output", "json", "deploy-lambda", "--source", str(src),
+                 "--strategy", "all-at-once")
     out = json.loads(result.stdout)
     # $LATEST already holds version 2's code: Lambda hands back version 2.
     assert (out["version"], out["previous_version"]) == ("2", "1")

@@ -31,8 +31,9 @@ def test_teardown_removes_what_bootstrap_created_and_keeps_the_table(
     assert run("bootstrap", "--yes").exit_code == 0
     report = teardown_json(run, "--yes")
     assert [d["resource"] for d in report["deleted"]] == [
-        "sns-subscription", "lambda-function", "log-group", "iam-role", "iam-policy",
-        "sns-topic", "sqs-queue"]
+        "codedeploy-app", "cloudwatch-alarm", "codedeploy-role", "hook-function",
+        "hook-log-group", "hook-role", "sns-subscription", "lambda-function", "log-group",
+        "iam-role", "iam-policy", "sns-topic", "sqs-queue"]
     assert {k["resource"] for k in report["kept"]} == {"dynamodb-table", "ses-identity"}
     c = aws_clients.client
     assert c("dynamodb").describe_table(TableName="d-books-dedup")["Table"]
@@ -40,6 +41,8 @@ def test_teardown_removes_what_bootstrap_created_and_keeps_the_table(
     assert c("lambda").list_functions()["Functions"] == []
     assert c("iam").list_roles()["Roles"] == []
     assert c("sqs").list_queues().get("QueueUrls", []) == []
+    assert c("codedeploy").list_applications()["applications"] == []
+    assert c("cloudwatch").describe_alarms()["MetricAlarms"] == []
     status = run("status")
     assert status.exit_code == 1
     # a second teardown finds nothing of ours left but the table

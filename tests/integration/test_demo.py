@@ -45,7 +45,8 @@ def test_demo_json_report_holds_every_step_and_the_email(tmp_path: Path) -> None
         "read logs", "read de-dup record", "redeliver same message"]
     assert report["email"]["to"] == ["reader@example.com"]
     assert report["book_id"] in report["email"]["html"]
-    assert report["dedup_record"]["pk"] == report["message_id"]
+    assert report["dedup_record"]["message_id"] == report["message_id"]
+    assert report["dedup_record"]["pk"] == "event:" + report["dedup_record"]["event_id"]
     assert report["dedup_record"]["status"] == "SENT"
     assert report["redelivery_outcome"] == "duplicate"
     assert report["emails_after_redelivery"] == 1
@@ -59,3 +60,17 @@ def test_demo_refuses_a_bad_recipient_before_starting_anything(tmp_path: Path) -
     assert result.returncode == 2
     assert "--email" in result.stderr
     assert "start emulator" not in result.stdout
+
+
+def test_demo_canary_catches_the_broken_build_and_loses_no_email(tmp_path: Path) -> None:
+    result = run_demo(tmp_path, "--output", "json", "demo", "--canary")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    canary = report["canary"]
+    assert canary["ok"] is True
+    assert canary["deployment"]["status"] in ("Failed", "Stopped")
+    assert canary["live_before"] == canary["live_after"]
+    assert canary["delivered"] == canary["emails"] == len(canary["published"]) == 3
+    assert "broken for real events" in canary["reason"]
+    assert report["steps"][-1]["step"] == "canary: broken build"

@@ -62,7 +62,8 @@ def setup(emulator: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any
     prefix = "dep-" + uuid.uuid4().hex[:8]
     data = yaml.safe_load((REPO / "config" / "notifyctl.yaml").read_text())
     data["environments"] = {"it": {"prefix": prefix, "endpoint_url": emulator.endpoint,
-                                   "region": "us-east-1"}}
+                                   "region": "us-east-1",
+                                   "release": {"strategy": "all-at-once"}}}
     config = tmp_path / "notifyctl.yaml"
     config.write_text(yaml.safe_dump(data))
     monkeypatch.setenv("NOTIFYCTL_CONFIG", str(config))

@@ -146,7 +146,9 @@ def test_notifyctl_keeps_the_release_terraform_creates_only_the_first() -> None:
 def test_every_resource_bootstrap_creates_has_its_terraform_resource(name: str) -> None:
     env = _env(name)
     types = {address.split(".")[0] for address in terraform.build(env).resources}
-    assert set(TERRAFORM_TYPES) == set(planner.KINDS)
+    # issue 16's release resources are not exported yet (terraform.NOT_EXPORTED)
+    assert set(TERRAFORM_TYPES) | terraform.NOT_EXPORTED == set(planner.KINDS)
+    assert not set(TERRAFORM_TYPES) & terraform.NOT_EXPORTED
     for kind, wanted in TERRAFORM_TYPES.items():
         assert wanted & types, f"no Terraform resource for bootstrap's {kind}"
     assert ("aws_ses_domain_dkim" in types) == bool(env.sending_domain)

@@ -112,7 +112,7 @@ def test_jsonl_with_bad_lines_in_the_middle_reports_their_numbers(tmp_path: Path
     assert [(i.line, i.error.split(":")[0].replace("; expected one event object per line", ""))
             for i in invalid] == [
         (2, "not valid JSON"), (4, "email"), (5, "unknown field 'colour'; expected book_id, "
-                                               "email, link, title")]
+                                               "email, link, title, event_id")]
     first, last = (accepted(f, m.body) for m in messages)
     assert (first.book_id, first.link, first.title) == ("b-1", BASE + "b-1", "One")
     assert last.link == BASE + "x" and last.title is None
@@ -157,7 +157,25 @@ def test_a_failed_out_line_is_read_back_as_its_event(tmp_path: Path) -> None:
     path = write(tmp_path, "failed.jsonl", json.dumps(
         {"line": 7, "event": event, "error": {"code": "InternalError"}}) + "\n")
     [message] = list(read_file(path, factory(), []))
-    assert json.loads(message.body) == event
+    assert json.loads(message.body) == {**event, "event_id": message.event_id}
+    assert message.event_id  # every event notifyctl sends carries one
+
+
+def test_an_event_id_given_in_a_file_is_kept_so_resending_the_file_is_safe(
+    tmp_path: Path,
+) -> None:
+    event = {"book_id": "b-9", "email": "a@example.com", "event_id": "created-b-9"}
+    path = write(tmp_path, "again.jsonl", json.dumps(event) + "\n")
+    [message] = list(read_file(path, factory(), []))
+    assert message.event_id == "created-b-9"
+    assert json.loads(message.body)["event_id"] == "created-b-9"
+
+
+def test_synthetic_events_each_carry_a_distinct_event_id() -> None:
+    f = EventFactory(BASE, ("books.example.com",))
+    ids = [m.event_id for m in f.synthetic(5)]
+    assert len(set(ids)) == 5 and all(ids)
+    assert [json.loads(m.body)["event_id"] for m in f.synthetic(1)] != [None]
 
 
 @pytest.mark.parametrize(("data", "field"), [

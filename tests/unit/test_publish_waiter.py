@@ -139,3 +139,32 @@ def test_report_json_has_counts_and_percentiles() -> None:
     assert data["wait"]["latency_ms"] == {"p50": 500.0, "p95": 1000.0, "p99": 1000.0,
                                           "max": 1000.0}
     assert report.ok
+
+
+def test_the_endpoint_going_away_mid_wait_keeps_what_is_known() -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    db = FakeDynamo({"a": item("a", "SENT", 5), "b": item("b", "UNCONFIRMED",
+                                                         reason="no answer from SES")})
+    polls = [0]
+    real = db.batch_get_item
+
+    def batch_get_item(RequestItems: dict[str, Any]) -> dict[str, Any]:
+        polls[0] += 1
+        if polls[0] > 1:
+            raise EndpointConnectionError(endpoint_url="http://127.0.0.1:4566")
+        return real(RequestItems)
+
+    db.batch_get_item = batch_get_item  # type: ignore[method-assign]
+    result = wait_for_outcomes(db, TABLE, {"a": 0.0, "b": 0.0, "c": 0.0}, timeout_s=30,
+                               monotonic=lambda: 0.0, sleep=lambda s: None)
+
+    assert result.error is not None and "127.0.0.1:4566" in result.error
+    assert (result.sent, result.failed, result.unseen) == (1, 1, 1)
+    assert result.reasons == {"unconfirmed: no answer from SES": 1}
+    report = PublishReport(topic_arn="arn:aws:sns:us-east-1:1:t", published=3, failed=0,
+                           message_ids=["m-a", "m-b", "m-c"], elapsed_s=0.1, wait=result)
+    data = report.to_dict()
+    assert not report.ok and not report.stopped_by_user  # exit 1, not 130
+    assert data["message_ids"] == ["m-a", "m-b", "m-c"]
+    assert data["wait"]["error"] == result.error and data["wait"]["sent"] == 1

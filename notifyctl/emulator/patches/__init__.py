@@ -63,6 +63,8 @@ What moto does without Docker, and what each patch changes:
 | CodeDeploy: any number of deployments per group at once       | DeploymentLimitExceededException        |
 | CodeDeploy group: alarmConfiguration rendered {}; a Lambda    | rendered; CodeDeployDefault.            |
 |   group defaults to CodeDeployDefault.OneAtATime              |   LambdaAllAtOnce, config checked       |
+| CodeDeploy: no UpdateDeploymentGroup, DeleteDeploymentGroup,  | answered (bootstrap/teardown reconcile  |
+|   DeleteApplication                                           |   them; functional tests install this)  |
 | every call allowed (moto's IAM check, off by default, ignores | iam: calls with a function's role keys  |
 |   Resource/Condition, knows no resource policies, answers    |   (STS-issued) authorised by            |
 |   every service in IAM's error shape)                         |   iam_policy (identity + topic/queue    |

@@ -35,6 +35,8 @@ def targets() -> list[tuple[Any, str]]:
     return [(CodeDeployBackend, "create_deployment"),
             (CodeDeployBackend, "create_deployment_group"),
             (responses, "_deployment_info"), (responses, "_deployment_group_info"),
+            (CodeDeployBackend, "_deployment_group_arn"),
+            (CodeDeployBackend, "_application_arn"),
             (responses.CodeDeployResponse, "get_deployment")]
 
 
@@ -206,7 +208,86 @@ def _target_json(d: Deployment) -> dict[str, Any]:
     return {"deploymentTargetType": "LambdaTarget", "lambdaTarget": target}
 
 
+_resources_installed = False
+
+
+def install_resources() -> None:
+    """The patches that need no engine (idempotent): a group's alarmConfiguration
+    rendered, UpdateDeploymentGroup, DeleteDeploymentGroup and DeleteApplication,
+    which moto lacks. `bootstrap`/`teardown` reconcile these resources, so the
+    functional tests (moto in-process) install this part too (tests/conftest.py)."""
+    global _resources_installed
+    if _resources_installed:
+        return
+    from moto.codedeploy import responses as moto_responses
+    from moto.core.responses import ActionResult, EmptyResult
+
+    responses: Any = moto_responses
+    Response: Any = responses.CodeDeployResponse
+    original_group_info = responses._deployment_group_info
+
+    def deployment_group_info(group: Any) -> dict[str, Any]:
+        data: dict[str, Any] = original_group_info(group)
+        alarm = group.alarm_configuration
+        data["alarmConfiguration"] = alarm if isinstance(alarm, dict) else \
+            {"enabled": False, "ignorePollAlarmFailure": False, "alarms": []}
+        return data
+
+    def update_deployment_group(self: Any) -> Any:
+        backend = self.codedeploy_backend
+        app_name = self._get_param("applicationName")
+        group = backend.get_deployment_group(app_name,
+                                             self._get_param("currentDeploymentGroupName"))
+        if self._get_param("alarmConfiguration") is not None:
+            _check_alarms(self._get_param("alarmConfiguration"))
+            group.alarm_configuration = self._get_param("alarmConfiguration")
+        if self._get_param("autoRollbackConfiguration") is not None:
+            group.auto_rollback_configuration = self._get_param("autoRollbackConfiguration")
+        if self._get_param("serviceRoleArn"):
+            group.service_role_arn = self._get_param("serviceRoleArn")
+        if self._get_param("deploymentConfigName"):
+            name = self._get_param("deploymentConfigName")
+            if find_config(backend, name) is None:
+                raise _error("DeploymentConfigDoesNotExistException",
+                             f"The deployment config {name} does not exist.")
+            group.deployment_config_name = name
+        new_name = self._get_param("newDeploymentGroupName")
+        if new_name and new_name != group.deployment_group_name:
+            groups = backend.deployment_groups[app_name]
+            groups[new_name] = groups.pop(group.deployment_group_name)
+            group.deployment_group_name = new_name
+        return ActionResult({"hooksNotCleanedUp": []})
+
+    def delete_deployment_group(self: Any) -> Any:
+        backend = self.codedeploy_backend
+        app_name = self._get_param("applicationName")
+        name = self._get_param("deploymentGroupName")
+        group = backend.get_deployment_group(app_name, name)
+        backend.deployment_groups[app_name].pop(name, None)
+        backend.tagger.delete_all_tags_for_resource(
+            backend._deployment_group_arn(app_name, group.deployment_group_name))
+        return ActionResult({"hooksNotCleanedUp": []})
+
+    def delete_application(self: Any) -> Any:
+        # AWS: deletes the application and its deployment groups; a missing one is no error.
+        backend = self.codedeploy_backend
+        name = self._get_param("applicationName")
+        if name in backend.applications:
+            for group in list(backend.deployment_groups.pop(name, {}).values()):
+                backend.tagger.delete_all_tags_for_resource(
+                    backend._deployment_group_arn(name, group.deployment_group_name))
+            backend.applications.pop(name)
+            backend.tagger.delete_all_tags_for_resource(backend._application_arn(name))
+        return EmptyResult()
+
+    responses._deployment_group_info = deployment_group_info
+    for method in (update_deployment_group, delete_deployment_group, delete_application):
+        setattr(Response, method.__name__, method)
+    _resources_installed = True
+
+
 def apply() -> None:
+    install_resources()
     from moto.codedeploy import models
     from moto.codedeploy import responses as moto_responses
     from moto.core.responses import ActionResult, EmptyResult
@@ -217,7 +298,6 @@ def apply() -> None:
     original_create = Backend.create_deployment
     original_group = Backend.create_deployment_group
     original_info = responses._deployment_info
-    original_group_info = responses._deployment_group_info
 
     def create_deployment_group(self: Any, application_name: str, deployment_group_name: str,
                                 deployment_config_name: str | None, *args: Any,
@@ -307,13 +387,6 @@ def apply() -> None:
         if d.rollback_info:
             data["rollbackInfo"] = dict(d.rollback_info)
         return {k: v for k, v in data.items() if v is not None}
-
-    def deployment_group_info(group: Any) -> dict[str, Any]:
-        data: dict[str, Any] = original_group_info(group)
-        alarm = group.alarm_configuration
-        data["alarmConfiguration"] = alarm if isinstance(alarm, dict) else \
-            {"enabled": False, "ignorePollAlarmFailure": False, "alarms": []}
-        return data
 
     def _lambda_deployment(self: Any) -> Deployment:
         wanted = self._get_param("deploymentId")
@@ -433,7 +506,6 @@ def apply() -> None:
     Backend.create_deployment = create_deployment
     Backend.create_deployment_group = create_deployment_group
     responses._deployment_info = deployment_info
-    responses._deployment_group_info = deployment_group_info
     for method in (stop_deployment, put_lifecycle_event_hook_execution_status,
                    list_deployment_targets, get_deployment_target, batch_get_deployment_targets,
                    create_deployment_config, get_deployment_config, list_deployment_configs,
