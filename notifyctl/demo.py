@@ -88,7 +88,7 @@ class DemoReport:
     book_id: str | None = None
     recipient: str = ""
     steps: list[StepTiming] = field(default_factory=list)
-    emails: list[Any] = field(default_factory=list)          # outbox.Email after delivery
+    emails: list[Any] = field(default_factory=list)          # outbox.AcceptedEmail after delivery
     emails_after_redelivery: int | None = None
     log_blocks: list[Any] = field(default_factory=list)      # logs.grouping.RequestBlock
     dedup_record: dict[str, Any] | None = None

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from notifyctl.emulator import control, patches
-from notifyctl.emulator.outbox import Email
+from notifyctl.emulator.outbox import AcceptedEmail
 from notifyctl.emulator.runtime.code import extract_code, extract_layers
 from notifyctl.emulator.runtime.environment import new_stream_name
 from notifyctl.emulator.runtime.interpreters import InterpreterFinder, python_version_of
@@ -218,7 +218,7 @@ def test_a_corrupt_record_is_ignored(tmp_path: Path) -> None:
 
 
 def test_emails_round_trip_to_json_with_a_from_key() -> None:
-    email = Email.from_json({"message_id": "m", "source": "a@x.com", "to": ["b@y.org"],
+    email = AcceptedEmail.from_json({"message_id": "m", "source": "a@x.com", "to": ["b@y.org"],
                              "subject": "s", "text": "t", "html": None, "time": "T"})
 
     data = email.to_dict()
