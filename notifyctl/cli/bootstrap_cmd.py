@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from notifyctl.cli import context
+from notifyctl.cli.options import WAIT_TIMEOUT
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -54,6 +55,7 @@ def bootstrap(
         None, "--source", file_okay=False,
         help="The function's source for a first deployment: lambda_src/ or its "
              "book_notifier/ folder (default: the installed package)."),
+    wait_timeout: float = WAIT_TIMEOUT,
 ) -> None:
     """Create or reconcile the pipeline's infrastructure (plan, then apply).
 
@@ -94,7 +96,8 @@ def bootstrap(
         with out.progress() as progress:
             task = progress.add_task("applying", total=len(the_plan.changes))
             result = lib.apply(app.aws, the_plan, source=source,
-                               reporter=StepProgress(out, progress, task))
+                               reporter=StepProgress(out, progress, task),
+                               wait_timeout=wait_timeout)
         result_applied = [s.title for s in result.applied]
         out.info(f"applied {len(result_applied)} change(s) to environment {app.env.name!r}")
     outputs = lib.outputs(app.aws, specs)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from notifyctl.cli import context
+from notifyctl.cli.options import WAIT_TIMEOUT
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -53,6 +54,7 @@ def deploy_lambda(
     no_verify: bool = typer.Option(
         False, "--no-verify", help="Skip the check that the package imports and its handler "
         "resolves in a clean interpreter before uploading."),
+    wait_timeout: float = WAIT_TIMEOUT,
 ) -> None:
     """Deploy the notifier function: upload, publish a version, move `live` to it.
 
@@ -110,7 +112,8 @@ def deploy_lambda(
                         desired_function_config(env), force=force,
                         move_alias=not publish_only, prune_keep=prune, appspec_path=appspec,
                         plan_only=plan, reporter=spinner, deployment=release_target,
-                        codedeploy=app.aws.client("codedeploy") if release_target else None)
+                        codedeploy=app.aws.client("codedeploy") if release_target else None,
+                        wait_timeout=wait_timeout)
     if result.deployment_id:
         _watch_release(app, result, stop_on_interrupt)
         return
