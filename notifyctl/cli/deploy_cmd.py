@@ -97,13 +97,9 @@ def deploy_lambda(
 
     env = app.env
     if not plan and not no_verify:
-        from notifyctl.release.verify import verify_package
+        from notifyctl.cli.package_check import check_package_imports
 
-        wanted = desired_function_config(env)
-        with app.out.status("checking that the package imports"):
-            verified = verify_package(package.data, wanted.handler, wanted.runtime,
-                                      wanted.environment)
-        app.out.debug(f"the package imports ({verified.interpreter} -I)")
+        check_package_imports(app, package.data)
     config = config_name(strategy or env.release.strategy)
     release_target = (deployments.target_for(env, config, app.aws.client("lambda"))
                       if config else None)
