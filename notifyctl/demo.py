@@ -291,8 +291,8 @@ class _Pipeline:
                                   Name=env.alias_name)["FunctionVersion"])
         ids = tuple(published.message_ids)
         ddb = self.aws.client("dynamodb")
-        delivered = sum(1 for m in ids
-                        if (read_record(ddb, env.table_name, m) or {}).get("status") == "SENT")
+        delivered = sum(1 for key in published.dedup_keys
+                        if (read_record(ddb, env.table_name, key) or {}).get("status") == "SENT")
         emails = len([e for e in self._emails() if "During the canary" in (e.subject or "")])
         lines = hook_log_lines(self.aws.client("logs"), final, dict(zip(
             deployments.HOOK_EVENTS, env.hook_function_names, strict=True)))
