@@ -88,7 +88,7 @@ class DemoReport:
     book_id: str | None = None
     recipient: str = ""
     steps: list[StepTiming] = field(default_factory=list)
-    emails: list[Any] = field(default_factory=list)          # outbox.Email after delivery
+    emails: list[Any] = field(default_factory=list)          # outbox.AcceptedEmail after delivery
     emails_after_redelivery: int | None = None
     log_blocks: list[Any] = field(default_factory=list)      # logs.grouping.RequestBlock
     dedup_record: dict[str, Any] | None = None
@@ -195,6 +195,7 @@ def run_demo(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     canary: bool = False,
+    delivery_timeout_s: float = DELIVERY_TIMEOUT_S,
 ) -> DemoReport:
     """Run the demo against a private emulator (started and always stopped here).
     With `canary`, then release a broken build with canary10-5m and show it caught.
@@ -212,7 +213,8 @@ def run_demo(
             return f"private emulator at {info.endpoint}"
 
         steps.run("start emulator", start)
-        _Pipeline(env, report, recipient, clock=clock, sleep=sleep).run(steps, canary=canary)
+        _Pipeline(env, report, recipient, clock=clock, sleep=sleep,
+                  delivery_timeout_s=delivery_timeout_s).run(steps, canary=canary)
     return report
 
 
@@ -220,12 +222,14 @@ class _Pipeline:
     """The demo's steps against one private emulator, one method each, in order."""
 
     def __init__(self, env: Any, report: DemoReport, recipient: str, *,
-                 clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
+                 clock: Callable[[], float], sleep: Callable[[float], None],
+                 delivery_timeout_s: float = DELIVERY_TIMEOUT_S) -> None:
         from notifyctl.aws.session import AwsClients, AwsSettings
         from notifyctl.publish.events import EventFactory
 
         self.env, self.report, self.recipient = env, report, recipient
         self.clock, self.sleep = clock, sleep
+        self.delivery_timeout_s = delivery_timeout_s
         self.aws = AwsClients(AwsSettings(None, env.region, report.endpoint, True, True))
         self.started_ms = int(time.time() * 1000) - 1000
         self.outputs: Any = None  # infra.bootstrap.Outputs, after bootstrap
@@ -280,15 +284,15 @@ class _Pipeline:
                          codedeploy=self.aws.client("codedeploy"), sleep=self.sleep)
         published = publish_book(self.aws, env, PublishRequest(
             email=self.recipient, count=CANARY_EVENTS, title="During the canary",
-            wait=True, timeout_s=DELIVERY_TIMEOUT_S), sleep=self.sleep)
+            wait=True, timeout_s=self.delivery_timeout_s), sleep=self.sleep)
         final = follow(Watcher(self.aws.client, started.deployment_id or ""),
                        lambda _snap: None, sleep=self.sleep, poll_s=0.2)
         after = str(lam.get_alias(FunctionName=env.function_name,
                                   Name=env.alias_name)["FunctionVersion"])
         ids = tuple(published.message_ids)
         ddb = self.aws.client("dynamodb")
-        delivered = sum(1 for m in ids
-                        if (read_record(ddb, env.table_name, m) or {}).get("status") == "SENT")
+        delivered = sum(1 for key in published.dedup_keys
+                        if (read_record(ddb, env.table_name, key) or {}).get("status") == "SENT")
         emails = len([e for e in self._emails() if "During the canary" in (e.subject or "")])
         lines = hook_log_lines(self.aws.client("logs"), final, dict(zip(
             deployments.HOOK_EVENTS, env.hook_function_names, strict=True)))
@@ -331,7 +335,7 @@ class _Pipeline:
         report = self.report
         request = PublishRequest(email=self.recipient, book_id=report.book_id,
                                  title=DEFAULT_TITLE, link=self.event.link, wait=True,
-                                 timeout_s=DELIVERY_TIMEOUT_S)
+                                 timeout_s=self.delivery_timeout_s)
         published = publish_book(self.aws, self.env, request, sleep=self.sleep,
                                  factory=self.factory)
         if published.stopped_by_user:  # Ctrl-C while waiting: not a delivery failure
@@ -345,7 +349,7 @@ class _Pipeline:
                 f"sent {wait.sent}, rejected {wait.rejected}, failed {wait.failed}, " \
                 f"pending {wait.pending}"
             report.problems.append(f"message {report.message_id} was not delivered within "
-                                   f"{DELIVERY_TIMEOUT_S:g} s ({outcome})")
+                                   f"{self.delivery_timeout_s:g} s ({outcome})")
             return f"message {report.message_id}: not delivered"
         latency = wait.latency_percentiles() or {}
         return (f"message {report.message_id} → SENT"

@@ -77,7 +77,9 @@ class PermanentSendError(Exception):
 
 
 @dataclass(frozen=True)
-class Email:
+class ComposedEmail:
+    """What the function sends: subject and both bodies, composed before any claim."""
+
     subject: str
     text: str
     html: str
@@ -93,7 +95,7 @@ def subject_for(title: str | None) -> str:
     return SUBJECT_PREFIX + title
 
 
-def compose(event: BookEvent) -> Email:
+def compose(event: BookEvent) -> ComposedEmail:
     name = event.title.strip() if event.title and event.title.strip() else "A new book"
     text = (
         f"{name} is now available.\n\n"
@@ -110,7 +112,7 @@ def compose(event: BookEvent) -> Email:
         f"<p style=\"color:#666\">Book id: {e_id}</p>"
         "</body></html>"
     )
-    return Email(subject_for(event.title), text, body)
+    return ComposedEmail(subject_for(event.title), text, body)
 
 
 class Mailer:
@@ -129,7 +131,7 @@ class Mailer:
         self.sleep = sleep
         self.throttle_backoff = tuple(throttle_backoff)
 
-    def send(self, to: str, email: Email) -> str:
+    def send(self, to: str, email: ComposedEmail) -> str:
         """Send; the SES MessageId. Raises PermanentSendError, SendRefused or
         SendOutcomeUnknown (see the module's table)."""
         kwargs: dict[str, Any] = {

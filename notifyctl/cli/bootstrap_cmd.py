@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from notifyctl.cli import context
+from notifyctl.cli.options import WAIT_TIMEOUT
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -54,6 +55,10 @@ def bootstrap(
         None, "--source", file_okay=False,
         help="The function's source for a first deployment: lambda_src/ or its "
              "book_notifier/ folder (default: the installed package)."),
+    wait_timeout: float = WAIT_TIMEOUT,
+    no_verify: bool = typer.Option(
+        False, "--no-verify", help="With --source: skip the check that the package imports "
+        "and its handler resolves in a clean interpreter before uploading."),
 ) -> None:
     """Create or reconcile the pipeline's infrastructure (plan, then apply).
 
@@ -91,10 +96,16 @@ def bootstrap(
         _confirm(app, yes=yes, local=local, what="change",
                  question=f"Apply {len(the_plan.changes)} change(s) to environment "
                           f"{app.env.name!r}?")
+        if source is not None and not no_verify:
+            from notifyctl.cli.package_check import check_package_imports
+            from notifyctl.release.package import build as build_package
+
+            check_package_imports(app, build_package(source).data)
         with out.progress() as progress:
             task = progress.add_task("applying", total=len(the_plan.changes))
             result = lib.apply(app.aws, the_plan, source=source,
-                               reporter=StepProgress(out, progress, task))
+                               reporter=StepProgress(out, progress, task),
+                               wait_timeout=wait_timeout)
         result_applied = [s.title for s in result.applied]
         out.info(f"applied {len(result_applied)} change(s) to environment {app.env.name!r}")
     outputs = lib.outputs(app.aws, specs)

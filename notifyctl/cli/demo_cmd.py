@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from notifyctl.cli import context
+from notifyctl.demo import DELIVERY_TIMEOUT_S
 from notifyctl.errors import EXIT_FAILED
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ def demo(
                                 "broken build with canary10-5m and show it caught by the "
                                 "smoke-test hook and rolled back, live unchanged, no email "
                                 "lost."),
+    timeout: float = typer.Option(DELIVERY_TIMEOUT_S, "--timeout", min=1.0, metavar="SECONDS",
+                                  help="How long to wait for the email's delivery."),
 ) -> None:
     """Run the main job end to end on a private emulator, then stop it.
 
@@ -50,7 +53,8 @@ def demo(
     if not out.json:
         out.console.print(f"[bold]notifyctl demo[/bold]: environment {env.name}, "
                           "on a private emulator")
-    report = run_demo(env, recipient=email, on_step=show, canary=canary)
+    report = run_demo(env, recipient=email, on_step=show, canary=canary,
+                      delivery_timeout_s=timeout)
     out.result(report.to_dict(), lambda con: render_demo(report, con))
     if not report.ok:
         raise typer.Exit(code=EXIT_FAILED)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from notifyctl.cli import context
+from notifyctl.cli.options import WAIT_TIMEOUT
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -53,6 +54,7 @@ def deploy_lambda(
     no_verify: bool = typer.Option(
         False, "--no-verify", help="Skip the check that the package imports and its handler "
         "resolves in a clean interpreter before uploading."),
+    wait_timeout: float = WAIT_TIMEOUT,
 ) -> None:
     """Deploy the notifier function: upload, publish a version, move `live` to it.
 
@@ -95,13 +97,9 @@ def deploy_lambda(
 
     env = app.env
     if not plan and not no_verify:
-        from notifyctl.release.verify import verify_package
+        from notifyctl.cli.package_check import check_package_imports
 
-        wanted = desired_function_config(env)
-        with app.out.status("checking that the package imports"):
-            verified = verify_package(package.data, wanted.handler, wanted.runtime,
-                                      wanted.environment)
-        app.out.debug(f"the package imports ({verified.interpreter} -I)")
+        check_package_imports(app, package.data)
     config = config_name(strategy or env.release.strategy)
     release_target = (deployments.target_for(env, config, app.aws.client("lambda"))
                       if config else None)
@@ -110,7 +108,8 @@ def deploy_lambda(
                         desired_function_config(env), force=force,
                         move_alias=not publish_only, prune_keep=prune, appspec_path=appspec,
                         plan_only=plan, reporter=spinner, deployment=release_target,
-                        codedeploy=app.aws.client("codedeploy") if release_target else None)
+                        codedeploy=app.aws.client("codedeploy") if release_target else None,
+                        wait_timeout=wait_timeout)
     if result.deployment_id:
         _watch_release(app, result, stop_on_interrupt)
         return

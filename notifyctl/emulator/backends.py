@@ -340,7 +340,9 @@ class MotoTelemetry:
 
 
 @dataclass
-class Email:
+class CapturedEmail:
+    """One email as the emulator captured it inside SES (served by /_notifyctl/outbox)."""
+
     message_id: str
     source: str
     to: list[str]
@@ -354,12 +356,14 @@ class Email:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class Outbox:
-    """Every email SES accepted, with both bodies (moto keeps only one)."""
+class SesCapture:
+    """Inside the emulator: every email SES accepted, with both bodies (moto keeps only one).
+
+    The operator's side (the CLI reading it over HTTP) is `emulator/outbox.py`."""
 
     def __init__(self, limit: int = 10_000) -> None:
         self._lock = threading.Lock()
-        self._items: list[Email] = []
+        self._items: list[CapturedEmail] = []
         self._limit = limit
         self.pending = threading.local()  # bodies seen by the response layer
 
@@ -372,7 +376,7 @@ class Outbox:
             looks_html = body.lstrip().startswith("<")
             text, html = (None, body) if looks_html else (body, None)
         dest = destinations or {}
-        self._add(Email(
+        self._add(CapturedEmail(
             message_id=message.id, source=source, to=list(dest.get("ToAddresses") or []),
             cc=list(dest.get("CcAddresses") or []), bcc=list(dest.get("BccAddresses") or []),
             subject=subject, text=text, html=html, time=_iso_now(),
@@ -390,7 +394,7 @@ class Outbox:
                 text = str(part.get_content())
             elif ctype == "text/html" and html is None:
                 html = str(part.get_content())
-        self._add(Email(
+        self._add(CapturedEmail(
             message_id=message.id, source=source or str(parsed.get("From", "")),
             to=list(destinations) or [a.strip() for a in str(parsed.get("To", "")).split(",")
                                       if a.strip()],
@@ -398,7 +402,7 @@ class Outbox:
             time=_iso_now(), raw=True,
         ))
 
-    def _add(self, email: Email) -> None:
+    def _add(self, email: CapturedEmail) -> None:
         with self._lock:
             self._items.append(email)
             del self._items[:-self._limit]

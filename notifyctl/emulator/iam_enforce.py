@@ -258,13 +258,16 @@ def action_of(call: Call) -> str:
     return f"{call.service}:{ACTION_NAMES.get((call.service, call.operation), call.operation)}"
 
 
-def resources_of(call: Call, ses_identity: Any = None) -> list[str]:
+def resources_of(call: Call, ses_identity: Any = None, deployment_group: Any = None) -> list[str]:
     """The resource ARNs the call is authorised on (each must be allowed).
 
     `ses_identity(address)` tells which identity authorises a sender (address or
-    domain); without it the address's domain is used.
+    domain); without it the address's domain is used. `deployment_group(id)` gives
+    a CodeDeploy deployment's "application/group" (None when unknown).
     """
     s, op = call.service, call.operation
+    if s == "codedeploy":
+        return _codedeploy_resources(call, deployment_group)
     if s == "dynamodb":
         items = call.params.get("RequestItems")
         if isinstance(items, Mapping):
@@ -429,9 +432,26 @@ class Refusal:
     message: str
 
 
-def authorize(call: Call, caller: Caller, ses_identity: Any = None) -> Refusal | None:
+def _codedeploy_resources(call: Call, deployment_group: Any) -> list[str]:
+    """CodeDeploy authorises deployment calls on the deployment group, application
+    calls on the application (AWS's service authorization reference)."""
+    app, group = call.param("applicationName"), call.param("deploymentGroupName")
+    deployment = call.param("deploymentId")
+    if deployment and deployment_group is not None and not group:
+        found = deployment_group(deployment)
+        if found:
+            app, _, group = found.partition("/")
+    if app and group:
+        return [call.arn("codedeploy", f"deploymentgroup:{app}/{group}")]
+    if app:
+        return [call.arn("codedeploy", f"application:{app}")]
+    return ["*"]
+
+
+def authorize(call: Call, caller: Caller, ses_identity: Any = None,
+              deployment_group: Any = None) -> Refusal | None:
     """None when every resource of the call is allowed; else AWS's refusal."""
-    for resource in resources_of(call, ses_identity):
+    for resource in resources_of(call, ses_identity, deployment_group):
         refused = authorize_on(call, caller, resource)
         if refused is not None:
             return refused
@@ -469,6 +489,11 @@ def refusal(call: Call, caller: Caller, action: str, resource: str,
     return Refusal(denial.code, denial.status, message)
 
 
+def _looks_like_json(body: Any) -> bool:
+    head = body[:1] if isinstance(body, str) else body[:1].decode("latin-1")
+    return head == "{"
+
+
 def parse_params(protocol: str, querystring: Mapping[str, Any], body: Any,
                  uri_params: Mapping[str, Any]) -> dict[str, Any]:
     """The call's parameters from moto's request parts, whatever the protocol."""
@@ -477,7 +502,9 @@ def parse_params(protocol: str, querystring: Mapping[str, Any], body: Any,
         params[key] = values
     if isinstance(body, Mapping):  # some moto responses (DynamoDB) hold it parsed
         params.update(body)
-    elif protocol in ("json", "rest-json") and body:
+    elif body and (protocol in ("json", "rest-json") or _looks_like_json(body)):
+        # botocore names smithy-rpc-v2-cbor first for some services (CodeDeploy) but
+        # still sends JSON when it cannot speak CBOR: read what was sent.
         try:
             data = json.loads(body if isinstance(body, str) else body.decode("utf-8"))
         except (ValueError, UnicodeDecodeError):

@@ -16,7 +16,9 @@ from notifyctl.errors import OperationError
 
 
 @dataclass(frozen=True)
-class Email:
+class AcceptedEmail:
+    """An email SES accepted, as the operator reads it from a running emulator."""
+
     message_id: str
     sender: str  # "from" is a keyword; to_dict() writes it as "from"
     to: list[str]
@@ -55,7 +57,7 @@ class Email:
                                       "cc", "bcc", "subject", "text", "html", "time")}
 
     @classmethod
-    def from_json(cls, item: dict[str, Any]) -> Email:
+    def from_json(cls, item: dict[str, Any]) -> AcceptedEmail:
         return cls(message_id=str(item.get("message_id", "")),
                    sender=str(item.get("source") or item.get("from") or ""),
                    to=list(item.get("to") or []), subject=str(item.get("subject") or ""),
@@ -72,7 +74,7 @@ DEFAULT_LIMIT = 20
 class OutboxPage:
     """The emails chosen by the filters, newest last, and how many there were."""
 
-    emails: list[Email]
+    emails: list[AcceptedEmail]
     total: int  # in the outbox
     matched: int  # after --since / --to, before --limit
 
@@ -81,7 +83,7 @@ class OutboxPage:
                 "emails": [e.to_dict() for e in self.emails]}
 
 
-def select(emails: Sequence[Email], *, since_ms: int | None = None, to: str | None = None,
+def select(emails: Sequence[AcceptedEmail], *, since_ms: int | None = None, to: str | None = None,
            limit: int | None = DEFAULT_LIMIT) -> OutboxPage:
     """Filter by time (at or after since_ms) and recipient (case-insensitive, to/cc/bcc),
     then keep the newest `limit` (None or 0: all)."""
@@ -93,7 +95,8 @@ def select(emails: Sequence[Email], *, since_ms: int | None = None, to: str | No
     return OutboxPage(shown, len(emails), len(chosen))
 
 
-def with_sns_message_ids(emails: list[Email], dynamodb: Any, table: str) -> list[Email]:
+def with_sns_message_ids(emails: list[AcceptedEmail], dynamodb: Any,
+                         table: str) -> list[AcceptedEmail]:
     """The emails with the SNS MessageId the de-duplication table records for their SES
     message id (the table's key is the SNS MessageId). Emails the table does not know,
     or no table, keep None."""
@@ -116,7 +119,7 @@ def with_sns_message_ids(emails: list[Email], dynamodb: Any, table: str) -> list
     return [replace(e, sns_message_id=found.get(e.message_id)) for e in emails]
 
 
-def read(endpoint: str, timeout: float = 5.0) -> list[Email]:
+def read(endpoint: str, timeout: float = 5.0) -> list[AcceptedEmail]:
     """Every email the emulator at `endpoint` accepted, newest last."""
     url = endpoint.rstrip("/") + "/_notifyctl/outbox"
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -129,4 +132,4 @@ def read(endpoint: str, timeout: float = 5.0) -> list[Email]:
     except (OSError, ValueError) as exc:
         raise OperationError(f"no emulator answers at {endpoint}: {exc}",
                              hint="start one with `notifyctl local start`") from None
-    return [Email.from_json(item) for item in items]
+    return [AcceptedEmail.from_json(item) for item in items]

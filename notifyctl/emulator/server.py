@@ -171,7 +171,7 @@ def build_hub(endpoint: str, state_dir: Path, *, time_scale: float | None = None
     from notifyctl.emulator import clock, patches
 
     moto_version = patches.check_version()
-    from notifyctl.emulator.backends import MotoBackend, MotoTelemetry, Outbox
+    from notifyctl.emulator.backends import MotoBackend, MotoTelemetry, SesCapture
     from notifyctl.emulator.delivery import Dispatcher
     from notifyctl.emulator.function_states import AWS_STATE_CHANGE_S, FunctionStates
     from notifyctl.emulator.runtime import view
@@ -189,7 +189,7 @@ def build_hub(endpoint: str, state_dir: Path, *, time_scale: float | None = None
 
     ttl = TtlSweeper(the_clock.scale(SWEEP_INTERVAL_S)).start()
     hub = Hub(endpoint=endpoint, state_dir=state_dir, runtime=runtime, dispatcher=dispatcher,
-              backend=backend, outbox=Outbox(), moto_version=moto_version, states=states,
+              backend=backend, outbox=SesCapture(), moto_version=moto_version, states=states,
               clock=the_clock, ttl=ttl)
     patches.install(hub)
     _start_engines(hub)

@@ -15,6 +15,7 @@ from notifyctl.infra.planner import make_plan
 from notifyctl.infra.specs import Specs, build_specs
 from notifyctl.plans.executor import ExecutionResult, Executor, Reporter
 from notifyctl.plans.model import Plan
+from notifyctl.plans.waits import FUNCTION_STATE_TIMEOUT_S
 
 PROCEED, ASK, REFUSE = "proceed", "ask", "refuse"
 
@@ -81,10 +82,12 @@ def apply(aws: ClientFactory, the_plan: Plan, *, source: Path | None = None,
           code: Callable[[], bytes] | None = None,
           sleep: Callable[[float], None] = time.sleep,
           clock: Callable[[], float] = time.monotonic,
-          reporter: Reporter | None = None) -> ExecutionResult:
-    """Carry out a plan's changes; callers check `refuse_conflicts` first."""
+          reporter: Reporter | None = None,
+          wait_timeout: float = FUNCTION_STATE_TIMEOUT_S) -> ExecutionResult:
+    """Carry out a plan's changes; callers check `refuse_conflicts` first.
+    `wait_timeout` bounds each wait for the function's state (--wait-timeout)."""
     executor = Executor(aws.client, code=code or package_code(source), sleep=sleep,
-                        clock=clock, reporter=reporter)
+                        clock=clock, reporter=reporter, wait_timeout=wait_timeout)
     return executor.execute(the_plan)
 
 

@@ -28,19 +28,11 @@ WILDCARDS: tuple[tuple[str, str, str], ...] = (
      "GetMetricStatistics has no resource-level permissions (AWS's service authorization "
      "reference lists no resource type for it); the AfterAllowTraffic hook reads the "
      "target version's Errors with it, nothing else."),
-    ("hook_policy", "Resource `*` for codedeploy:GetDeployment and "
-     "PutLifecycleEventHookExecutionStatus",
-     "AWS accepts the deployment group's ARN here (AWS SAM's hook example scopes them to "
-     "`deploymentgroup:<app>/*`), but the emulator's IAM evaluator authorises CodeDeploy "
-     "calls on `*` only, so the hooks could not report there. A known gap to close in the "
-     "emulator (emulator/iam_enforce.resources_of), then scope to the group."),
 )
 # Bare `*` resources that AWS requires for an action we grant: only the hook's
 # metric read. (Actions such as ses:GetSendQuota or sqs:ListQueues would need one;
 # the function does not get them.)
-WILDCARD_RESOURCE_ACTIONS: frozenset[str] = frozenset({
-    "cloudwatch:GetMetricStatistics", "codedeploy:GetDeployment",
-    "codedeploy:PutLifecycleEventHookExecutionStatus"})
+WILDCARD_RESOURCE_ACTIONS: frozenset[str] = frozenset({"cloudwatch:GetMetricStatistics"})
 
 
 def lambda_trust_policy(account: str) -> dict[str, Any]:
@@ -110,13 +102,11 @@ def hook_policy(*, function_arn: str, table_arn: str, deployment_group_arn: str,
              "Resource": table_arn},
             {"Sid": "ReadTargetErrors", "Effect": "Allow",
              "Action": "cloudwatch:GetMetricStatistics", "Resource": "*"},
-            # AWS authorises these on the deployment group (deployment_group_arn); the
-            # emulator's IAM evaluator authorises CodeDeploy calls on `*` only (see
-            # WILDCARDS), so `*` until it maps them.
+            # CodeDeploy authorises both on the deployment group the deployment runs in.
             {"Sid": "ReportHookStatus", "Effect": "Allow",
              "Action": ["codedeploy:GetDeployment",
                         "codedeploy:PutLifecycleEventHookExecutionStatus"],
-             "Resource": "*"},
+             "Resource": deployment_group_arn},
             {"Sid": "WriteOwnLogs", "Effect": "Allow",
              "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
              "Resource": list(hook_log_streams_arns)},

@@ -109,7 +109,7 @@ def wait_function(client: Any, function_name: str, *, updated: bool = False,
             raise OperationError(f"{function_name}: still {state}/{update}; the update did "
                                  f"not finish within {timeout:.0f} s.",
                                  hint="The live alias was not moved; run the command again "
-                                      "later.")
+                                      "later, or wait longer with --wait-timeout SECONDS.")
         notify(f"waiting for function {function_name} ({state}, last update {update})")
         sleep(min(delay, remaining))
         delay = min(delay * 1.5, MAX_POLL_S)

@@ -34,6 +34,8 @@ class PublishReport:
     resume_flags: str | None = None
     not_attempted: int | None = None
     diagnosis: PendingDiagnosis | None = None  # why messages were pending at the timeout
+    # The function's record key of each sent event (its event_id's, see contract.dedup_key).
+    dedup_keys: list[str] = field(default_factory=list)
 
     @classmethod
     def build(cls, topic_arn: str, outcome: PublishOutcome, invalid: list[InvalidLine],
@@ -43,6 +45,7 @@ class PublishReport:
             published=len(outcome.sent),
             failed=len(outcome.failed) + len(invalid),
             message_ids=[s.message_id for s in outcome.sent],
+            dedup_keys=[s.dedup_key for s in outcome.sent],
             elapsed_s=outcome.elapsed_s,
             invalid=list(invalid),
             failure_codes=Counter(f.code for f in outcome.failed),

@@ -349,7 +349,8 @@ def deploy(lam: Any, function_name: str, alias: str, package: Package,
            sleep: Callable[[float], None] = time.sleep,
            clock: Callable[[], float] = time.monotonic,
            wall_clock: Callable[[], float] = time.time,
-           deployment: Target | None = None, codedeploy: Any = None) -> DeployResult:
+           deployment: Target | None = None, codedeploy: Any = None,
+           wait_timeout: float = WAIT_TIMEOUT_S) -> DeployResult:
     """Compare, plan and (unless plan_only) execute one deploy. With a `deployment`
     target, CodeDeploy shifts the alias: the result carries the deployment's id
     (follow it with `release.watch`)."""
@@ -365,7 +366,7 @@ def deploy(lam: Any, function_name: str, alias: str, package: Package,
                             package.sha256_b64, package.size, plan.unchanged, plan.changes,
                             planned=tuple(s.title for s in plan.steps))
     result = execute(lam, plan, reporter=reporter, sleep=sleep, clock=clock,
-                     codedeploy=codedeploy)
+                     codedeploy=codedeploy, wait_timeout=wait_timeout)
     if appspec_path is not None and result.version is not None:
         current = (live.version if not plan.unchanged else result.version) or result.version
         written = appspec.write(appspec_path, function_name, alias, current, result.version)

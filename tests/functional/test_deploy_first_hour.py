@@ -107,3 +107,21 @@ def test_prune_says_why_each_kept_version_was_kept(cli: Any, deployed: Any, src:
     assert result.exit_code == 0, result.output
     assert "kept version 2: live's previous version, kept for rollback" in result.stdout
     assert "an alias points at" not in result.stdout
+
+
+def test_bootstrap_refuses_a_broken_source_before_creating_anything(
+        cli: Any, aws_clients: Any, src: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_config(tmp_path / "notifyctl.yaml")
+    monkeypatch.setenv("NOTIFYCTL_CONFIG", str(path))
+    monkeypatch.setenv("NOTIFYCTL_ENV", "test")
+    handler = src / PACKAGE_NAME / "handler.py"
+    handler.write_text(handler.read_text() + "\ndef broken(:\n")
+
+    result = cli("bootstrap", "--yes", "--source", str(src))
+
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[0].startswith(
+        "error: the package is broken, nothing was uploaded: cannot import "
+        "book_notifier.handler: SyntaxError")
+    assert aws_clients.client("sns").list_topics()["Topics"] == []  # nothing was applied

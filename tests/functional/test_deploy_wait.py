@@ -190,3 +190,23 @@ def test_a_precondition_failure_on_publish_publishes_nothing(setup: Any) -> None
                sleep=lambda s: None)
     assert lam.inner.get_alias(FunctionName=env.function_name,
                                Name="live")["FunctionVersion"] == "1"
+
+
+def test_wait_timeout_bounds_each_wait_and_names_its_flag(setup: Any) -> None:
+    env, lam, src = setup
+    change_one_line(src, "stuck")
+    guarded = lam._guarded
+
+    def never_finishes(name: str, **kwargs: Any) -> Any:
+        got = guarded(name, **kwargs)
+        lam.pending = 10_000
+        return got
+
+    lam._guarded = never_finishes
+    clock = FakeClock()
+    with pytest.raises(OperationError, match="did not finish within 5 s") as raised:
+        deploy(lam, env.function_name, "live", build(src), desired_function_config(env),
+               sleep=clock.sleep, clock=clock, wait_timeout=5)
+    assert "--wait-timeout" in (raised.value.hint or "")
+    assert sum(clock.sleeps) == pytest.approx(5)
+    assert "publish_version" not in lam.log

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from notifyctl.emulator import control, patches
-from notifyctl.emulator.outbox import Email
+from notifyctl.emulator.outbox import AcceptedEmail
 from notifyctl.emulator.runtime.code import extract_code, extract_layers
 from notifyctl.emulator.runtime.environment import new_stream_name
 from notifyctl.emulator.runtime.interpreters import InterpreterFinder, python_version_of
@@ -119,6 +119,15 @@ def test_the_runtime_sdk_holds_only_what_lambda_ships(tmp_path: Path) -> None:
     assert any(n.startswith("boto3-") and n.endswith(".dist-info") for n in names)
 
 
+def test_the_runtime_sdk_links_only_directories(tmp_path: Path) -> None:
+    # The sandbox binds back only directories under its private /tmp; a link to a
+    # file of a venv under /tmp (as in CI's mktemp venv) would dangle: copy files.
+    sdk = build_runtime_sdk(tmp_path / "sdk")
+
+    assert all(p.resolve().is_dir() for p in sdk.iterdir() if p.is_symlink())
+    assert (sdk / "six.py").is_file() and not (sdk / "six.py").is_symlink()
+
+
 def test_logging_config_reaches_the_environment() -> None:
     spec = FunctionSpec(**{**SPEC.__dict__, "logging": LoggingConfig("JSON", "DEBUG", "WARN",
                                                                      "/custom/group")})
@@ -209,7 +218,7 @@ def test_a_corrupt_record_is_ignored(tmp_path: Path) -> None:
 
 
 def test_emails_round_trip_to_json_with_a_from_key() -> None:
-    email = Email.from_json({"message_id": "m", "source": "a@x.com", "to": ["b@y.org"],
+    email = AcceptedEmail.from_json({"message_id": "m", "source": "a@x.com", "to": ["b@y.org"],
                              "subject": "s", "text": "t", "html": None, "time": "T"})
 
     data = email.to_dict()

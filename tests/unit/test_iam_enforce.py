@@ -56,6 +56,28 @@ def test_resources(c: Call, resources: list[str]) -> None:
     assert iam_enforce.resources_of(c) == resources
 
 
+def test_a_json_body_is_read_whatever_protocol_the_model_names_first() -> None:
+    # CodeDeploy's model lists smithy-rpc-v2-cbor first; botocore sends JSON.
+    assert iam_enforce.parse_params("smithy-rpc-v2-cbor", {}, b'{"deploymentId": "d-1"}', {}) \
+        == {"deploymentId": "d-1"}
+
+
+def test_codedeploy_calls_are_authorised_on_the_deployment_group() -> None:
+    group = f"arn:aws:codedeploy:us-east-1:{ACCOUNT}:deploymentgroup:app/grp"
+    groups = {"d-1": "app/grp"}.get
+    assert iam_enforce.resources_of(call("codedeploy", "CreateDeployment", applicationName="app",
+                                         deploymentGroupName="grp")) == [group]
+    assert iam_enforce.resources_of(call("codedeploy", "PutLifecycleEventHookExecutionStatus",
+                                         deploymentId="d-1"), None, groups) == [group]
+    assert iam_enforce.resources_of(call("codedeploy", "GetDeployment", deploymentId="d-1"),
+                                    None, groups) == [group]
+    assert iam_enforce.resources_of(call("codedeploy", "GetApplication", applicationName="app")) \
+        == [f"arn:aws:codedeploy:us-east-1:{ACCOUNT}:application:app"]
+    # a deployment the emulator does not know is checked against `*`, as before
+    assert iam_enforce.resources_of(call("codedeploy", "GetDeployment", deploymentId="d-9"),
+                                    None, groups) == ["*"]
+
+
 def test_ses_sender_identity_is_the_address_when_it_is_an_identity() -> None:
     c = call("ses", "SendEmail", Source="news@books.example")
     assert iam_enforce.resources_of(c, lambda a: a) == [

@@ -12,7 +12,7 @@ import pytest
 from fakes import FakeClock
 
 from notifyctl.emulator import control
-from notifyctl.emulator.outbox import Email, select
+from notifyctl.emulator.outbox import AcceptedEmail, select
 from notifyctl.errors import UsageError
 
 pytestmark = pytest.mark.unit
@@ -101,8 +101,8 @@ def test_status_of_a_closed_port_is_not_running_at_once(tmp_path: Path) -> None:
     assert not st.running and clock.sleeps == []
 
 
-def _email(i: int, to: str = "a@example.com", minute: int = 0) -> Email:
-    return Email(message_id=f"ses-{i}", sender="n@example.com", to=[to], subject=f"s{i}",
+def _email(i: int, to: str = "a@example.com", minute: int = 0) -> AcceptedEmail:
+    return AcceptedEmail(message_id=f"ses-{i}", sender="n@example.com", to=[to], subject=f"s{i}",
                  text=f"Book {i} is now available.\n\nBook id: book-{i}\n", html=None,
                  time=f"2026-11-28T10:{minute:02d}:00Z")
 
@@ -116,7 +116,7 @@ def test_outbox_shows_the_newest_page_and_says_how_many() -> None:
 
 def test_outbox_filters_by_time_and_recipient() -> None:
     emails = [_email(0, minute=1), _email(1, "B@example.com", minute=5), _email(2, minute=9)]
-    since = int(Email.time_ms.fget(emails[1]) or 0)  # type: ignore[attr-defined]
+    since = int(AcceptedEmail.time_ms.fget(emails[1]) or 0)  # type: ignore[attr-defined]
     page = select(emails, since_ms=since, to="b@example.com", limit=None)
     assert [e.message_id for e in page.emails] == ["ses-1"]
     assert (page.total, page.matched) == (3, 1)

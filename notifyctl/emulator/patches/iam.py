@@ -42,6 +42,15 @@ def _ses_identity(account: str, region: str) -> Any:
     return lookup
 
 
+def _deployment_group(deployment_id: str) -> str | None:
+    """"application/group" of a deployment the emulator's CodeDeploy engine runs."""
+    from notifyctl.emulator.patches import hub
+
+    engine = getattr(hub(), "deployments", None)
+    found = engine.get(deployment_id) if engine is not None else None
+    return f"{found.application}/{found.group}" if found is not None else None
+
+
 def _call_of(response: Any, caller: iam_enforce.Caller) -> iam_enforce.Call:
     from moto.core.utils import get_service_model
 
@@ -69,7 +78,8 @@ def check(response: Any) -> iam_enforce.Refusal | None:
     if caller is None:
         return None
     call = _call_of(response, caller)
-    return iam_enforce.authorize(call, caller, _ses_identity(caller.account, call.region))
+    return iam_enforce.authorize(call, caller, _ses_identity(caller.account, call.region),
+                                 _deployment_group)
 
 
 def apply() -> None:

@@ -66,6 +66,8 @@ def build_runtime_sdk(target: Path) -> Path:
 
     Symlinks, not copies: built at every emulator start in a few milliseconds, and
     they follow the emulator's own boto3 (the one its tests were run against).
+    A single-file module (six.py) is copied instead: the sandbox binds back only
+    directories under a private /tmp, and the emulator's venv may live under /tmp.
     """
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
@@ -73,7 +75,10 @@ def build_runtime_sdk(target: Path) -> Path:
         origin = _origin(module)
         if origin is None:
             continue
-        (target / origin.name).symlink_to(origin)
+        if origin.is_file():
+            shutil.copy2(origin, target / origin.name)
+        else:
+            (target / origin.name).symlink_to(origin)
         wanted = dist.replace("-", "_").lower()
         for info in origin.parent.glob("*.dist-info"):
             if info.name.split("-", 1)[0].replace("-", "_").lower() == wanted:
