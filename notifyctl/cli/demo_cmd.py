@@ -91,7 +91,8 @@ def render_demo(report: DemoReport, con: Console) -> None:
                 con.print(Text.from_ansi(line))
     if report.dedup_record:
         con.print()
-        con.print("[bold]The de-duplication record[/bold] (its key is the SNS MessageId)")
+        con.print("[bold]The de-duplication record[/bold] (its key is the producer's event id, "
+                  "or the SNS MessageId when the event has none)")
         width = max(len(k) for k in report.dedup_record)
         for key, value in report.dedup_record.items():
             con.print(f"  {key:<{width}}  {escape(str(value))}")
