@@ -15,33 +15,17 @@ from typing import Any
 
 import pytest
 
+from tests.integration.conftest import emulator_config
+
 pytestmark = pytest.mark.integration
 
-CONFIG = """\
-project: books
-defaults:
-  profile: null
-  region: us-east-1
-  endpoint_url: {endpoint}
-  prefix: {prefix}
-  sender: notifications@example.com
-  sending_domain: null
-  link_base_url: http://localhost:8000/books/
-  link_allowed_hosts: []
-  allow_http_links: true
-  function: {{runtime: python3.12, memory_mb: 256, timeout_s: 30,
-             log_retention_days: 30, log_level: INFO}}
-  dedup: {{retention_hours: 168, point_in_time_recovery: false, deletion_protection: false}}
-environments:
-  local: {{}}
-"""
 
 
 @pytest.fixture
 def run(cli: Any, emulator: Any, tmp_path: Path) -> Any:
     prefix = f"bs-{uuid.uuid4().hex[:8]}"
     path = tmp_path / "notifyctl.yaml"
-    path.write_text(CONFIG.format(endpoint=emulator.endpoint, prefix=prefix), encoding="utf-8")
+    path.write_text(emulator_config(emulator.endpoint, prefix), encoding="utf-8")
 
     def invoke(*args: str) -> Any:
         return cli("--config", str(path), "--env", "local", "--endpoint-url", emulator.endpoint,

@@ -22,27 +22,10 @@ from notifyctl.infra import policies
 from notifyctl.infra.specs import INLINE_POLICY_NAME, SNS_PERMISSION_SID
 from notifyctl.trace.build import Where, trace
 from notifyctl.trace.model import Trace
+from tests.integration.conftest import emulator_config
 
 pytestmark = pytest.mark.integration
 
-CONFIG = """\
-project: books
-defaults:
-  profile: null
-  region: us-east-1
-  endpoint_url: {endpoint}
-  prefix: {prefix}
-  sender: notifications@example.com
-  sending_domain: null
-  link_base_url: http://localhost:8000/books/
-  link_allowed_hosts: []
-  allow_http_links: true
-  function: {{runtime: python3.12, memory_mb: 256, timeout_s: 30,
-             log_retention_days: 30, log_level: INFO}}
-  dedup: {{retention_hours: 168, point_in_time_recovery: false, deletion_protection: false}}
-environments:
-  local: {{}}
-"""
 
 
 class Pipeline:
@@ -113,8 +96,8 @@ def pipeline(emulator: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     from notifyctl.infra.bootstrap import apply, plan
 
     path = tmp_path_factory.mktemp("doctor") / "notifyctl.yaml"
-    path.write_text(CONFIG.format(endpoint=emulator.endpoint,
-                                  prefix=f"dr-{uuid.uuid4().hex[:8]}"), encoding="utf-8")
+    path.write_text(emulator_config(emulator.endpoint, f"dr-{uuid.uuid4().hex[:8]}"),
+                    encoding="utf-8")
     p = Pipeline(emulator, path)
     _, the_plan = plan(p.aws, p.env)
     apply(p.aws, the_plan)

@@ -19,32 +19,12 @@ from typing import Any
 import pytest
 
 from notifyctl.emulator import control
-from tests.integration.conftest import Emulator
+from tests.integration.conftest import Emulator, emulator_config
 from tests.release_helpers import change_one_line, source_tree
 
 pytestmark = pytest.mark.integration
 TIME_SCALE = 0.01
 
-CONFIG = """\
-project: books
-defaults:
-  profile: null
-  region: us-east-1
-  endpoint_url: {endpoint}
-  prefix: {prefix}
-  sender: notifications@example.com
-  sending_domain: null
-  link_base_url: http://localhost:8000/books/
-  link_allowed_hosts: []
-  allow_http_links: true
-  function: {{runtime: python3.12, memory_mb: 256, timeout_s: 30,
-             log_retention_days: 30, log_level: INFO}}
-  dedup: {{retention_hours: 168, point_in_time_recovery: false, deletion_protection: false}}
-  release: {{strategy: canary10-5m, errors_threshold: 1, throttles_threshold: 1,
-            alarm_period_s: 60}}
-environments:
-  local: {{}}
-"""
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
@@ -93,7 +73,7 @@ class Release:
         self.emulator = emulator
         self.prefix = f"rl-{uuid.uuid4().hex[:8]}"
         self.config = tmp_path / "notifyctl.yaml"
-        self.config.write_text(CONFIG.format(endpoint=emulator.endpoint, prefix=self.prefix),
+        self.config.write_text(emulator_config(emulator.endpoint, self.prefix, canary=True),
                                encoding="utf-8")
         self._cli = cli
         self.src = source_tree(tmp_path / "checkout")

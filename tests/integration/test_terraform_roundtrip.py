@@ -21,28 +21,12 @@ from typing import Any
 import pytest
 from terraform_cli import Terraform, find_mirror, unavailable
 
+from tests.integration.conftest import emulator_config
+
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(unavailable() is not None, reason=str(unavailable()))]
 
 REPO = Path(__file__).resolve().parents[2]
-CONFIG = """\
-project: books
-defaults:
-  profile: null
-  region: us-east-1
-  endpoint_url: {endpoint}
-  prefix: {prefix}
-  sender: {sender}
-  sending_domain: null
-  link_base_url: http://localhost:8000/books/
-  link_allowed_hosts: []
-  allow_http_links: true
-  function: {{runtime: python3.12, memory_mb: 256, timeout_s: 30,
-             log_retention_days: 30, log_level: INFO}}
-  dedup: {{retention_hours: 168, point_in_time_recovery: false, deletion_protection: false}}
-environments:
-  local: {{}}
-"""
 
 
 def _json(result: Any) -> Any:
@@ -60,8 +44,8 @@ def test_terraform_round_trip_leaves_both_tools_in_agreement(cli: Any, emulator:
     prefix = f"tf-{uuid.uuid4().hex[:8]}"
     config = tmp_path / "notifyctl.yaml"
     # Its own sender too: `terraform destroy` deletes the SES identity it created.
-    config.write_text(CONFIG.format(endpoint=emulator.endpoint, prefix=prefix,
-                                    sender=f"{prefix}@example.com"), encoding="utf-8")
+    config.write_text(emulator_config(emulator.endpoint, prefix, sender=f"{prefix}@example.com"),
+                      encoding="utf-8")
 
     def run(*args: str) -> Any:
         return cli("--config", str(config), "--env", "local", "--endpoint-url",
