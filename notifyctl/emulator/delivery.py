@@ -36,7 +36,7 @@ a retry after an error the function raised (it released what it held) stays scal
 
     AWS        |attempt X|<-------------- 60 s -------------->|retry: lease over, takes over
     lease      |<-- timeout + 10 s -->|
-    emulator   |attempt X|<-- max(0.6 s, timeout + 10 s - run) -->|retry: same outcome
+    emulator   |attempt X|<-- max(0.6 s, timeout + 10 s - run + 1.5 s) -->|retry: same outcome
 
 No moto here: the server passes a `Backend` (see backends.py) that resolves
 functions, reads event invoke configs and sends destination records.
@@ -64,6 +64,10 @@ LAMBDA_RETRY_DELAYS_S = (60.0, 120.0)  # before the 1st and 2nd retry
 # What a crashed attempt may still hold beyond its timeout (book_notifier's de-dup lease
 # margin, notifier.LEASE_MARGIN_S; a unit test keeps the two equal).
 LEASE_ALLOWANCE_S = 10.0
+# The function stores lease_until rounded UP to a whole second, and its claim comes a
+# little after the attempt starts: without this the retry can land just inside the
+# lease (seen as a rare failure of the worker-kill reliability test).
+LEASE_ROUNDING_S = 1.5
 # Error types of attempts that ended without the function's own error handling.
 CRASH_ERROR_PREFIXES = ("Runtime.", "Sandbox.")
 THROTTLE_DELAY_S = 1.0
@@ -79,7 +83,7 @@ def retry_delay(aws_wait_s: float, *, retry_scale: float, timeout_s: float,
     held = timeout_s + LEASE_ALLOWANCE_S
     if not crashed or retry_scale >= 1 or aws_wait_s < held:
         return scaled
-    return max(scaled, held - attempt_s)
+    return max(scaled, held - attempt_s + LEASE_ROUNDING_S)
 
 
 def crashed(invocation: Invocation) -> bool:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from book_notifier.notifier import LEASE_MARGIN_S
-from notifyctl.emulator.delivery import LAMBDA_RETRY_DELAYS_S, LEASE_ALLOWANCE_S, retry_delay
+from notifyctl.emulator.delivery import (
+    LAMBDA_RETRY_DELAYS_S,
+    LEASE_ALLOWANCE_S,
+    LEASE_ROUNDING_S,
+    retry_delay,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -18,7 +23,9 @@ def test_a_retry_after_a_crash_comes_after_the_lease_as_on_aws() -> None:
     # AWS: timeout 30 s, lease 40 s, first retry at 60 s -> the lease is over.
     first = retry_delay(LAMBDA_RETRY_DELAYS_S[0], retry_scale=0.01, timeout_s=30,
                         attempt_s=2.0, crashed=True)
-    assert first == pytest.approx(30 + LEASE_MARGIN_S - 2.0)
+    assert first == pytest.approx(30 + LEASE_MARGIN_S - 2.0 + LEASE_ROUNDING_S)
+    # lease_until is rounded up to a whole second: the retry never lands inside it
+    assert LEASE_ROUNDING_S > 1.0
 
 
 def test_a_retry_after_a_handled_error_stays_scaled() -> None:
