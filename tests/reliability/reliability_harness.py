@@ -19,14 +19,11 @@ import itertools
 import os
 import re
 import signal
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
-
-import pytest
 
 from notifyctl.emulator import faults
 
@@ -144,13 +141,9 @@ class Pipeline:
 
 def wait_until(check: Callable[[], T], *, timeout: float = 60.0, interval: float = 0.1,
                what: str = "the condition") -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
+    """The integration tier's poll (Emulator.wait_until), with this tier's longer defaults."""
+    from tests.integration.conftest import Emulator
+
+    return Emulator.wait_until(check, timeout=timeout, interval=interval, what=what)
 
 
