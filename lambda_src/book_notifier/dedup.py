@@ -34,6 +34,35 @@ message_size       N       REJECTED: the raw message's size in bytes
 preview            S       REJECTED: the start of the message, addresses redacted
 =================  ======  ==========================================================
 
+What SES said happened to the email (written by the feedback function,
+``book_notifier.feedback``, from the configuration set's events; :meth:`DedupStore.record_delivery`):
+
+===================  ======  ========================================================
+delivery             S       DELAYED | DELIVERED | BOUNCED | COMPLAINED | REJECTED_BY_SES
+delivery_rank        N       the state's rank (below): a state replaces only a lower one
+delivery_at          N       epoch ms of the event that set ``delivery``
+delivery_message_id  S       the SES message id the event names
+delayed_at, delivered_at, bounced_at, complained_at, rejected_at
+                     N       epoch ms of each state's first event (kept even when a
+                             higher state came first: SNS does not keep order)
+bounce_type          S       Permanent | Transient | Undetermined
+bounce_subtype       S       e.g. General, NoEmail, Suppressed, OnAccountSuppressionList
+diagnostic           S       the receiving server's answer, addresses scrubbed, capped
+complaint_type       S       the feedback report's type (abuse, fraud...), when given
+delay_type           S       e.g. MailboxFull, TransientCommunicationFailure
+delivery_reason      S       REJECTED_BY_SES: why (virus, rendering failure)
+resolved_from        S       UNCONFIRMED (or IN_PROGRESS) when an SES event proved the
+                             email was sent and set ``status`` to SENT
+===================  ======  ========================================================
+
+Event order is not guaranteed (SNS, Lambda retries), so states are ranked and an
+update applies only over a lower rank, in one conditional UpdateItem::
+
+    DELAYED (1) < DELIVERED (2) < BOUNCED, REJECTED_BY_SES (3) < COMPLAINED (4)
+
+A Delivery arriving after its Bounce changes nothing but ``delivered_at``; the same
+event twice changes nothing (equal rank): the update is idempotent.
+
 Claiming is one conditional PutItem, the pattern of Powertools' idempotency utility::
 
     delivery A   |--claim--|-----send-----|--mark SENT--|
@@ -76,6 +105,18 @@ UNCONFIRMED = "UNCONFIRMED"
 REJECTED = "REJECTED"
 FAILED = "FAILED"
 FINAL_STATUSES = (SENT, UNCONFIRMED, REJECTED, FAILED)
+# What SES said happened (the `delivery` attribute) and each state's rank.
+DELAYED = "DELAYED"
+DELIVERED = "DELIVERED"
+BOUNCED = "BOUNCED"
+COMPLAINED = "COMPLAINED"
+REJECTED_BY_SES = "REJECTED_BY_SES"
+DELIVERY_RANK = {DELAYED: 1, DELIVERED: 2, BOUNCED: 3, REJECTED_BY_SES: 3, COMPLAINED: 4}
+DELIVERY_TIME_ATTRIBUTE = {DELAYED: "delayed_at", DELIVERED: "delivered_at",
+                           BOUNCED: "bounced_at", COMPLAINED: "complained_at",
+                           REJECTED_BY_SES: "rejected_at"}
+# record_delivery's outcomes.
+APPLIED, STALE, MISSING = "applied", "stale", "missing"
 REASON_CAP = 1024
 PREVIEW_CAP = 256
 
@@ -135,6 +176,22 @@ class ClaimInfo:
     book_id: str | None = None
     recipient: str | None = None
     published_at: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryUpdate:
+    """One SES event, as the record takes it.
+
+    `delivery` is None for an event that only proves SES accepted the email (Send).
+    `resolves_to` is the status an UNCONFIRMED record takes from this event: SENT when
+    the event proves SES accepted the email, FAILED when it proves SES did not send it
+    (Reject), None otherwise."""
+
+    delivery: str | None
+    ses_message_id: str
+    at_ms: int
+    resolves_to: str | None = None
+    details: dict[str, str] = field(default_factory=dict)
 
 
 class DedupStore:
@@ -275,6 +332,112 @@ class DedupStore:
         except ClientError as exc:
             if _code(exc) != "ConditionalCheckFailedException":
                 raise
+
+    def record_delivery(self, key: str, update: DeliveryUpdate) -> tuple[str, str | None]:
+        """Apply an SES event to the record of `key`: (APPLIED | STALE | MISSING, the
+        status the record was resolved from, or None). Never creates a record.
+
+        One conditional UpdateItem sets the delivery state when it outranks the
+        record's (module doc). When the event proves the email was sent and the
+        record is UNCONFIRMED (SES's answer was lost) or still IN_PROGRESS (the event
+        overtook the notifier's own write), a second conditional UpdateItem sets
+        SENT: no later delivery of the book event may send it again. DynamoDB errors
+        propagate (the caller raises: Lambda retries the event)."""
+        now_ms = int(self.clock() * 1000)
+        status: str | None = None
+        outcome = APPLIED
+        if update.delivery is not None:
+            outcome, status = self._set_delivery(key, update, now_ms)
+            if outcome == MISSING:
+                return MISSING, None
+        if update.resolves_to is None:
+            return outcome, None
+        if status is not None and status not in self._resolvable(update.resolves_to):
+            return outcome, None
+        resolved = self._resolve(key, update, now_ms)
+        if resolved is None and update.delivery is None:
+            # Nothing to resolve: does the record exist at all?
+            return (STALE if self.get(key) else MISSING), None
+        return outcome, resolved
+
+    @staticmethod
+    def _resolvable(to: str) -> tuple[str, ...]:
+        return (UNCONFIRMED, IN_PROGRESS) if to == SENT else (UNCONFIRMED,)
+
+    def _set_delivery(self, key: str, update: DeliveryUpdate,
+                      now_ms: int) -> tuple[str, str | None]:
+        assert update.delivery is not None
+        rank = DELIVERY_RANK[update.delivery]
+        when = DELIVERY_TIME_ATTRIBUTE[update.delivery]
+        values: dict[str, Any] = {
+            ":delivery": {"S": update.delivery}, ":rank": {"N": str(rank)},
+            ":at": {"N": str(update.at_ms)}, ":mid": {"S": update.ses_message_id},
+            ":now": {"N": str(now_ms)}}
+        sets = ["delivery = :delivery", "delivery_rank = :rank", "delivery_at = :at",
+                "delivery_message_id = :mid", "feedback_at = :now",
+                f"{when} = if_not_exists({when}, :at)"]
+        for name, value in sorted(update.details.items()):
+            if value:
+                sets.append(f"{name} = :{name}")
+                values[f":{name}"] = {"S": cap(value, REASON_CAP)}
+        try:
+            response = self.client.update_item(
+                TableName=self.table_name, Key={"pk": {"S": key}},
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists("
+                                    "delivery_rank) OR delivery_rank < :rank)",
+                ExpressionAttributeValues=values, ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        except ClientError as exc:
+            if _code(exc) != "ConditionalCheckFailedException":
+                raise
+            old = plain(exc.response.get("Item") or {})
+            if not old:
+                return MISSING, None
+            # Outranked (or the same event again): keep this state's first time only.
+            with contextlib.suppress(ClientError):
+                self.client.update_item(
+                    TableName=self.table_name, Key={"pk": {"S": key}},
+                    UpdateExpression=f"SET {when} = if_not_exists({when}, :at)",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues={":at": {"N": str(update.at_ms)}})
+            return STALE, str(old.get("status", ""))
+        return APPLIED, str(plain(response.get("Attributes") or {}).get("status", ""))
+
+    def _resolve(self, key: str, update: DeliveryUpdate, now_ms: int) -> str | None:
+        """UNCONFIRMED (or IN_PROGRESS, for SENT) -> update.resolves_to; the status it
+        replaced, or None when the record was in neither."""
+        to = update.resolves_to
+        assert to is not None
+        allowed = self._resolvable(to)
+        names = {"#status": "status"}
+        values: dict[str, Any] = {":to": {"S": to}, ":from": {"S": UNCONFIRMED}}
+        condition = "#status = :from"
+        if IN_PROGRESS in allowed:
+            condition += " OR #status = :in_progress"
+            values[":in_progress"] = {"S": IN_PROGRESS}
+        # The old status is read before any SET applies (and is listed first).
+        expression = "SET resolved_from = #status, #status = :to"
+        if to == SENT:
+            expression += (", ses_message_id = if_not_exists(ses_message_id, :mid), "
+                           "sent_at = if_not_exists(sent_at, :at)")
+            values.update({":mid": {"S": update.ses_message_id},
+                           ":at": {"N": str(update.at_ms)}})
+        else:
+            expression += ", reason = :reason"
+            values[":reason"] = {"S": "SES did not send it after accepting it: "
+                                      + cap(update.details.get("delivery_reason", ""), 200)}
+        try:
+            response = self.client.update_item(
+                TableName=self.table_name, Key={"pk": {"S": key}},
+                UpdateExpression=expression, ConditionExpression=condition,
+                ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+                ReturnValues="UPDATED_OLD")
+        except ClientError as exc:
+            if _code(exc) != "ConditionalCheckFailedException":
+                raise
+            return None
+        return str(plain(response.get("Attributes") or {}).get("status", ""))
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The item as plain Python values (numbers as int), or None. For tests and

@@ -131,9 +131,12 @@ class Mailer:
         self.sleep = sleep
         self.throttle_backoff = tuple(throttle_backoff)
 
-    def send(self, to: str, email: ComposedEmail) -> str:
+    def send(self, to: str, email: ComposedEmail,
+             tags: Sequence[dict[str, str]] = ()) -> str:
         """Send; the SES MessageId. Raises PermanentSendError, SendRefused or
-        SendOutcomeUnknown (see the module's table)."""
+        SendOutcomeUnknown (see the module's table). `tags` (book_notifier.tags) go
+        out in the same SendEmail call: SES copies them into every event it publishes
+        for this email through the configuration set."""
         kwargs: dict[str, Any] = {
             "FromEmailAddress": self.sender,
             "Destination": {"ToAddresses": [to]},
@@ -149,6 +152,8 @@ class Mailer:
         }
         if self.configuration_set:
             kwargs["ConfigurationSetName"] = self.configuration_set
+        if tags:
+            kwargs["EmailTags"] = [dict(t) for t in tags]
         for wait in (*self.throttle_backoff, None):
             try:
                 response = self.client.send_email(**kwargs)

@@ -39,7 +39,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from book_notifier import contract
+from book_notifier import contract, tags
 from book_notifier.config import Settings
 from book_notifier.dedup import AlreadyProcessed, Claim, ClaimHeld, ClaimInfo, DedupStore
 from book_notifier.log import JsonLogger, redact, scrub
@@ -160,7 +160,8 @@ class Notifier:
             log.metric(POSSIBLE_DUPLICATE_METRIC)
 
         try:
-            ses_message_id = self.mailer.send(event.email, email)
+            ses_message_id = self.mailer.send(event.email, email,
+                                              tags.message_tags(key, event.book_id))
         except PermanentSendError as exc:
             return self._failed(claim, exc.reason, log, elapsed)
         except SendOutcomeUnknown as exc:

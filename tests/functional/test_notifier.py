@@ -614,3 +614,25 @@ def test_missing_required_variable_fails_init_with_one_log_line(
     logged = json.loads(line)
     assert logged["level"] == "ERROR" and logged["outcome"] == "init_failed"
     assert "TABLE_NAME" in logged["error"]
+
+
+# --- the SES feedback loop (issue 17) ----------------------------------------------------
+
+def test_the_send_carries_the_configuration_set_and_the_tags_in_the_same_call(
+        aws: None) -> None:
+    from book_notifier import tags
+
+    h = make_harness()
+    h.notifier.mailer.configuration_set = "books-test-notifications"
+    params: list[dict[str, Any]] = []
+    h.ses.meta.events.register("provide-client-params.sesv2.SendEmail",
+                               lambda params_in=None, **kw: params.append(kw["params"]))
+    event = load_event()
+
+    h.handle(event)
+
+    [sent] = params
+    assert sent["ConfigurationSetName"] == "books-test-notifications"
+    wanted = {tags.DEDUP_KEY_TAG: message_id_of(event), tags.BOOK_ID_TAG: "b-1042"}
+    assert {t["Name"]: tags.decode(t["Value"]) for t in sent["EmailTags"]} == wanted
+    assert h.calls == ["PutItem", "SendEmail", "UpdateItem"]  # no extra API call
