@@ -113,15 +113,35 @@ def cli() -> object:
     return invoke
 
 
+_SESV2_INSTALLED = False
+
+
+def _install_sesv2() -> None:
+    """The emulator's SESv2 operations moto lacks (GetAccount, the account's
+    suppression attributes and list, configuration-set options and event
+    destinations): bootstrap reconciles them, so the functional tier needs them too.
+    The SES account state lives in emulator/ses_account.py: reset per test."""
+    global _SESV2_INSTALLED
+    from notifyctl.emulator import ses_account
+    from notifyctl.emulator.patches import sesv2
+
+    if not _SESV2_INSTALLED:
+        sesv2.apply()
+        _SESV2_INSTALLED = True
+    ses_account._accounts.clear()
+
+
 @pytest.fixture
 def moto_aws() -> Iterator[None]:
     """moto in-process for the duration of the test, with the emulator's CodeDeploy
-    resource operations moto lacks (UpdateDeploymentGroup, Delete*)."""
+    resource operations moto lacks (UpdateDeploymentGroup, Delete*) and its SESv2
+    account and configuration-set operations."""
     from moto import mock_aws
 
     from notifyctl.emulator.patches.codedeploy import install_resources
 
     install_resources()
+    _install_sesv2()
 
     with mock_aws():
         yield

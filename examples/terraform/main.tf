@@ -24,6 +24,7 @@ provider "aws" {
     iam            = var.endpoint_url
     lambda         = var.endpoint_url
     ses            = var.endpoint_url
+    sesv2          = var.endpoint_url
     sns            = var.endpoint_url
     sqs            = var.endpoint_url
     sts            = var.endpoint_url
@@ -181,10 +182,13 @@ resource "aws_iam_role_policy" "notifier" {
         Resource = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${var.prefix}-dedup"
       },
       {
-        Sid      = "SendAsSender"
-        Effect   = "Allow"
-        Action   = ["ses:SendEmail", "ses:SendRawEmail"]
-        Resource = "arn:${local.partition}:ses:${local.region}:${local.account_id}:identity/${var.sender}"
+        Sid    = "SendAsSender"
+        Effect = "Allow"
+        Action = ["ses:SendEmail", "ses:SendRawEmail"]
+        Resource = [
+          "arn:${local.partition}:ses:${local.region}:${local.account_id}:identity/${var.sender}",
+          "arn:${local.partition}:ses:${local.region}:${local.account_id}:configuration-set/${var.prefix}-notifications",
+        ]
         Condition = {
           StringEquals = {
             "ses:FromAddress" = var.sender
@@ -223,6 +227,92 @@ resource "aws_ses_email_identity" "sender" {
   email = var.sender
 }
 
+resource "aws_sns_topic" "ses_events" {
+  name = "${var.prefix}-ses-events"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid    = "SesPublishesEvents"
+        Effect = "Allow"
+        Principal = {
+          Service = "ses.amazonaws.com"
+        }
+        Action   = "sns:Publish"
+        Resource = "arn:${local.partition}:sns:${local.region}:${local.account_id}:${var.prefix}-ses-events"
+        Condition = {
+          StringEquals = {
+            "AWS:SourceAccount" = local.account_id
+          }
+          ArnLike = {
+            "AWS:SourceArn" = "arn:${local.partition}:ses:${local.region}:${local.account_id}:configuration-set/${var.prefix}-notifications"
+          }
+        }
+      },
+      {
+        Sid    = "AccountManages"
+        Effect = "Allow"
+        Principal = {
+          AWS = "arn:${local.partition}:iam::${local.account_id}:root"
+        }
+        Action = [
+          "sns:GetTopicAttributes",
+          "sns:SetTopicAttributes",
+          "sns:AddPermission",
+          "sns:RemovePermission",
+          "sns:DeleteTopic",
+          "sns:Subscribe",
+          "sns:ListSubscriptionsByTopic",
+        ]
+        Resource = "arn:${local.partition}:sns:${local.region}:${local.account_id}:${var.prefix}-ses-events"
+      },
+    ]
+  })
+  tags = local.tags
+}
+
+resource "aws_sesv2_configuration_set" "notifications" {
+  configuration_set_name = "${var.prefix}-notifications"
+
+  reputation_options {
+    reputation_metrics_enabled = true
+  }
+
+  sending_options {
+    sending_enabled = true
+  }
+
+  tags = local.tags
+}
+
+resource "aws_sesv2_configuration_set_event_destination" "ses_events" {
+  configuration_set_name = aws_sesv2_configuration_set.notifications.configuration_set_name
+  event_destination_name = "${var.prefix}-ses-events"
+
+  event_destination {
+    enabled = true
+    matching_event_types = [
+      "SEND",
+      "DELIVERY",
+      "BOUNCE",
+      "COMPLAINT",
+      "REJECT",
+      "DELIVERY_DELAY",
+      "RENDERING_FAILURE",
+    ]
+
+    sns_destination {
+      topic_arn = aws_sns_topic.ses_events.arn
+    }
+  }
+}
+
+resource "aws_sesv2_account_suppression_attributes" "account" {
+  # ACCOUNT-WIDE: every email this account sends in this Region (other applications too)
+  # is suppressed to addresses that bounced or complained.
+  suppressed_reasons = ["BOUNCE", "COMPLAINT"]
+}
+
 resource "aws_lambda_function" "notifier" {
   function_name = "${var.prefix}-notifier"
   description   = "notifyctl ${var.project}/${var.environment}"
@@ -247,6 +337,7 @@ resource "aws_lambda_function" "notifier" {
       ALLOW_HTTP_LINKS      = "true"
       LOG_LEVEL             = var.log_level
       DEDUP_RETENTION_HOURS = "168"
+      SES_CONFIGURATION_SET = "${var.prefix}-notifications"
     }
   }
 
@@ -254,7 +345,11 @@ resource "aws_lambda_function" "notifier" {
 
   # The log group first (with its retention and tags), and the role's policy before the
   # first invocation.
-  depends_on = [aws_cloudwatch_log_group.notifier, aws_iam_role_policy.notifier]
+  depends_on = [
+    aws_cloudwatch_log_group.notifier,
+    aws_iam_role_policy.notifier,
+    aws_sesv2_configuration_set.notifications,
+  ]
 
   lifecycle {
     # notifyctl owns releases: `deploy-lambda` uploads the code and publishes versions
@@ -307,4 +402,97 @@ resource "aws_sns_topic_subscription" "live" {
   protocol   = "lambda"
   endpoint   = aws_lambda_alias.live.arn
   depends_on = [aws_lambda_permission.sns]
+}
+
+resource "aws_cloudwatch_log_group" "feedback" {
+  name              = "/aws/lambda/${var.prefix}-feedback"
+  retention_in_days = var.log_retention_days
+  tags              = local.tags
+}
+
+resource "aws_iam_role" "feedback" {
+  name = "${var.prefix}-feedback-role"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Principal = {
+          Service = "lambda.amazonaws.com"
+        }
+        Action = "sts:AssumeRole"
+        Condition = {
+          StringEquals = {
+            "aws:SourceAccount" = local.account_id
+          }
+        }
+      },
+    ]
+  })
+  tags = local.tags
+}
+
+resource "aws_iam_role_policy" "feedback" {
+  name = "feedback"
+  role = aws_iam_role.feedback.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "WriteOwnLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.prefix}-feedback:*"
+      },
+      {
+        Sid      = "RecordDelivery"
+        Effect   = "Allow"
+        Action   = "dynamodb:UpdateItem"
+        Resource = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${var.prefix}-dedup"
+      },
+    ]
+  })
+}
+
+resource "aws_lambda_function" "feedback" {
+  function_name    = "${var.prefix}-feedback"
+  role             = aws_iam_role.feedback.arn
+  runtime          = var.function_runtime
+  handler          = "book_notifier.feedback.handler"
+  memory_size      = 128
+  timeout          = 30
+  description      = "notifyctl SES feedback of ${var.prefix}-notifier"
+  filename         = "${path.module}/book_notifier.zip"
+  source_code_hash = filebase64sha256("${path.module}/book_notifier.zip")
+
+  environment {
+    variables = {
+      TABLE_NAME = "${var.prefix}-dedup"
+      LOG_LEVEL  = var.log_level
+    }
+  }
+
+  tags       = local.tags
+  depends_on = [aws_cloudwatch_log_group.feedback, aws_iam_role_policy.feedback]
+
+  lifecycle {
+    # `notifyctl deploy-lambda` ships its code with the notifier's.
+    ignore_changes = [filename, source_code_hash]
+  }
+}
+
+resource "aws_lambda_permission" "ses_events" {
+  function_name  = aws_lambda_function.feedback.function_name
+  statement_id   = "notifyctl-ses-events-invoke"
+  action         = "lambda:InvokeFunction"
+  principal      = "sns.amazonaws.com"
+  source_arn     = aws_sns_topic.ses_events.arn
+  source_account = local.account_id
+}
+
+resource "aws_sns_topic_subscription" "feedback" {
+  topic_arn  = aws_sns_topic.ses_events.arn
+  protocol   = "lambda"
+  endpoint   = aws_lambda_function.feedback.arn
+  depends_on = [aws_lambda_permission.ses_events]
 }

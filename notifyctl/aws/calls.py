@@ -23,6 +23,7 @@ IAM_NOT_FOUND = ("NoSuchEntity",)
 CODEDEPLOY_APP_NOT_FOUND = ("ApplicationDoesNotExistException",)
 CODEDEPLOY_GROUP_NOT_FOUND = ("ApplicationDoesNotExistException",
                               "DeploymentGroupDoesNotExistException")
+SESV2_NOT_FOUND = ("NotFoundException",)
 SQS_NOT_FOUND = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
 
 

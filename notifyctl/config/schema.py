@@ -136,6 +136,31 @@ class Environment:
         return (f"{self.prefix}-notifier-errors", f"{self.prefix}-notifier-throttles",
                 f"{self.prefix}-notifier-failures-visible")
 
+    # The SES feedback loop (issue 17).
+    @property
+    def configuration_set_name(self) -> str:
+        return f"{self.prefix}-notifications"
+
+    @property
+    def ses_events_topic_name(self) -> str:
+        return f"{self.prefix}-ses-events"
+
+    @property
+    def event_destination_name(self) -> str:
+        return f"{self.prefix}-ses-events"
+
+    @property
+    def feedback_function_name(self) -> str:
+        return f"{self.prefix}-feedback"
+
+    @property
+    def feedback_role_name(self) -> str:
+        return f"{self.prefix}-feedback-role"
+
+    @property
+    def feedback_log_group_name(self) -> str:
+        return f"/aws/lambda/{self.feedback_function_name}"
+
     @property
     def is_local(self) -> bool:
         return is_loopback_url(self.endpoint_url)
@@ -158,6 +183,10 @@ class Environment:
             "alarms": list(self.alarm_names),
             "hook_functions": list(self.hook_function_names),
             "hook_role": self.hook_role_name,
+            "configuration_set": self.configuration_set_name,
+            "ses_events_topic": self.ses_events_topic_name,
+            "feedback_function": self.feedback_function_name,
+            "feedback_role": self.feedback_role_name,
         }
         return data
 

@@ -49,11 +49,15 @@ from notifyctl.export.syntax import (
 from notifyctl.infra import dns_records, policies
 from notifyctl.infra import planner as _planner
 from notifyctl.infra.specs import (
+    FEEDBACK_PERMISSION_SID,
+    FEEDBACK_POLICY_NAME,
     INLINE_POLICY_NAME,
     MAX_EVENT_AGE_S,
     MAX_RETRY_ATTEMPTS,
     PARTITION_KEY,
+    SES_EVENT_TYPES,
     SNS_PERMISSION_SID,
+    SUPPRESSED_REASONS,
     TTL_ATTRIBUTE,
     Specs,
     build_specs,
@@ -66,7 +70,8 @@ PROVIDER_VERSION = "~> 5.0"
 # Easy DKIM always gives three tokens (three CNAME records).
 DKIM_TOKENS = 3
 # Services the module calls, as the provider's `endpoints` block names them.
-ENDPOINT_SERVICES = ("cloudwatchlogs", "dynamodb", "iam", "lambda", "ses", "sns", "sqs", "sts")
+ENDPOINT_SERVICES = ("cloudwatchlogs", "dynamodb", "iam", "lambda", "ses", "sesv2", "sns", "sqs",
+                     "sts")
 
 # SQS attribute (infra.specs queue_attributes) -> aws_sqs_queue argument and type.
 QUEUE_ARGUMENTS: dict[str, tuple[str, type]] = {
@@ -124,6 +129,17 @@ ALIAS = Resource("aws_lambda_alias", "live")
 INVOKE_CONFIG = Resource("aws_lambda_function_event_invoke_config", "live")
 PERMISSION = Resource("aws_lambda_permission", "sns")
 SUBSCRIPTION = Resource("aws_sns_topic_subscription", "live")
+# The SES feedback loop (issue 17): SESv2 resources, as bootstrap calls SESv2.
+EVENTS_TOPIC = Resource("aws_sns_topic", "ses_events")
+CONFIGURATION_SET = Resource("aws_sesv2_configuration_set", "notifications")
+EVENT_DESTINATION = Resource("aws_sesv2_configuration_set_event_destination", "ses_events")
+ACCOUNT_SUPPRESSION = Resource("aws_sesv2_account_suppression_attributes", "account")
+FEEDBACK_LOG_GROUP = Resource("aws_cloudwatch_log_group", "feedback")
+FEEDBACK_ROLE = Resource("aws_iam_role", "feedback")
+FEEDBACK_ROLE_POLICY = Resource("aws_iam_role_policy", "feedback")
+FEEDBACK_FUNCTION = Resource("aws_lambda_function", "feedback")
+FEEDBACK_PERMISSION = Resource("aws_lambda_permission", "ses_events")
+FEEDBACK_SUBSCRIPTION = Resource("aws_sns_topic_subscription", "feedback")
 
 
 @dataclass(frozen=True)
@@ -310,6 +326,7 @@ def _resources(specs: Specs, v: dict[str, Variable]) -> list[Block]:
             *attrs(name=env.publisher_policy_name, policy=JsonEncode(specs.publisher_policy),
                    tags=TAGS)]),
         *_ses_identity(specs),
+        *_ses_feedback(specs),
         _function(specs, v),
         _alias(specs),
         _invoke_config(),
@@ -320,8 +337,82 @@ def _resources(specs: Specs, v: dict[str, Variable]) -> list[Block]:
                    endpoint=ALIAS.expr("arn")),
             Attribute("depends_on", [Ref(PERMISSION.address)]),
         ]),
+        *_feedback_function(specs, v),
     ]
     return blocks
+
+
+def _ses_feedback(specs: Specs) -> list[Block]:
+    """The configuration set, its SNS event destination and topic, and the account's
+    suppression attributes (before the function: every send names the set)."""
+    env = specs.env
+    return [
+        _resource(EVENTS_TOPIC, attrs(name=env.ses_events_topic_name,
+                                      policy=JsonEncode(specs.ses_events_topic_policy),
+                                      tags=TAGS)),
+        _resource(CONFIGURATION_SET, [
+            Attribute("configuration_set_name", env.configuration_set_name),
+            block("reputation_options", body=attrs(reputation_metrics_enabled=True)),
+            block("sending_options", body=attrs(sending_enabled=True)),
+            Attribute("tags", TAGS)]),
+        _resource(EVENT_DESTINATION, [
+            *attrs(configuration_set_name=CONFIGURATION_SET.expr("configuration_set_name"),
+                   event_destination_name=env.event_destination_name),
+            block("event_destination", body=[
+                *attrs(enabled=True, matching_event_types=list(SES_EVENT_TYPES)),
+                block("sns_destination", body=attrs(topic_arn=EVENTS_TOPIC.expr("arn")))]),
+        ]),
+        _resource(ACCOUNT_SUPPRESSION, [
+            Comment(("ACCOUNT-WIDE: every email this account sends in this Region (other "
+                     "applications too)",
+                     "is suppressed to addresses that bounced or complained.")),
+            Attribute("suppressed_reasons", [str(r) for r in sorted(SUPPRESSED_REASONS)])]),
+    ]
+
+
+def _feedback_function(specs: Specs, v: dict[str, Variable]) -> list[Block]:
+    """The feedback function, its role, log group, permission and subscription."""
+    env, spec = specs.env, specs.feedback
+    assert spec is not None  # build_specs always sets it
+    wanted = spec.as_api(FEEDBACK_ROLE.attr("arn"))
+    package = f"${{path.module}}/{PACKAGE_FILE}"
+    permission = policies.sns_invoke_permission(
+        function_name=FEEDBACK_FUNCTION.attr("function_name"), qualifier=None,
+        statement_id=FEEDBACK_PERMISSION_SID, topic_arn=EVENTS_TOPIC.attr("arn"),
+        account=specs.account)
+    return [
+        _resource(FEEDBACK_LOG_GROUP, attrs(name=env.feedback_log_group_name,
+                                            retention_in_days=v["log_retention_days"].expr,
+                                            tags=TAGS)),
+        _resource(FEEDBACK_ROLE, attrs(name=env.feedback_role_name,
+                                       assume_role_policy=JsonEncode(specs.trust_policy),
+                                       tags=TAGS)),
+        _resource(FEEDBACK_ROLE_POLICY, attrs(name=FEEDBACK_POLICY_NAME,
+                                              role=FEEDBACK_ROLE.expr("name"),
+                                              policy=JsonEncode(specs.feedback_policy))),
+        _resource(FEEDBACK_FUNCTION, [
+            *attrs(function_name=spec.name, role=FEEDBACK_ROLE.expr("arn"),
+                   runtime=wanted["Runtime"], handler=wanted["Handler"],
+                   memory_size=wanted["MemorySize"], timeout=wanted["Timeout"],
+                   description=f"notifyctl SES feedback of {env.function_name}"),
+            *attrs(filename=package, source_code_hash=Expr(f'filebase64sha256("{package}")')),
+            block("environment", body=attrs(variables=dict(spec.environment))),
+            Attribute("tags", TAGS),
+            Attribute("depends_on", [Ref(FEEDBACK_LOG_GROUP.address),
+                                     Ref(FEEDBACK_ROLE_POLICY.address)]),
+            block("lifecycle", body=[
+                Comment(("`notifyctl deploy-lambda` ships its code with the notifier's.",)),
+                Attribute("ignore_changes", [Ref("filename"), Ref("source_code_hash")]),
+            ]),
+        ]),
+        _resource(FEEDBACK_PERMISSION, [Attribute(PERMISSION_ARGUMENTS[k], value)
+                                        for k, value in permission.items()]),
+        _resource(FEEDBACK_SUBSCRIPTION, [
+            *attrs(topic_arn=EVENTS_TOPIC.expr("arn"), protocol="lambda",
+                   endpoint=FEEDBACK_FUNCTION.expr("arn")),
+            Attribute("depends_on", [Ref(FEEDBACK_PERMISSION.address)]),
+        ]),
+    ]
 
 
 def _table(specs: Specs, v: dict[str, Variable]) -> Block:
@@ -372,7 +463,8 @@ def _function(specs: Specs, v: dict[str, Variable]) -> Block:
         Comment(("The log group first (with its retention and tags), and the role's policy "
                  "before the",
                  "first invocation.")),
-        Attribute("depends_on", [Ref(LOG_GROUP.address), Ref(ROLE_POLICY.address)]),
+        Attribute("depends_on", [Ref(LOG_GROUP.address), Ref(ROLE_POLICY.address),
+                                 Ref(CONFIGURATION_SET.address)]),
         block("lifecycle", body=[
             Comment(("notifyctl owns releases: `deploy-lambda` uploads the code and publishes "
                      "versions",

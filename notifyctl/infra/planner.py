@@ -14,12 +14,16 @@ from typing import Any
 from notifyctl.aws.calls import LAMBDA_NOT_FOUND, ClientFactory, get_or_none
 from notifyctl.infra import policies, reads
 from notifyctl.infra.specs import (
+    FEEDBACK_PERMISSION_SID,
+    FEEDBACK_POLICY_NAME,
     GROUP_DEFAULT_CONFIG,
     INLINE_POLICY_NAME,
     MAX_EVENT_AGE_S,
     MAX_RETRY_ATTEMPTS,
     PARTITION_KEY,
+    SES_EVENT_TYPES,
     SNS_PERMISSION_SID,
+    SUPPRESSED_REASONS,
     TTL_ATTRIBUTE,
     AlarmSpec,
     HookSpec,
@@ -63,9 +67,27 @@ DEPLOYMENT_GROUP = "deployment-group"
 HOOK_ROLE = "hook-role"
 HOOK_LOG_GROUP = "hook-log-group"
 HOOK_FUNCTION = "hook-function"
-KINDS = (LOG_GROUP, TABLE, QUEUE, TOPIC, ROLE, PUBLISHER_POLICY, SES_IDENTITY, FUNCTION,
-         ALIAS, INVOKE_CONFIG, PERMISSION, SUBSCRIPTION, CODEDEPLOY_ROLE, ALARM,
+# The SES feedback loop (issue 17): the configuration set every send names, its
+# event destination (an SNS topic of its own), the account's suppression list
+# settings, and the feedback function that writes SES's events into the records.
+SES_EVENTS_TOPIC = "ses-events-topic"
+CONFIGURATION_SET = "ses-configuration-set"
+EVENT_DESTINATION = "ses-event-destination"
+ACCOUNT_SUPPRESSION = "ses-account-suppression"
+FEEDBACK_ROLE = "feedback-role"
+FEEDBACK_LOG_GROUP = "feedback-log-group"
+FEEDBACK_FUNCTION = "feedback-function"
+FEEDBACK_PERMISSION = "feedback-permission"
+FEEDBACK_SUBSCRIPTION = "feedback-subscription"
+KINDS = (LOG_GROUP, TABLE, QUEUE, TOPIC, ROLE, PUBLISHER_POLICY, SES_IDENTITY,
+         SES_EVENTS_TOPIC, CONFIGURATION_SET, EVENT_DESTINATION, ACCOUNT_SUPPRESSION, FUNCTION,
+         ALIAS, INVOKE_CONFIG, PERMISSION, SUBSCRIPTION, FEEDBACK_ROLE, FEEDBACK_LOG_GROUP,
+         FEEDBACK_FUNCTION, FEEDBACK_PERMISSION, FEEDBACK_SUBSCRIPTION, CODEDEPLOY_ROLE, ALARM,
          CODEDEPLOY_APP, DEPLOYMENT_GROUP, HOOK_ROLE, HOOK_LOG_GROUP, HOOK_FUNCTION)
+ACCOUNT_WIDE_NOTE = ("ACCOUNT-WIDE: the account-level suppression list applies to every "
+                     "email this AWS account sends in this Region (every sender, every "
+                     "configuration set, other applications too), not only this "
+                     "environment's; teardown leaves it on")
 HOOK_POLICY_NAME = "lifecycle-hooks"
 CODEDEPLOY_POLICY_NAME = "codedeploy-lambda"
 
@@ -130,8 +152,12 @@ class Planner:
 
     def plan(self) -> Plan:
         planners = (self.log_group, self.table, self.queue, self.topic, self.role,
-                    self.publisher_policy, self.ses_identity, self.alias_probe, self.function,
-                    self.alias, self.invoke_config, self.permission, self.subscription,
+                    self.publisher_policy, self.ses_identity, self.ses_events_topic,
+                    self.configuration_set, self.event_destination, self.account_suppression,
+                    self.alias_probe, self.function, self.alias, self.invoke_config,
+                    self.permission, self.subscription, self.feedback_role,
+                    self.feedback_log_group, self.feedback_function,
+                    self.feedback_permission, self.feedback_subscription,
                     self.codedeploy_role)
         steps = [s for p in planners if (s := p()) is not None]
         steps += [self.alarm(a) for a in self.specs.alarms]
@@ -287,20 +313,27 @@ class Planner:
 
     # ------------------------------------------------------------ topic
     def topic(self) -> Step:
+        return self._topic(TOPIC, self.env.topic_name, self.arns.topic,
+                           self.specs.topic_policy)
+
+    def ses_events_topic(self) -> Step:
+        return self._topic(SES_EVENTS_TOPIC, self.env.ses_events_topic_name,
+                           self.arns.ses_events_topic, self.specs.ses_events_topic_policy)
+
+    def _topic(self, kind: str, name: str, arn: str, policy: dict[str, Any]) -> Step:
+        """A topic with its policy (book events; SES's email events)."""
         sns = self.c("sns")
-        name, arn = self.env.topic_name, self.arns.topic
-        policy = self.specs.topic_policy
         attrs = reads.topic_attributes(sns, arn)
-        self.exists[TOPIC] = attrs is not None
+        self.exists[kind] = attrs is not None
         if attrs is None:
-            return Step(CREATE, TOPIC, name, {"Policy": (None, policy)}, (
+            return Step(CREATE, kind, name, {"Policy": (None, policy)}, (
                 ApiCall("sns", "create_topic", {"Name": name,
                                                 "Attributes": {"Policy": json.dumps(policy)},
                                                 "Tags": self.specs.tag_list()}),
             ))
         tags = reads.topic_tags(sns, arn)
         if not is_ours(tags, self.env):
-            return _conflict(TOPIC, name, tags, self.specs)
+            return _conflict(kind, name, tags, self.specs)
         changes: dict[str, tuple[Any, Any]] = {}
         calls: list[ApiCall] = []
         live_policy = policies.normalize(attrs["Policy"]) if attrs.get("Policy") else None
@@ -312,7 +345,7 @@ class Planner:
             changes.update(tag_changes)
             calls.append(ApiCall("sns", "tag_resource", {"ResourceArn": arn,
                                                          "Tags": self.specs.tag_list()}))
-        return Step(UPDATE if calls else UNCHANGED, TOPIC, name, changes, tuple(calls))
+        return Step(UPDATE if calls else UNCHANGED, kind, name, changes, tuple(calls))
 
     # ------------------------------------------------------------ role
     def role(self) -> Step:
@@ -577,48 +610,165 @@ class Planner:
 
     def permission(self) -> Step:
         name, alias = self.env.function_name, self.env.alias_name
+        return self._sns_permission(PERMISSION, name, alias, SNS_PERMISSION_SID,
+                                    self.arns.topic, bool(self.exists.get(ALIAS)))
+
+    def _sns_permission(self, kind: str, name: str, qualifier: str | None, sid: str,
+                        topic_arn: str, target_exists: bool) -> Step:
+        """SNS may invoke the function (an alias, or unqualified), from one topic."""
         params = policies.sns_invoke_permission(
-            function_name=name, qualifier=alias, statement_id=SNS_PERMISSION_SID,
-            topic_arn=self.arns.topic, account=self.specs.account)
+            function_name=name, qualifier=qualifier, statement_id=sid,
+            topic_arn=topic_arn, account=self.specs.account)
         add = ApiCall("lambda", "add_permission", params)
+        where = {"Qualifier": qualifier} if qualifier else {}
         statement = None
-        if self.exists.get(ALIAS):
+        if target_exists:
             got = get_or_none(self.c("lambda").get_policy, *LAMBDA_NOT_FOUND,
-                              FunctionName=name, Qualifier=alias)
+                              FunctionName=name, **where)
             doc = json.loads(got["Policy"]) if got else {}
-            statement = next((s for s in doc.get("Statement", [])
-                              if s.get("Sid") == SNS_PERMISSION_SID), None)
-        label = f"{name}:{alias} {SNS_PERMISSION_SID}"
+            statement = next((s for s in doc.get("Statement", []) if s.get("Sid") == sid),
+                             None)
+        label = f"{name}:{qualifier} {sid}" if qualifier else f"{name} {sid}"
         if statement is None:
-            return Step(CREATE, PERMISSION, label, {"SourceArn": (None, self.arns.topic)},
-                        (add,))
+            return Step(CREATE, kind, label, {"SourceArn": (None, topic_arn)}, (add,))
         live = permission_facts(statement)
         wanted = {"Principal": "sns.amazonaws.com", "Action": "lambda:InvokeFunction",
-                  "SourceArn": self.arns.topic, "SourceAccount": self.specs.account}
+                  "SourceArn": topic_arn, "SourceAccount": self.specs.account}
         changes = {k: (live.get(k), v) for k, v in wanted.items() if live.get(k) != v}
         if not changes:
-            return Step(UNCHANGED, PERMISSION, label)
-        return Step(UPDATE, PERMISSION, label, changes, (
-            ApiCall("lambda", "remove_permission", {"FunctionName": name, "Qualifier": alias,
-                                                    "StatementId": SNS_PERMISSION_SID}),
+            return Step(UNCHANGED, kind, label)
+        return Step(UPDATE, kind, label, changes, (
+            ApiCall("lambda", "remove_permission", {"FunctionName": name, **where,
+                                                    "StatementId": sid}),
             add))
 
     def subscription(self) -> Step:
-        endpoint = self.arns.alias
         label = f"{self.env.topic_name} -> {self.env.function_name}:{self.env.alias_name}"
+        return self._subscription(SUBSCRIPTION, self.arns.topic, bool(self.exists.get(TOPIC)),
+                                  self.arns.alias, label)
+
+    def _subscription(self, kind: str, topic_arn: str, topic_exists: bool, endpoint: str,
+                      label: str) -> Step:
         found = None
-        if self.exists.get(TOPIC):
-            for sub in lambda_subscriptions(self.c("sns"), self.arns.topic):
+        if topic_exists:
+            for sub in lambda_subscriptions(self.c("sns"), topic_arn):
                 if sub.get("Endpoint") == endpoint:
                     found = sub
         if found is None:
-            return Step(CREATE, SUBSCRIPTION, label, {"Endpoint": (None, endpoint)}, (
-                ApiCall("sns", "subscribe", {"TopicArn": self.arns.topic, "Protocol": "lambda",
+            return Step(CREATE, kind, label, {"Endpoint": (None, endpoint)}, (
+                ApiCall("sns", "subscribe", {"TopicArn": topic_arn, "Protocol": "lambda",
                                              "Endpoint": endpoint,
                                              "ReturnSubscriptionArn": True}),
             ))
-        return Step(UNCHANGED, SUBSCRIPTION, label, note=found.get("SubscriptionArn", ""))
+        return Step(UNCHANGED, kind, label, note=found.get("SubscriptionArn", ""))
 
+    # ------------------------------------------------------------ SES feedback (issue 17)
+    def configuration_set(self) -> Step:
+        """The configuration set every send names: reputation metrics on (CloudWatch
+        Reputation.BounceRate / ComplaintRate), sending on; tagged (SESv2)."""
+        sesv2 = self.c("sesv2")
+        name, arn = self.env.configuration_set_name, self.arns.configuration_set
+        live = reads.configuration_set(sesv2, name)
+        self.exists[CONFIGURATION_SET] = live is not None
+        if live is None:
+            return Step(CREATE, CONFIGURATION_SET, name, {
+                "ReputationMetricsEnabled": (None, True), "SendingEnabled": (None, True)}, (
+                ApiCall("sesv2", "create_configuration_set", {
+                    "ConfigurationSetName": name,
+                    "ReputationOptions": {"ReputationMetricsEnabled": True},
+                    "SendingOptions": {"SendingEnabled": True},
+                    "Tags": self.specs.tag_list()}),),
+                note="suppression: the account's list (no override on the set)")
+        tags = reads.configuration_set_tags(sesv2, arn)
+        if not is_ours(tags, self.env):
+            return _conflict(CONFIGURATION_SET, name, tags, self.specs)
+        changes: dict[str, tuple[Any, Any]] = {}
+        calls: list[ApiCall] = []
+        reputation = bool((live.get("ReputationOptions") or {}).get("ReputationMetricsEnabled"))
+        if not reputation:
+            changes["ReputationMetricsEnabled"] = (reputation, True)
+            calls.append(ApiCall("sesv2", "put_configuration_set_reputation_options", {
+                "ConfigurationSetName": name, "ReputationMetricsEnabled": True}))
+        sending = (live.get("SendingOptions") or {}).get("SendingEnabled", True)
+        if sending is False:
+            changes["SendingEnabled"] = (False, True)
+            calls.append(ApiCall("sesv2", "put_configuration_set_sending_options", {
+                "ConfigurationSetName": name, "SendingEnabled": True}))
+        if tag_changes := _tag_changes(tags, self.specs.tags):
+            changes.update(tag_changes)
+            calls.append(ApiCall("sesv2", "tag_resource", {"ResourceArn": arn,
+                                                           "Tags": self.specs.tag_list()}))
+        return Step(UPDATE if calls else UNCHANGED, CONFIGURATION_SET, name, changes,
+                    tuple(calls))
+
+    def event_destination(self) -> Step:
+        """The configuration set's SNS event destination (owned through the set: event
+        destinations carry no tags; deleting the set deletes it)."""
+        cs, name = self.env.configuration_set_name, self.env.event_destination_name
+        wanted = {"Enabled": True, "MatchingEventTypes": list(SES_EVENT_TYPES),
+                  "SnsDestination": {"TopicArn": self.arns.ses_events_topic}}
+        label = f"{cs} -> {self.env.ses_events_topic_name}"
+        params = {"ConfigurationSetName": cs, "EventDestinationName": name,
+                  "EventDestination": wanted}
+        live = None
+        if self.exists.get(CONFIGURATION_SET):
+            live = next((d for d in reads.event_destinations(self.c("sesv2"), cs)
+                         if d.get("Name") == name), None)
+        if live is None:
+            return Step(CREATE, EVENT_DESTINATION, label, {
+                "MatchingEventTypes": (None, list(SES_EVENT_TYPES)),
+                "TopicArn": (None, self.arns.ses_events_topic)},
+                (ApiCall("sesv2", "create_configuration_set_event_destination", params),))
+        facts = {"Enabled": bool(live.get("Enabled")),
+                 "MatchingEventTypes": sorted(live.get("MatchingEventTypes") or []),
+                 "TopicArn": (live.get("SnsDestination") or {}).get("TopicArn")}
+        goal = {"Enabled": True, "MatchingEventTypes": sorted(SES_EVENT_TYPES),
+                "TopicArn": self.arns.ses_events_topic}
+        changes = {k: (facts[k], v) for k, v in goal.items() if facts[k] != v}
+        calls = ((ApiCall("sesv2", "update_configuration_set_event_destination", params),)
+                 if changes else ())
+        return Step(UPDATE if calls else UNCHANGED, EVENT_DESTINATION, label, changes, calls)
+
+    def account_suppression(self) -> Step:
+        """Bounces and complaints suppressed account-wide (SESv2 account attributes)."""
+        wanted = sorted(SUPPRESSED_REASONS)
+        live = reads.suppressed_reasons(self.c("sesv2"))
+        label = f"account {self.specs.account} ({self.arns.region})"
+        if live == wanted:
+            return Step(UNCHANGED, ACCOUNT_SUPPRESSION, label, note=ACCOUNT_WIDE_NOTE)
+        return Step(UPDATE, ACCOUNT_SUPPRESSION, label, {"SuppressedReasons": (live, wanted)}, (
+            ApiCall("sesv2", "put_account_suppression_attributes",
+                    {"SuppressedReasons": wanted}),), note=ACCOUNT_WIDE_NOTE)
+
+    def feedback_role(self) -> Step:
+        return self._role(FEEDBACK_ROLE, self.env.feedback_role_name, self.specs.trust_policy,
+                          FEEDBACK_POLICY_NAME, self.specs.feedback_policy,
+                          f"notifyctl: {self.env.feedback_function_name} (SES events -> "
+                          "de-dup records)")
+
+    def feedback_log_group(self) -> Step:
+        return self._log_group(FEEDBACK_LOG_GROUP, self.env.feedback_log_group_name)
+
+    def feedback_function(self) -> Step:
+        spec = self.specs.feedback
+        assert spec is not None  # build_specs always sets it
+        step = self._companion_function(
+            FEEDBACK_FUNCTION, spec.name, spec.as_api(self.arns.feedback_role),
+            f"notifyctl SES feedback of {self.env.function_name}",
+            f"{spec.handler}; code follows deploy-lambda")
+        self.exists[FEEDBACK_FUNCTION] = step.action != CREATE
+        return step
+
+    def feedback_permission(self) -> Step:
+        return self._sns_permission(FEEDBACK_PERMISSION, self.env.feedback_function_name, None,
+                                    FEEDBACK_PERMISSION_SID, self.arns.ses_events_topic,
+                                    bool(self.exists.get(FEEDBACK_FUNCTION)))
+
+    def feedback_subscription(self) -> Step:
+        label = f"{self.env.ses_events_topic_name} -> {self.env.feedback_function_name}"
+        return self._subscription(FEEDBACK_SUBSCRIPTION, self.arns.ses_events_topic,
+                                  bool(self.exists.get(SES_EVENTS_TOPIC)),
+                                  self.arns.feedback_function, label)
 
     # ------------------------------------------------------------ releases (issue 16)
     def alarm(self, spec: AlarmSpec) -> Step:
@@ -710,20 +860,27 @@ class Planner:
     def hook_function(self, hook: HookSpec) -> Step:
         """A hook: created from this package; its configuration reconciled here, its
         code updated by deploy-lambda with the notifier's (one release)."""
+        return self._companion_function(
+            HOOK_FUNCTION, hook.name, hook.as_api(self.arns.hook_role),
+            f"notifyctl {hook.event} hook of {self.env.function_name}",
+            f"{hook.event} hook ({hook.handler})")
+
+    def _companion_function(self, kind: str, name: str, wanted: dict[str, Any],
+                            description: str, note: str) -> Step:
+        """A function built from the notifier's package with another handler (a hook,
+        the feedback function): created here, its configuration reconciled here, its
+        code shipped by deploy-lambda."""
         lam = self.c("lambda")
-        wanted = hook.as_api(self.arns.hook_role)
-        live = reads.function(lam, hook.name)
-        note = f"{hook.event} hook ({hook.handler})"
+        live = reads.function(lam, name)
         if live is None:
-            return Step(CREATE, HOOK_FUNCTION, hook.name, {"Handler": (None, hook.handler)}, (
+            return Step(CREATE, kind, name, {"Handler": (None, wanted["Handler"])}, (
                 ApiCall("lambda", "create_function", {
-                    "FunctionName": hook.name, "Code": {"ZipFile": CODE}, "Publish": False,
-                    "Description": f"notifyctl {hook.event} hook of {self.env.function_name}",
-                    "Tags": dict(self.specs.tags), **wanted}),
-                ApiCall("wait", "function_active", {"FunctionName": hook.name})), note=note)
+                    "FunctionName": name, "Code": {"ZipFile": CODE}, "Publish": False,
+                    "Description": description, "Tags": dict(self.specs.tags), **wanted}),
+                ApiCall("wait", "function_active", {"FunctionName": name})), note=note)
         tags = live.get("Tags") or {}
         if not is_ours(tags, self.env):
-            return _conflict(HOOK_FUNCTION, hook.name, tags, self.specs)
+            return _conflict(kind, name, tags, self.specs)
         conf = live["Configuration"]
         facts = {"Role": conf.get("Role"), "Handler": conf.get("Handler"),
                  "Runtime": conf.get("Runtime"), "Timeout": conf.get("Timeout"),
@@ -734,17 +891,16 @@ class Planner:
                                                if facts[k] != v}
         calls: list[ApiCall] = []
         if changes:
-            calls += [ApiCall("wait", "function_settled", {"FunctionName": hook.name}),
+            calls += [ApiCall("wait", "function_settled", {"FunctionName": name}),
                       ApiCall("lambda", "update_function_configuration",
-                              {"FunctionName": hook.name, **wanted}),
-                      ApiCall("wait", "function_updated", {"FunctionName": hook.name})]
+                              {"FunctionName": name, **wanted}),
+                      ApiCall("wait", "function_updated", {"FunctionName": name})]
         if tag_changes := _tag_changes(tags, self.specs.tags):
             changes.update(tag_changes)
             calls.append(ApiCall("lambda", "tag_resource", {
-                "Resource": self.arns.function_named(hook.name),
-                "Tags": dict(self.specs.tags)}))
-        return Step(UPDATE if calls else UNCHANGED, HOOK_FUNCTION, hook.name, changes,
-                    tuple(calls), note=note)
+                "Resource": self.arns.function_named(name), "Tags": dict(self.specs.tags)}))
+        return Step(UPDATE if calls else UNCHANGED, kind, name, changes, tuple(calls),
+                    note=note)
 
 
 ALARM_FIELDS = ("Namespace", "MetricName", "Dimensions", "Statistic", "Period",

@@ -116,7 +116,10 @@ def hook_policy(*, function_arn: str, table_arn: str, deployment_group_arn: str,
 
 def function_policy(*, log_streams_arn: str, table_arn: str, queue_arn: str,
                     ses_identity_arns: list[str], sender: str) -> dict[str, Any]:
-    """The execution role's one inline policy."""
+    """The execution role's one inline policy. With a configuration set, SESv2
+    SendEmail is authorised on the identity AND the configuration set (the service
+    authorization reference lists both resource types): `ses_identity_arns` holds
+    the configuration set's ARN too."""
     return {
         "Version": VERSION,
         "Statement": [
@@ -134,6 +137,42 @@ def function_policy(*, log_streams_arn: str, table_arn: str, queue_arn: str,
             {"Sid": "OnFailureDestination", "Effect": "Allow",
              "Action": "sqs:SendMessage",
              "Resource": queue_arn},
+        ],
+    }
+
+
+def feedback_policy(*, table_arn: str, log_streams_arn: str) -> dict[str, Any]:
+    """The feedback function's role (book_notifier.feedback): update a de-dup record
+    from an SES event, write its own logs. No PutItem: it never creates a record."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {"Sid": "WriteOwnLogs", "Effect": "Allow",
+             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+             "Resource": log_streams_arn},
+            {"Sid": "RecordDelivery", "Effect": "Allow", "Action": "dynamodb:UpdateItem",
+             "Resource": table_arn},
+        ],
+    }
+
+
+def ses_events_topic_policy(topic_arn: str, account_root: str, account: str,
+                            configuration_set_arn: str) -> dict[str, Any]:
+    """Only SES, publishing for this account's configuration set, may publish the
+    email events (the confused-deputy conditions AWS recommends for service
+    principals: aws:SourceAccount and aws:SourceArn); the account manages the topic
+    and subscribes to it."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {"Sid": "SesPublishesEvents", "Effect": "Allow",
+             "Principal": {"Service": "ses.amazonaws.com"}, "Action": "sns:Publish",
+             "Resource": topic_arn,
+             "Condition": {"StringEquals": {"AWS:SourceAccount": account},
+                           "ArnLike": {"AWS:SourceArn": configuration_set_arn}}},
+            {"Sid": "AccountManages", "Effect": "Allow",
+             "Principal": {"AWS": account_root}, "Action": list(TOPIC_OWNER_ACTIONS),
+             "Resource": topic_arn},
         ],
     }
 
@@ -174,12 +213,13 @@ def topic_policy(topic_arn: str, account_root: str) -> dict[str, Any]:
     }
 
 
-def sns_invoke_permission(*, function_name: str, qualifier: str, statement_id: str,
+def sns_invoke_permission(*, function_name: str, qualifier: str | None, statement_id: str,
                           topic_arn: str, account: str) -> dict[str, Any]:
-    """add_permission arguments: SNS may invoke the alias, from this topic only."""
+    """add_permission arguments: SNS may invoke the alias (or, with no qualifier, the
+    unqualified function), from this topic only."""
     return {
         "FunctionName": function_name,
-        "Qualifier": qualifier,
+        **({"Qualifier": qualifier} if qualifier else {}),
         "StatementId": statement_id,
         "Action": "lambda:InvokeFunction",
         "Principal": "sns.amazonaws.com",

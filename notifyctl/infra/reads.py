@@ -15,6 +15,7 @@ from notifyctl.aws.calls import (
     DYNAMODB_NOT_FOUND,
     IAM_NOT_FOUND,
     LAMBDA_NOT_FOUND,
+    SESV2_NOT_FOUND,
     SNS_NOT_FOUND,
     SQS_NOT_FOUND,
     get_or_none,
@@ -115,3 +116,24 @@ def deployment_group(cd: Any, application: str, name: str) -> dict[str, Any] | N
 
 def codedeploy_tags(cd: Any, arn: str) -> dict[str, str]:
     return tag_dict(cd.list_tags_for_resource(ResourceArn=arn).get("Tags"))
+
+
+def configuration_set(sesv2: Any, name: str) -> dict[str, Any] | None:
+    got = get_or_none(sesv2.get_configuration_set, *SESV2_NOT_FOUND, ConfigurationSetName=name)
+    return dict(got) if got else None
+
+
+def configuration_set_tags(sesv2: Any, arn: str) -> dict[str, str]:
+    return tag_dict(sesv2.list_tags_for_resource(ResourceArn=arn).get("Tags"))
+
+
+def event_destinations(sesv2: Any, configuration_set: str) -> list[dict[str, Any]]:
+    got = get_or_none(sesv2.get_configuration_set_event_destinations, *SESV2_NOT_FOUND,
+                      ConfigurationSetName=configuration_set)
+    return list((got or {}).get("EventDestinations") or [])
+
+
+def suppressed_reasons(sesv2: Any) -> list[str]:
+    """The account-level suppression list's reasons (SESv2 GetAccount)."""
+    account = sesv2.get_account()
+    return sorted((account.get("SuppressionAttributes") or {}).get("SuppressedReasons") or [])

@@ -115,6 +115,22 @@ class Arns:
     def hook_role(self) -> str:
         return self._arn("iam", f"role/{self.env.hook_role_name}", region=False)
 
+    @property
+    def ses_events_topic(self) -> str:
+        return self._arn("sns", self.env.ses_events_topic_name)
+
+    @property
+    def configuration_set(self) -> str:
+        return self._arn("ses", f"configuration-set/{self.env.configuration_set_name}")
+
+    @property
+    def feedback_role(self) -> str:
+        return self._arn("iam", f"role/{self.env.feedback_role_name}", region=False)
+
+    @property
+    def feedback_function(self) -> str:
+        return self.function_named(self.env.feedback_function_name)
+
     def function_named(self, name: str) -> str:
         return self._arn("lambda", f"function:{name}")
 
@@ -237,6 +253,34 @@ def release_alarms(env: Environment) -> tuple[AlarmSpec, ...]:
     )
 
 
+# What the configuration set publishes to the events topic (SESv2 EventType names).
+SES_EVENT_TYPES = ("SEND", "DELIVERY", "BOUNCE", "COMPLAINT", "REJECT", "DELIVERY_DELAY",
+                   "RENDERING_FAILURE")
+# The account-level suppression list's reasons (SESv2 PutAccountSuppressionAttributes).
+SUPPRESSED_REASONS = ("BOUNCE", "COMPLAINT")
+FEEDBACK_HANDLER = "book_notifier.feedback.handler"
+FEEDBACK_TIMEOUT_S = 30
+FEEDBACK_MEMORY_MB = 128
+FEEDBACK_PERMISSION_SID = "notifyctl-ses-events-invoke"
+FEEDBACK_POLICY_NAME = "feedback"
+
+
+@dataclass(frozen=True)
+class FeedbackSpec:
+    """The feedback function: the notifier's package with another handler, invoked
+    (unqualified: its code follows every deploy-lambda) by the SES events topic."""
+
+    name: str
+    runtime: str
+    environment: dict[str, str]
+    handler: str = FEEDBACK_HANDLER
+
+    def as_api(self, role_arn: str) -> dict[str, Any]:
+        return {"Role": role_arn, "Handler": self.handler, "Runtime": self.runtime,
+                "Timeout": FEEDBACK_TIMEOUT_S, "MemorySize": FEEDBACK_MEMORY_MB,
+                "Environment": {"Variables": dict(self.environment)}}
+
+
 @dataclass(frozen=True)
 class Specs:
     """Everything one environment needs, in creation (dependency) order."""
@@ -259,6 +303,9 @@ class Specs:
     hook_policy: dict[str, Any] = field(default_factory=dict)
     hooks: tuple[HookSpec, ...] = ()
     description: str = field(default="")
+    ses_events_topic_policy: dict[str, Any] = field(default_factory=dict)
+    feedback_policy: dict[str, Any] = field(default_factory=dict)
+    feedback: FeedbackSpec | None = None
 
     @property
     def account(self) -> str:
@@ -277,6 +324,8 @@ def build_specs(env: Environment, account: str, region: str, partition: str = "a
         # Sending from an address in a verified domain is authorised against the
         # domain identity, or the address identity when that one is verified too.
         identity_arns.append(arns.ses_identity(env.sender))
+    # Every send names the configuration set: SendEmail is authorised on it too.
+    identity_arns.append(arns.configuration_set)
     return Specs(
         env=env,
         arns=arns,
@@ -308,4 +357,12 @@ def build_specs(env: Environment, account: str, region: str, partition: str = "a
                                              env.deployment_group_name, arns.codedeploy_role,
                                              env.alarm_names),
         description=f"notifyctl {env.project}/{env.name}",
+        ses_events_topic_policy=policies.ses_events_topic_policy(
+            arns.ses_events_topic, arns.account_root, account, arns.configuration_set),
+        feedback_policy=policies.feedback_policy(
+            table_arn=arns.table,
+            log_streams_arn=arns.log_streams_of(env.feedback_function_name)),
+        feedback=FeedbackSpec(env.feedback_function_name, env.function.runtime,
+                              {"TABLE_NAME": env.table_name,
+                               "LOG_LEVEL": env.function.log_level}),
     )

@@ -5,12 +5,16 @@ right before its delete call. Order (dependents first):
 
     CodeDeploy application (its deployment group goes with it) -> release alarms
     -> CodeDeploy role -> hook functions, their log groups, their role ->
-    subscription -> function (its alias, versions, permission and event invoke
-    config go with it) -> log group -> role ->
+    feedback subscription -> feedback function (its permission goes with it), its
+    log group, its role -> subscription -> function (its alias, versions,
+    permission and event invoke config go with it) -> SES configuration set (its
+    event destination goes with it; after the function, so no send names a missing
+    set) -> SES events topic -> log group -> role ->
     publisher policy -> topic -> queue -> table (only with --delete-data)
 
 Kept: the table and its data (unless --delete-data, and never while its deletion
-protection is on); the SES identity (SES v1
+protection is on); the account-level suppression settings (account-wide: other
+senders in the account rely on them); the SES identity (SES v1
 identities carry no tags and verification is account-wide: delete it yourself
 with `aws ses delete-identity` if nothing else sends from it); a publisher
 policy still attached to a role (detach it first, it is the web app's).
@@ -27,7 +31,7 @@ from notifyctl.config.schema import Environment
 from notifyctl.errors import NotifyctlError, OperationError
 from notifyctl.infra import planner as p
 from notifyctl.infra import reads
-from notifyctl.infra.specs import INLINE_POLICY_NAME, Arns, is_ours
+from notifyctl.infra.specs import FEEDBACK_POLICY_NAME, INLINE_POLICY_NAME, Arns, is_ours
 
 DELETE, KEEP, ABSENT, NOT_OURS = "delete", "keep", "absent", "not-ours"
 TABLE_PROTECTED = ("deletion protection is on; set dedup.deletion_protection: false, run "
@@ -78,11 +82,14 @@ class _Resources:
         return self.aws.client(service)
 
     # subscription: owned through the topic's tags
-    def subscriptions(self) -> list[str]:
+    def subscriptions(self, topic_arn: str | None = None,
+                      function_arn: str | None = None) -> list[str]:
+        topic_arn = topic_arn or self.arns.topic
+        function_arn = function_arn or self.arns.function
         try:
             return [s["SubscriptionArn"]
-                    for s in p.lambda_subscriptions(self.c("sns"), self.arns.topic)
-                    if (s.get("Endpoint") or "").startswith(self.arns.function)
+                    for s in p.lambda_subscriptions(self.c("sns"), topic_arn)
+                    if (s.get("Endpoint") or "").startswith(function_arn)
                     and s.get("SubscriptionArn", "").startswith("arn:")]
         except Exception as exc:
             if is_error(exc, *SNS_NOT_FOUND):
@@ -95,6 +102,62 @@ class _Resources:
     def delete_subscription(self) -> None:
         for arn in self.subscriptions():
             self.c("sns").unsubscribe(SubscriptionArn=arn)
+
+    # The SES feedback loop (issue 17).
+    def _feedback_subscriptions(self) -> list[str]:
+        return self.subscriptions(self.arns.ses_events_topic, self.arns.feedback_function)
+
+    def probe_feedback_subscription(self) -> dict[str, str] | None:
+        return self.probe_events_topic() if self._feedback_subscriptions() else None
+
+    def delete_feedback_subscription(self) -> None:
+        for arn in self._feedback_subscriptions():
+            self.c("sns").unsubscribe(SubscriptionArn=arn)
+
+    def probe_feedback_function(self) -> dict[str, str] | None:
+        live = reads.function(self.c("lambda"), self.env.feedback_function_name)
+        return None if live is None else dict(live.get("Tags") or {})
+
+    def delete_feedback_function(self) -> None:
+        self.c("lambda").delete_function(FunctionName=self.env.feedback_function_name)
+
+    def probe_feedback_logs(self) -> dict[str, str] | None:
+        logs, name = self.c("logs"), self.env.feedback_log_group_name
+        if reads.log_group(logs, name) is None:
+            return None
+        return reads.log_group_tags(logs, self.arns._arn("logs", f"log-group:{name}"))
+
+    def delete_feedback_logs(self) -> None:
+        self.c("logs").delete_log_group(logGroupName=self.env.feedback_log_group_name)
+
+    def probe_feedback_role(self) -> dict[str, str] | None:
+        return self.probe_role(self.env.feedback_role_name)
+
+    def delete_feedback_role(self) -> None:
+        self.delete_role(self.env.feedback_role_name, FEEDBACK_POLICY_NAME)
+
+    def probe_configuration_set(self) -> dict[str, str] | None:
+        sesv2 = self.c("sesv2")
+        if reads.configuration_set(sesv2, self.env.configuration_set_name) is None:
+            return None
+        return reads.configuration_set_tags(sesv2, self.arns.configuration_set)
+
+    def delete_configuration_set(self) -> None:
+        # Its event destinations are deleted with it.
+        self.c("sesv2").delete_configuration_set(
+            ConfigurationSetName=self.env.configuration_set_name)
+
+    def probe_events_topic(self) -> dict[str, str] | None:
+        sns = self.c("sns")
+        if reads.topic_attributes(sns, self.arns.ses_events_topic) is None:
+            return None
+        return reads.topic_tags(sns, self.arns.ses_events_topic)
+
+    def delete_events_topic(self) -> None:
+        self.c("sns").delete_topic(TopicArn=self.arns.ses_events_topic)
+
+    def probe_account_suppression(self) -> dict[str, str] | None:
+        return {}
 
     def probe_function(self) -> dict[str, str] | None:
         live = reads.function(self.c("lambda"), self.env.function_name)
@@ -276,9 +339,22 @@ def plan_teardown(aws: ClientFactory, env: Environment, *, delete_data: bool = F
         (p.HOOK_LOG_GROUP, ", ".join(f"/aws/lambda/{n}" for n in env.hook_function_names),
          r.probe_hook_logs, r.delete_hook_logs, ""),
         (p.HOOK_ROLE, env.hook_role_name, r.probe_hook_role, r.delete_hook_role, ""),
+        (p.FEEDBACK_SUBSCRIPTION, f"{env.ses_events_topic_name} -> "
+                                  f"{env.feedback_function_name}",
+         r.probe_feedback_subscription, r.delete_feedback_subscription, ""),
+        (p.FEEDBACK_FUNCTION, env.feedback_function_name, r.probe_feedback_function,
+         r.delete_feedback_function, ""),
+        (p.FEEDBACK_LOG_GROUP, env.feedback_log_group_name, r.probe_feedback_logs,
+         r.delete_feedback_logs, ""),
+        (p.FEEDBACK_ROLE, env.feedback_role_name, r.probe_feedback_role,
+         r.delete_feedback_role, ""),
         (p.SUBSCRIPTION, f"{env.topic_name} -> {env.function_name}", r.probe_subscription,
          r.delete_subscription, ""),
         (p.FUNCTION, env.function_name, r.probe_function, r.delete_function, ""),
+        (p.CONFIGURATION_SET, env.configuration_set_name, r.probe_configuration_set,
+         r.delete_configuration_set, ""),
+        (p.SES_EVENTS_TOPIC, env.ses_events_topic_name, r.probe_events_topic,
+         r.delete_events_topic, ""),
         (p.LOG_GROUP, env.log_group_name, r.probe_log_group, r.delete_log_group, ""),
         (p.ROLE, env.role_name, r.probe_role, r.delete_role, ""),
         (p.PUBLISHER_POLICY, arns.publisher_policy, r.probe_policy, r.delete_policy, ""),
@@ -289,6 +365,10 @@ def plan_teardown(aws: ClientFactory, env: Environment, *, delete_data: bool = F
         (p.SES_IDENTITY, env.sending_domain or env.sender, r.probe_ses, None,
          "SES identities carry no tags and are account-wide; delete it with "
          "`aws ses delete-identity` if nothing else sends from it"),
+        (p.ACCOUNT_SUPPRESSION, "account-level suppression (BOUNCE, COMPLAINT)",
+         r.probe_account_suppression, None,
+         "account-wide: every sender in this account and Region relies on it; change it "
+         "with `aws sesv2 put-account-suppression-attributes` if you mean to"),
     ]
     items = []
     for kind, name, probe, delete, keep_reason in rows:

@@ -58,6 +58,8 @@ def desired_function_config(env: Environment, table_name: str | None = None) -> 
         "ALLOW_HTTP_LINKS": "true" if env.allow_http_links else "false",
         "LOG_LEVEL": env.function.log_level,
         "DEDUP_RETENTION_HOURS": str(env.dedup.retention_hours),
+        # Every send names it: its events close the feedback loop (issue 17).
+        "SES_CONFIGURATION_SET": env.configuration_set_name,
     }
     return FunctionConfig(
         runtime=env.function.runtime,

@@ -1,5 +1,5 @@
 """The feedback function against moto's DynamoDB: SES's documented event samples
-(tests/events/ses_*.json) -> the de-dup record's delivery state.
+(tests/events/feedback_*.json) -> the de-dup record's delivery state.
 
 Each sample carries the notifier's tags for the key `event:9d7c1f3e-book-42`; the
 record is made by the notifier's own DedupStore (claim -> SENT or UNCONFIRMED).
@@ -86,19 +86,19 @@ def record(store: DedupStore) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("sample", "delivery", "details"), [
-    ("ses_event_delivery.json", "DELIVERED", {"delivered_at": 1501893604133}),
-    ("ses_event_bounce.json", "BOUNCED", {
+    ("feedback_event_delivery.json", "DELIVERED", {"delivered_at": 1501893604133}),
+    ("feedback_event_bounce.json", "BOUNCED", {
         "bounce_type": "Permanent", "bounce_subtype": "General",
         "diagnostic": "smtp; 550 5.1.1 user unknown", "bounced_at": 1501893662669}),
-    ("ses_event_bounce_suppressed.json", "BOUNCED", {
+    ("feedback_event_bounce_suppressed.json", "BOUNCED", {
         "bounce_type": "Permanent", "bounce_subtype": "OnAccountSuppressionList"}),
-    ("ses_event_complaint.json", "COMPLAINED", {"complaint_type": "abuse",
+    ("feedback_event_complaint.json", "COMPLAINED", {"complaint_type": "abuse",
                                                 "complained_at": 1501893662669}),
-    ("ses_event_delivery_delay.json", "DELAYED", {
+    ("feedback_event_delivery_delay.json", "DELAYED", {
         "delay_type": "TransientCommunicationFailure",
         "diagnostic": "smtp; 421 4.4.0 Unable to lookup DNS for example.com"}),
-    ("ses_event_reject.json", "REJECTED_BY_SES", {"delivery_reason": "Bad content"}),
-    ("ses_event_rendering_failure.json", "REJECTED_BY_SES", {
+    ("feedback_event_reject.json", "REJECTED_BY_SES", {"delivery_reason": "Bad content"}),
+    ("feedback_event_rendering_failure.json", "REJECTED_BY_SES", {
         "delivery_reason": "rendering failure: Attribute 'attributeName' is not present in "
                            "the rendering data."}),
 ])
@@ -122,7 +122,7 @@ def test_send_event_changes_no_delivery_state(handler: FeedbackHandler,
                                               store: DedupStore) -> None:
     sent_record(store)
 
-    summary = handler.handle(sns_of(ses_event("ses_event_send.json")), Ctx())
+    summary = handler.handle(sns_of(ses_event("feedback_event_send.json")), Ctx())
 
     assert summary["stale"] == 1 and "delivery" not in record(store)
 
@@ -131,12 +131,12 @@ def test_a_delivery_event_resolves_an_unconfirmed_record_to_sent(
         handler: FeedbackHandler, store: DedupStore, logs: io.StringIO) -> None:
     sent_record(store, "UNCONFIRMED")
 
-    handler.handle(sns_of(ses_event("ses_event_delivery.json")), Ctx())
+    handler.handle(sns_of(ses_event("feedback_event_delivery.json")), Ctx())
 
     item = record(store)
     assert (item["status"], item["delivery"], item["resolved_from"]) == (
         "SENT", "DELIVERED", "UNCONFIRMED")
-    assert item["ses_message_id"] == ses_event("ses_event_delivery.json")["mail"]["messageId"]
+    assert item["ses_message_id"] == ses_event("feedback_event_delivery.json")["mail"]["messageId"]
     assert '"resolved_from": "UNCONFIRMED"' in logs.getvalue()
 
 
@@ -144,7 +144,7 @@ def test_a_bounce_also_proves_an_unconfirmed_email_was_sent(
         handler: FeedbackHandler, store: DedupStore) -> None:
     sent_record(store, "UNCONFIRMED")
 
-    handler.handle(sns_of(ses_event("ses_event_bounce.json")), Ctx())
+    handler.handle(sns_of(ses_event("feedback_event_bounce.json")), Ctx())
 
     assert (record(store)["status"], record(store)["delivery"]) == ("SENT", "BOUNCED")
 
@@ -153,7 +153,7 @@ def test_a_send_event_resolves_an_unconfirmed_record_without_a_delivery_state(
         handler: FeedbackHandler, store: DedupStore) -> None:
     sent_record(store, "UNCONFIRMED")
 
-    summary = handler.handle(sns_of(ses_event("ses_event_send.json")), Ctx())
+    summary = handler.handle(sns_of(ses_event("feedback_event_send.json")), Ctx())
 
     assert summary["applied"] == 1
     assert record(store)["status"] == "SENT" and "delivery" not in record(store)
@@ -163,7 +163,7 @@ def test_a_reject_event_resolves_an_unconfirmed_record_to_failed(
         handler: FeedbackHandler, store: DedupStore) -> None:
     sent_record(store, "UNCONFIRMED")
 
-    handler.handle(sns_of(ses_event("ses_event_reject.json")), Ctx())
+    handler.handle(sns_of(ses_event("feedback_event_reject.json")), Ctx())
 
     item = record(store)
     assert (item["status"], item["delivery"]) == ("FAILED", "REJECTED_BY_SES")
@@ -174,7 +174,7 @@ def test_an_event_that_overtakes_the_notifiers_own_write_marks_the_claim_sent(
         handler: FeedbackHandler, store: DedupStore) -> None:
     sent_record(store, "IN_PROGRESS")
 
-    handler.handle(sns_of(ses_event("ses_event_delivery.json")), Ctx())
+    handler.handle(sns_of(ses_event("feedback_event_delivery.json")), Ctx())
 
     assert (record(store)["status"], record(store)["resolved_from"]) == ("SENT", "IN_PROGRESS")
 
@@ -183,9 +183,9 @@ def test_a_late_delivery_never_overwrites_a_bounce_or_a_complaint(
         handler: FeedbackHandler, store: DedupStore) -> None:
     sent_record(store)
 
-    summary = handler.handle(sns_of(ses_event("ses_event_complaint.json"),
-                                    ses_event("ses_event_delivery.json"),
-                                    ses_event("ses_event_delivery_delay.json")), Ctx())
+    summary = handler.handle(sns_of(ses_event("feedback_event_complaint.json"),
+                                    ses_event("feedback_event_delivery.json"),
+                                    ses_event("feedback_event_delivery_delay.json")), Ctx())
 
     assert (summary["applied"], summary["stale"]) == (1, 2)
     item = record(store)
@@ -198,8 +198,8 @@ def test_a_complaint_after_the_delivery_replaces_it(handler: FeedbackHandler,
                                                     store: DedupStore) -> None:
     sent_record(store)
 
-    handler.handle(sns_of(ses_event("ses_event_delivery.json")), Ctx())
-    handler.handle(sns_of(ses_event("ses_event_complaint.json")), Ctx())
+    handler.handle(sns_of(ses_event("feedback_event_delivery.json")), Ctx())
+    handler.handle(sns_of(ses_event("feedback_event_complaint.json")), Ctx())
 
     assert record(store)["delivery"] == "COMPLAINED"
     assert record(store)["delivered_at"] == 1501893604133
@@ -208,10 +208,10 @@ def test_a_complaint_after_the_delivery_replaces_it(handler: FeedbackHandler,
 def test_the_same_event_twice_changes_nothing_the_second_time(
         handler: FeedbackHandler, store: DedupStore) -> None:
     sent_record(store)
-    handler.handle(sns_of(ses_event("ses_event_bounce.json")), Ctx())
+    handler.handle(sns_of(ses_event("feedback_event_bounce.json")), Ctx())
     first = record(store)
 
-    summary = handler.handle(sns_of(ses_event("ses_event_bounce.json")), Ctx())
+    summary = handler.handle(sns_of(ses_event("feedback_event_bounce.json")), Ctx())
 
     assert summary["stale"] == 1
     assert record(store) == first
@@ -219,7 +219,7 @@ def test_the_same_event_twice_changes_nothing_the_second_time(
 
 def test_an_event_for_no_record_creates_none(handler: FeedbackHandler,
                                              store: DedupStore) -> None:
-    summary = handler.handle(sns_of(ses_event("ses_event_delivery.json")), Ctx())
+    summary = handler.handle(sns_of(ses_event("feedback_event_delivery.json")), Ctx())
 
     assert summary["missing"] == 1 and store.get(KEY) is None
 
@@ -228,9 +228,9 @@ def test_identity_notifications_are_read_but_carry_no_tag_to_match(
         handler: FeedbackHandler, store: DedupStore, logs: io.StringIO) -> None:
     sent_record(store)
 
-    summary = handler.handle(sns_of(ses_event("ses_notification_bounce.json"),
-                                    ses_event("ses_notification_complaint.json"),
-                                    ses_event("ses_notification_delivery.json")), Ctx())
+    summary = handler.handle(sns_of(ses_event("feedback_notification_bounce.json"),
+                                    ses_event("feedback_notification_complaint.json"),
+                                    ses_event("feedback_notification_delivery.json")), Ctx())
 
     assert summary["unmatched"] == 3 and summary["malformed"] == 0
     assert "delivery" not in record(store)
@@ -240,7 +240,7 @@ def test_identity_notifications_are_read_but_carry_no_tag_to_match(
 def test_an_identity_notification_with_the_tag_is_applied(handler: FeedbackHandler,
                                                           store: DedupStore) -> None:
     sent_record(store)
-    notification = ses_event("ses_notification_delivery.json")
+    notification = ses_event("feedback_notification_delivery.json")
     notification["mail"]["tags"] = {tags.DEDUP_KEY_TAG: [tags.encode(KEY)]}
 
     handler.handle(sns_of(notification), Ctx())
@@ -252,7 +252,7 @@ def test_untracked_event_types_are_ignored(handler: FeedbackHandler,
                                            store: DedupStore) -> None:
     sent_record(store)
 
-    summary = handler.handle(sns_of(ses_event("ses_event_open.json")), Ctx())
+    summary = handler.handle(sns_of(ses_event("feedback_event_open.json")), Ctx())
 
     assert summary["ignored"] == 1 and "delivery" not in record(store)
 
@@ -278,7 +278,7 @@ def test_malformed_events_are_logged_redacted_and_skipped(
 def test_no_full_address_reaches_the_record_or_the_logs(
         handler: FeedbackHandler, store: DedupStore, logs: io.StringIO) -> None:
     sent_record(store)
-    bounce = ses_event("ses_event_bounce.json")
+    bounce = ses_event("feedback_event_bounce.json")
     bounce["bounce"]["bouncedRecipients"][0]["diagnosticCode"] = (
         "smtp; 550 5.1.1 <recipient@example.com>: Recipient address rejected")
 
@@ -295,4 +295,4 @@ def test_a_dynamodb_error_raises_so_lambda_retries(handler: FeedbackHandler,
 
     store.table_name = "no-such-table"
     with pytest.raises(ClientError):
-        handler.handle(sns_of(ses_event("ses_event_delivery.json")), Ctx())
+        handler.handle(sns_of(ses_event("feedback_event_delivery.json")), Ctx())

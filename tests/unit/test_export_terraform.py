@@ -43,6 +43,15 @@ TERRAFORM_TYPES = {
     planner.INVOKE_CONFIG: {"aws_lambda_function_event_invoke_config"},
     planner.PERMISSION: {"aws_lambda_permission"},
     planner.SUBSCRIPTION: {"aws_sns_topic_subscription"},
+    planner.SES_EVENTS_TOPIC: {"aws_sns_topic"},
+    planner.CONFIGURATION_SET: {"aws_sesv2_configuration_set"},
+    planner.EVENT_DESTINATION: {"aws_sesv2_configuration_set_event_destination"},
+    planner.ACCOUNT_SUPPRESSION: {"aws_sesv2_account_suppression_attributes"},
+    planner.FEEDBACK_ROLE: {"aws_iam_role", "aws_iam_role_policy"},
+    planner.FEEDBACK_LOG_GROUP: {"aws_cloudwatch_log_group"},
+    planner.FEEDBACK_FUNCTION: {"aws_lambda_function"},
+    planner.FEEDBACK_PERMISSION: {"aws_lambda_permission"},
+    planner.FEEDBACK_SUBSCRIPTION: {"aws_sns_topic_subscription"},
 }
 
 
@@ -113,7 +122,10 @@ def test_names_and_tags_are_bootstraps_own(name: str) -> None:
         isinstance(a, Attribute) and a.name == "tags" for a in b.body)]
     assert all(module.attribute(".".join(b.labels), "tags") == tags_for(env)
                for b in every_tagged)
-    assert len(every_tagged) == 7  # what bootstrap tags (SES identities and the rest take none)
+    # what bootstrap tags (SES identities, event destinations, the account's
+    # suppression attributes and the rest take none): 7 + the SES events topic, the
+    # configuration set, the feedback function's log group, role and function
+    assert len(every_tagged) == 12
 
 
 @pytest.mark.parametrize("name", ENVS)

@@ -68,8 +68,10 @@ def test_function_policy_grants_exactly_the_issue_list() -> None:
     assert sorted(st["DedupTable"]["Action"]) == [
         "dynamodb:PutItem", "dynamodb:UpdateItem"]  # the function never reads or deletes
     assert st["DedupTable"]["Resource"] == f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/books-dev-dedup"
-    assert st["SendAsSender"]["Resource"] == (
-        f"arn:aws:ses:eu-west-1:{ACCOUNT}:identity/notifications@example.com")
+    # SESv2 SendEmail with a configuration set is authorised on both resources.
+    assert st["SendAsSender"]["Resource"] == [
+        f"arn:aws:ses:eu-west-1:{ACCOUNT}:identity/notifications@example.com",
+        f"arn:aws:ses:eu-west-1:{ACCOUNT}:configuration-set/books-dev-notifications"]
     assert st["SendAsSender"]["Condition"] == {
         "StringEquals": {"ses:FromAddress": "notifications@example.com"}}
     assert st["OnFailureDestination"] == {
@@ -146,3 +148,28 @@ def test_normalize_ignores_order_single_element_lists_and_url_encoding() -> None
          "Version": "2012-10-17"}
     assert policies.normalize(a) == policies.normalize(b)
     assert policies.normalize(quote(json.dumps(a))) == policies.normalize(b)
+
+
+def test_feedback_policy_is_update_item_on_the_table_and_its_own_logs_only() -> None:
+    specs = specs_for("dev")
+    st = {s["Sid"]: s for s in specs.feedback_policy["Statement"]}
+    assert st["RecordDelivery"]["Action"] == "dynamodb:UpdateItem"  # never creates one
+    assert st["RecordDelivery"]["Resource"] == (
+        f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/books-dev-dedup")
+    assert st["WriteOwnLogs"]["Resource"] == (
+        f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/lambda/books-dev-feedback:*")
+    assert set(st) == {"RecordDelivery", "WriteOwnLogs"}
+    assert policies.lint(specs.feedback_policy) == []
+
+
+def test_only_ses_for_this_configuration_set_may_publish_the_email_events() -> None:
+    specs = specs_for("dev")
+    [ses] = [s for s in specs.ses_events_topic_policy["Statement"]
+             if s["Sid"] == "SesPublishesEvents"]
+    assert ses["Principal"] == {"Service": "ses.amazonaws.com"}
+    assert ses["Action"] == "sns:Publish"
+    assert ses["Condition"] == {
+        "StringEquals": {"AWS:SourceAccount": ACCOUNT},
+        "ArnLike": {"AWS:SourceArn":
+                    f"arn:aws:ses:eu-west-1:{ACCOUNT}:configuration-set/books-dev-notifications"}}
+    assert policies.lint(specs.ses_events_topic_policy) == []
