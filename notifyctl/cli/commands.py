@@ -22,6 +22,7 @@ MODULES = [
     "notifyctl.cli.trace_cmd",
     "notifyctl.cli.export_cmd",
     "notifyctl.cli.failures_cmd",
+    "notifyctl.cli.suppression_cmd",
 ]
 
 

@@ -109,7 +109,9 @@ def deploy_lambda(
                         move_alias=not publish_only, prune_keep=prune, appspec_path=appspec,
                         plan_only=plan, reporter=spinner, deployment=release_target,
                         codedeploy=app.aws.client("codedeploy") if release_target else None,
-                        wait_timeout=wait_timeout)
+                        wait_timeout=wait_timeout,
+                        # The SES feedback function shares the package: same release.
+                        companions=(env.feedback_function_name,))
     if result.deployment_id:
         _watch_release(app, result, stop_on_interrupt)
         return

@@ -148,7 +148,8 @@ def live_changes(live: LiveState, package: Package, desired: FunctionConfig) -> 
 def plan_deploy(lam: Any, live: LiveState, package: Package, desired: FunctionConfig, *,
                 force: bool = False, move_alias: bool = True, prune_keep: int | None = None,
                 clock: Callable[[], float] = time.time,
-                deployment: Target | None = None) -> DeployPlan:
+                deployment: Target | None = None,
+                companions: tuple[str, ...] = ()) -> DeployPlan:
     """The steps that bring `live` to this package and configuration.
 
     Reads $LATEST (one more call) only when something changed. With a CodeDeploy
@@ -214,12 +215,34 @@ def plan_deploy(lam: Any, live: LiveState, package: Package, desired: FunctionCo
             steps.append(_start_deployment(live, deployment))
         elif move_alias:
             steps.append(_move_alias(live))
+    if move_alias:
+        steps += _companion_steps(lam, companions, package)
     if prune_keep is not None:
         steps.append(_step(fn, f"delete versions beyond the newest {prune_keep} (never an "
                                "aliased one)",
                            ApiCall("release", "prune", {"FunctionName": fn, "keep": prune_keep},
                                    output=PRUNED), resource=VERSIONS))
     return DeployPlan(fn, live.alias, package, live, changes, Plan(tuple(steps)))
+
+
+def _companion_steps(lam: Any, companions: tuple[str, ...], package: Package) -> list[Step]:
+    """Functions built from the same package with another handler (the SES feedback
+    function) run $LATEST: one release ships them the code `live` now serves, after
+    the alias moved. One missing (not bootstrapped yet) is skipped; one already on
+    this code needs nothing."""
+    from notifyctl.aws.calls import LAMBDA_NOT_FOUND, get_or_none
+
+    sha = package.sha256_b64
+    steps: list[Step] = []
+    for name in companions:
+        conf = get_or_none(lam.get_function_configuration, *LAMBDA_NOT_FOUND, FunctionName=name)
+        if conf is None or conf.get("CodeSha256") == sha:
+            continue
+        steps.append(_step(name, f"upload code to {name} (same package)", ApiCall(
+            "lambda", "update_function_code", {"FunctionName": name, "ZipFile": CODE},
+            errors=(_refused(),), expect={"CodeSha256": sha})))
+        steps.append(_wait(name, f"{name}'s code update"))
+    return steps
 
 
 def _move_alias(live: LiveState) -> Step:
@@ -350,17 +373,20 @@ def deploy(lam: Any, function_name: str, alias: str, package: Package,
            clock: Callable[[], float] = time.monotonic,
            wall_clock: Callable[[], float] = time.time,
            deployment: Target | None = None, codedeploy: Any = None,
-           wait_timeout: float = WAIT_TIMEOUT_S) -> DeployResult:
+           wait_timeout: float = WAIT_TIMEOUT_S,
+           companions: tuple[str, ...] = ()) -> DeployResult:
     """Compare, plan and (unless plan_only) execute one deploy. With a `deployment`
     target, CodeDeploy shifts the alias: the result carries the deployment's id
-    (follow it with `release.watch`)."""
+    (follow it with `release.watch`). `companions` (the SES feedback function) get
+    this package's code in the same release (plan_deploy)."""
     from notifyctl.release import appspec
 
     if reporter is not None:
         reporter.waiting(f"reading {function_name}:{alias}")
     live = read_live(lam, function_name, alias)
     plan = plan_deploy(lam, live, package, desired, force=force, move_alias=move_alias,
-                       prune_keep=prune_keep, clock=wall_clock, deployment=deployment)
+                       prune_keep=prune_keep, clock=wall_clock, deployment=deployment,
+                       companions=companions)
     if plan_only:
         return DeployResult(function_name, alias, live.version, live.recorded_previous,
                             package.sha256_b64, package.size, plan.unchanged, plan.changes,
