@@ -38,6 +38,11 @@ def publish_book(
     wait: bool = typer.Option(False, "--wait",
                               help="Wait for the function's outcome of each message (from "
                                    "the de-duplication table) and report latency."),
+    until: str | None = typer.Option(
+        None, "--until", metavar="sent|delivered",
+        help="With --wait: `sent` (default) waits for the function's outcome; `delivered` "
+             "waits for SES's (delivered / bounced / complained, from the configuration "
+             "set's events) and reports publish -> delivered latency."),
     timeout: float | None = typer.Option(None, "--timeout", metavar="S",
                                          help="With --wait: give up after S seconds "
                                               "(default 60)."),
@@ -65,7 +70,8 @@ def publish_book(
     request = PublishRequest(count=count, file=file, email=email, book_id=book_id,
                              title=title, link=link, rate=rate, concurrency=concurrency,
                              failed_out=str(failed_out) if failed_out else None,
-                             wait=wait, timeout_s=timeout, start_index=start_index,
+                             wait=wait, timeout_s=timeout, until=until,
+                             start_index=start_index,
                              start_line=start_line)
     request.check()
     from notifyctl.cli.output_files import check_output_file

@@ -79,6 +79,11 @@ def _render_wait(report: PublishReport, con: Console) -> None:
               f"failed {w.failed}, pending {w.pending}"
               + (f" (in progress {w.in_progress}, not seen {w.unseen})" if w.pending else "")
               + f" after {w.elapsed_s:.2f} s of waiting")
+    if w.until == "delivered":
+        colour = "green" if w.delivered == report.published else "red"
+        con.print(f"SES: [{colour}]delivered {w.delivered}[/{colour}], bounced {w.bounced}, "
+                  f"complained {w.complained}, rejected by SES {w.rejected_by_ses}, "
+                  f"delayed {w.delayed}, pending {w.pending}")
     if w.interrupted:
         con.print("[yellow]interrupted[/yellow] while waiting: the counts above are "
                   "what was known then")
@@ -91,9 +96,11 @@ def _render_wait(report: PublishReport, con: Console) -> None:
             con.print(f"  {escape(line)}")
     latency = w.latency_percentiles()
     if latency:
-        con.print("publish → sent latency: " + ", ".join(
+        con.print(f"publish → {w.until} latency: " + ", ".join(
             f"{k} {v:.0f} ms" for k, v in latency.items()))
-    if report.total_s > 0 and w.sent:
+    if report.total_s > 0 and w.until == "delivered" and w.delivered:
+        con.print(f"end to end: {w.delivered / report.total_s:.1f} delivered/s")
+    elif report.total_s > 0 and w.sent:
         con.print(f"end to end: {w.sent / report.total_s:.1f} sent/s")
     for reason, n in w.reasons.most_common(SHOWN_PROBLEMS):
         con.print(f"  {n} × {escape(reason)}")

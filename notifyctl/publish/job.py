@@ -46,6 +46,7 @@ class PublishRequest:
     failed_out: str | None = None
     wait: bool = False
     timeout_s: float | None = None
+    until: str | None = None  # with --wait: "sent" (default) or "delivered" (waiter.UNTIL)
     start_index: int | None = None  # with --count: resume a stopped run (events K..N-1)
     start_line: int | None = None  # with --file: resume a stopped run from this line
 
@@ -74,6 +75,14 @@ class PublishRequest:
         if not 1 <= self.concurrency <= MAX_CONCURRENCY:
             raise UsageError(f"--concurrency: expected 1 to {MAX_CONCURRENCY}, "
                              f"got {self.concurrency}")
+        if self.until is not None:
+            from notifyctl.publish.waiter import UNTIL
+
+            if not self.wait:
+                raise UsageError("--until: only with --wait")
+            if self.until not in UNTIL:
+                raise UsageError(f"--until: expected one of {', '.join(UNTIL)}, "
+                                 f"got {self.until!r}")
         if self.timeout_s is not None:
             if not self.wait:
                 raise UsageError("--timeout: only with --wait")
@@ -253,7 +262,7 @@ def publish_book(
             clients.client("dynamodb"), env.table_name,
             {s.dedup_key: s.published_at for s in outcome.sent},
             timeout_s=timeout, poll_interval_s=poll_interval_s, on_progress=advance,
-            monotonic=monotonic, sleep=sleep)
+            monotonic=monotonic, sleep=sleep, until=request.until or "sent")
         report.wait_timeout_s = timeout
         if report.wait.timed_out and report.wait.pending:
             from notifyctl.publish.diagnose import diagnose_pending

@@ -64,9 +64,12 @@ class PublishReport:
 
     @property
     def ok(self) -> bool:
-        """Everything published and, when waited for, everything sent."""
+        """Everything published and, when waited for, everything sent (with --until
+        delivered: everything delivered)."""
         if self.failed or self.stopped_by_user:
             return False
+        if self.wait is not None and self.wait.until == "delivered":
+            return self.wait.delivered == self.published
         return self.wait is None or self.wait.sent == self.published
 
     def to_dict(self) -> dict[str, Any]:
@@ -106,7 +109,15 @@ class PublishReport:
                 "latency_ms": ({k: round(v, 1) for k, v in latency.items()}
                                if latency else None),
                 "reasons": dict(w.reasons),
+                "until": w.until,
             }
+            if w.until == "delivered":
+                data["wait"].update({
+                    "delivered": w.delivered, "bounced": w.bounced,
+                    "complained": w.complained, "rejected_by_ses": w.rejected_by_ses,
+                    "delayed": w.delayed, "awaiting_delivery": w.awaiting_delivery,
+                    "delivered_per_s": (round(w.delivered / self.total_s, 1)
+                                        if self.total_s > 0 else 0.0)})
             if self.diagnosis is not None:
                 data["wait"]["diagnosis"] = self.diagnosis.to_dict()
         return data

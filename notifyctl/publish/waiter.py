@@ -8,6 +8,12 @@ a reason). We read those items by key with BatchGetItem (≤ 100 keys per call, 
 a scan), poll only the keys still pending, and stop when all are terminal or the
 time is up. If the endpoint goes away mid-wait, the counts so far are the result
 (``error`` says why), as on Ctrl-C.
+
+``until``: ``sent`` (the default) stops at the function's outcome; ``delivered``
+waits further, for what SES said happened (the ``delivery`` attribute the feedback
+function writes from the configuration set's events): DELIVERED, BOUNCED,
+COMPLAINED or REJECTED_BY_SES end the wait for an event, DELAYED does not (SES is
+still trying). Latency is then publish -> ``delivered_at``.
 """
 
 from __future__ import annotations
@@ -24,6 +30,13 @@ from notifyctl.errors import OperationError
 
 BATCH_GET_MAX_KEYS = 100
 TERMINAL = ("SENT", "REJECTED", "FAILED", "UNCONFIRMED")
+UNTIL_SENT, UNTIL_DELIVERED = "sent", "delivered"
+UNTIL = (UNTIL_SENT, UNTIL_DELIVERED)
+# The function's outcomes that end a `--until delivered` wait on their own (no email
+# went out, so no SES event will come).
+NOT_SENT = ("REJECTED", "FAILED")
+# SES's final word on an email (the record's `delivery`); DELAYED is not one.
+DELIVERY_FINAL = ("DELIVERED", "BOUNCED", "COMPLAINED", "REJECTED_BY_SES")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,16 +47,26 @@ class Record:
     status: str
     sent_at_ms: int | None = None
     reason: str | None = None
+    delivery: str | None = None        # what SES said (the feedback function)
+    delivered_at_ms: int | None = None
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Record:
         sent_at = item.get("sent_at", {}).get("N")
+        delivered_at = item.get("delivered_at", {}).get("N")
         return cls(
             key=item["pk"]["S"],
             status=item.get("status", {}).get("S", ""),
             sent_at_ms=int(float(sent_at)) if sent_at is not None else None,
             reason=item.get("reason", {}).get("S"),
+            delivery=item.get("delivery", {}).get("S"),
+            delivered_at_ms=int(float(delivered_at)) if delivered_at is not None else None,
         )
+
+    def terminal(self, until: str) -> bool:
+        if until == UNTIL_SENT:
+            return self.status in TERMINAL
+        return self.status in NOT_SENT or self.delivery in DELIVERY_FINAL
 
 
 @dataclass
@@ -60,13 +83,23 @@ class WaitResult:
     interrupted: bool = False  # Ctrl-C while waiting: the counts so far stand
     error: str | None = None  # the endpoint went away while waiting: the counts so far stand
     records: dict[str, Record] = field(default_factory=dict)
+    until: str = UNTIL_SENT
+    # --until delivered: SES's word on each email (pending = none yet, or DELAYED).
+    delivered: int = 0
+    bounced: int = 0
+    complained: int = 0
+    rejected_by_ses: int = 0
+    delayed: int = 0  # still DELAYED when the wait ended
+    awaiting_delivery: int = 0  # SENT, no final SES event yet when the wait ended
 
     def add(self, record: Record, published_at: float) -> None:
         """Count one terminal outcome (publish time in epoch seconds)."""
         self.records[record.key] = record
+        if self.until == UNTIL_DELIVERED:
+            self._count_delivery(record, published_at)
         if record.status == "SENT":
             self.sent += 1
-            if record.sent_at_ms is not None:
+            if record.sent_at_ms is not None and self.until == UNTIL_SENT:
                 self.latencies_ms.append(max(0.0, record.sent_at_ms - published_at * 1000.0))
         elif record.status == "REJECTED":
             self.rejected += 1
@@ -78,9 +111,36 @@ class WaitResult:
             self.failed += 1
             self.reasons[record.reason or "failed"] += 1
 
+    def _count_delivery(self, record: Record, published_at: float) -> None:
+        if record.delivery == "DELIVERED":
+            self.delivered += 1
+            if record.delivered_at_ms is not None:
+                self.latencies_ms.append(max(0.0, record.delivered_at_ms
+                                             - published_at * 1000.0))
+        elif record.delivery == "BOUNCED":
+            self.bounced += 1
+        elif record.delivery == "COMPLAINED":
+            self.complained += 1
+        elif record.delivery == "REJECTED_BY_SES":
+            self.rejected_by_ses += 1
+
+    def add_pending(self, record: Record | None) -> None:
+        """An event whose wait ended without a terminal record (None: never seen)."""
+        if record is None:
+            self.unseen += 1
+            return
+        self.records[record.key] = record
+        if record.delivery == "DELAYED":
+            self.delayed += 1
+        if self.until == UNTIL_DELIVERED and record.status == "SENT":
+            self.sent += 1  # sent, SES's word not in yet: pending delivery
+            self.awaiting_delivery += 1
+        else:
+            self.in_progress += 1
+
     @property
     def pending(self) -> int:
-        return self.in_progress + self.unseen
+        return self.in_progress + self.unseen + self.awaiting_delivery
 
     @property
     def total(self) -> int:
@@ -135,7 +195,7 @@ def fetch_records(
     for chunk in _chunks(list(keys), BATCH_GET_MAX_KEYS):
         request: dict[str, Any] = {table_name: {
             "Keys": [{"pk": {"S": mid}} for mid in chunk],
-            "ProjectionExpression": "pk, #s, sent_at, reason",
+            "ProjectionExpression": "pk, #s, sent_at, reason, delivery, delivered_at",
             "ExpressionAttributeNames": {"#s": "status"},
         }}
         for round_ in range(1, max_rounds + 1):
@@ -170,16 +230,20 @@ def wait_for_outcomes(
     monotonic: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     rng: Callable[[], float] = random.random,
+    until: str = UNTIL_SENT,
 ) -> WaitResult:
     """Poll until every event in `published` ({de-dup key: publish time, epoch s})
-    has a terminal record, or timeout_s has passed.
+    has a terminal record (for `until`, module doc), or timeout_s has passed.
 
     Publish → sent latency = sent_at (the function's clock) − the client's publish
-    time; a negative value (clock skew) counts as 0.
+    time (→ delivered: delivered_at, SES's timestamp); a negative value (clock skew)
+    counts as 0.
     """
     from botocore.exceptions import BotoCoreError
 
-    result = WaitResult()
+    if until not in UNTIL:
+        raise ValueError(f"until: {until!r}")
+    result = WaitResult(until=until)
     pending = list(published)
     started = monotonic()
     deadline = started + timeout_s
@@ -193,7 +257,7 @@ def wait_for_outcomes(
             done = 0
             for mid in pending:
                 record = records.get(mid)
-                if record is None or record.status not in TERMINAL:
+                if record is None or not record.terminal(until):
                     still.append(mid)
                     continue
                 done += 1
@@ -219,11 +283,7 @@ def wait_for_outcomes(
         result.error = f"stopped waiting: {exc}"
         pending = [mid for mid in published if mid not in result.records]
     for mid in pending:
-        if mid in latest:
-            result.in_progress += 1
-            result.records[mid] = latest[mid]
-        else:
-            result.unseen += 1
+        result.add_pending(latest.get(mid))
     result.elapsed_s = monotonic() - started
     return result
 

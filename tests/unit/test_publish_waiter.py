@@ -168,3 +168,62 @@ def test_the_endpoint_going_away_mid_wait_keeps_what_is_known() -> None:
     assert not report.ok and not report.stopped_by_user  # exit 1, not 130
     assert data["message_ids"] == ["m-a", "m-b", "m-c"]
     assert data["wait"]["error"] == result.error and data["wait"]["sent"] == 1
+
+
+# --- --until delivered (issue 17) -------------------------------------------------------
+
+def delivered(mid: str, delivery: str, delivered_at_ms: int | None = None) -> dict[str, Any]:
+    out = item(mid, "SENT", 1_000_100)
+    out["delivery"] = {"S": delivery}
+    if delivered_at_ms is not None:
+        out["delivered_at"] = {"N": str(delivered_at_ms)}
+    return out
+
+
+def test_until_delivered_waits_past_sent_for_ses_and_counts_each_state() -> None:
+    published = {k: 1000.0 for k in ("a", "b", "c", "d", "e", "f")}
+    db = FakeDynamo({"a": item("a", "SENT", 1_000_100), "b": item("b", "FAILED"),
+                     "c": delivered("c", "BOUNCED"), "d": delivered("d", "COMPLAINED"),
+                     "e": delivered("e", "DELAYED"), "f": item("f", "SENT", 1_000_100)})
+    now = [0.0]
+
+    def sleep(s: float) -> None:
+        now[0] += s
+        # The SES events arrive: a is delivered 300 ms after publishing.
+        db.items["a"] = delivered("a", "DELIVERED", 1_000_300)
+
+    result = wait_for_outcomes(db, TABLE, published, timeout_s=5, sleep=sleep,
+                               monotonic=lambda: now[0], until="delivered")
+
+    assert (result.delivered, result.bounced, result.complained) == (1, 1, 1)
+    assert result.failed == 1
+    # e stays DELAYED and f has no SES word yet: both pending when the time is up.
+    assert (result.delayed, result.awaiting_delivery, result.pending) == (1, 2, 2)
+    assert result.timed_out
+    assert result.latency_percentiles() == {"p50": 300.0, "p95": 300.0, "p99": 300.0,
+                                            "max": 300.0}
+
+
+def test_until_sent_still_stops_at_the_functions_outcome() -> None:
+    db = FakeDynamo({"a": item("a", "SENT", 1_000_200)})
+
+    result = wait_for_outcomes(db, TABLE, {"a": 1000.0}, timeout_s=5, sleep=lambda s: None,
+                               monotonic=lambda: 0.0)
+
+    assert (result.sent, result.delivered, result.pending) == (1, 0, 0)
+    assert result.latency_percentiles() == {"p50": 200.0, "p95": 200.0, "p99": 200.0,
+                                            "max": 200.0}
+
+
+def test_a_report_waiting_until_delivered_is_ok_only_when_all_were_delivered() -> None:
+    db = FakeDynamo({"a": delivered("a", "DELIVERED", 1_000_300),
+                     "b": delivered("b", "BOUNCED")})
+    report = PublishReport("arn:t", 2, 0, ["a", "b"], 1.0)
+    report.wait = wait_for_outcomes(db, TABLE, {"a": 1000.0, "b": 1000.0}, timeout_s=5,
+                                    sleep=lambda s: None, monotonic=lambda: 0.0,
+                                    until="delivered")
+
+    data = report.to_dict()["wait"]
+
+    assert not report.ok
+    assert (data["delivered"], data["bounced"], data["until"]) == (1, 1, "delivered")
