@@ -126,8 +126,10 @@ def bootstrap(
 
 def status(ctx: typer.Context) -> None:
     """Show every resource (present / missing / drifted), the function's versions and
-    where `live` points, SES verification, DKIM, quota and sandbox, and the failure
-    queue's depth. Exit 1 if anything required is missing."""
+    where `live` points, SES verification, DKIM, quota and sandbox, the account's
+    bounce and complaint rates against AWS's review (5 % / 0.1 %) and pause (10 % /
+    0.5 %) thresholds, and the failure queue's depth. Exit 1 if anything required is
+    missing or a rate is past the review threshold."""
     from notifyctl.infra import status as lib
 
     app = context.get(ctx)
@@ -164,12 +166,34 @@ def status(ctx: typer.Context) -> None:
         if report.queue:
             con.print(f"failure queue {report.queue.name}: {report.queue.depth} "
                       f"message(s) waiting")
+        _render_reputation(con, report.reputation)
         if not report.ok:
             con.print("[bold red]incomplete:[/bold red] run `notifyctl bootstrap`")
 
     app.out.result(report.as_dict(), render)
-    if not report.ok:
+    if not report.ok or not report.reputation_ok:
         raise typer.Exit(1)
+
+
+def _render_reputation(con: Console, rep: object) -> None:
+    from notifyctl.infra import reputation as r
+
+    if not isinstance(rep, r.Reputation):
+        con.print(f"SES bounce/complaint rates: {rep}")
+        return
+
+    def pct(v: float | None) -> str:
+        return "no data" if v is None else f"{v * 100:.2f} %"
+
+    con.print(f"SES bounce rate {pct(rep.bounce_rate)} (review {r.REVIEW_BOUNCE:.0%}, pause "
+              f"{r.PAUSE_BOUNCE:.0%}), complaint rate {pct(rep.complaint_rate)} (review "
+              f"{r.REVIEW_COMPLAINT:.1%}, pause {r.PAUSE_COMPLAINT:.1%}); from {rep.source}")
+    if rep.level == r.PAUSE:
+        con.print("[bold red]warning:[/bold red] past AWS's PAUSE threshold: SES may stop "
+                  "this account's sending")
+    elif rep.level == r.REVIEW:
+        con.print("[bold yellow]warning:[/bold yellow] past AWS's review threshold: SES may "
+                  "put the account under review (see `notifyctl suppression list`)")
 
 
 def teardown(

@@ -15,6 +15,8 @@ from notifyctl.config.schema import Environment
 from notifyctl.infra import planner as p
 from notifyctl.infra import reads
 from notifyctl.infra.bootstrap import plan as make_plan
+from notifyctl.infra.reputation import OK as REPUTATION_OK
+from notifyctl.infra.reputation import Reputation
 from notifyctl.plans.model import CONFLICT, CREATE, UPDATE, summarize_changes
 
 PRESENT, MISSING, DRIFTED, NOT_OURS = "present", "missing", "drifted", "not-ours"
@@ -104,14 +106,23 @@ class StatusReport:
     function: FunctionStatus | None
     ses: SesStatus
     queue: QueueStatus | None
+    reputation: Reputation | str = UNKNOWN  # UNKNOWN where the APIs do not answer
 
     @property
     def ok(self) -> bool:
         """False when anything required is missing (or is not ours)."""
         return all(r.state in (PRESENT, DRIFTED) for r in self.resources)
 
+    @property
+    def reputation_ok(self) -> bool:
+        """False past AWS's review threshold (bounces 5 %, complaints 0.1 %)."""
+        return not isinstance(self.reputation, Reputation) or \
+            self.reputation.level == REPUTATION_OK
+
     def as_dict(self) -> dict[str, Any]:
         return {"environment": self.environment, "ok": self.ok,
+                "reputation": (self.reputation.as_dict()
+                               if isinstance(self.reputation, Reputation) else self.reputation),
                 "resources": [r.as_dict() for r in self.resources],
                 "function": self.function.as_dict() if self.function else {},
                 "ses": self.ses.as_dict(),
@@ -142,7 +153,19 @@ def collect(aws: ClientFactory, env: Environment) -> StatusReport:
         function=_function(aws, env) if exists.get(p.FUNCTION) else None,
         ses=_ses(aws, specs.ses_identity, specs.ses_identity_kind),
         queue=_queue(aws, env.dlq_name) if exists.get(p.QUEUE) else None,
+        reputation=_reputation(aws),
     )
+
+
+def _reputation(aws: ClientFactory) -> Reputation | str:
+    from notifyctl.infra import reputation
+
+    try:
+        return reputation.read(aws.client("cloudwatch"), aws.client("ses"))
+    except Exception as exc:
+        if not _not_answered(exc):
+            raise
+        return UNKNOWN
 
 
 def _function(aws: ClientFactory, env: Environment) -> FunctionStatus:

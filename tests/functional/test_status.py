@@ -28,7 +28,9 @@ def test_status_of_an_empty_account_is_all_missing_and_exits_one(run: Any) -> No
     code, report = status_json(run)
     assert code == 1
     assert report["ok"] is False
-    assert {r["state"] for r in report["resources"]} == {"missing"}
+    # The account's suppression settings always exist (and suppress by default).
+    assert {r["state"] for r in report["resources"]
+            if r["resource"] != "ses-account-suppression"} == {"missing"}
     text = run("status")
     assert text.exit_code == 1
     assert "run `notifyctl bootstrap`" in text.stdout
@@ -52,3 +54,45 @@ def test_a_deleted_resource_is_missing_and_exits_one(run: Any, aws_clients: Any)
     states = {r["resource"]: r["state"] for r in report["resources"]}
     assert states["log-group"] == "missing"
     assert states["lambda-function"] == "present"
+
+
+# --- the account's SES reputation (issue 17) ------------------------------------------
+
+def _put_rate(aws_clients: Any, metric: str, value: float) -> None:
+    """A reputation datapoint of a minute ago (SES publishes them; moto's query
+    excludes the current second)."""
+    from datetime import UTC, datetime, timedelta
+
+    aws_clients.client("cloudwatch").put_metric_data(Namespace="AWS/SES", MetricData=[
+        {"MetricName": metric, "Value": value,
+         "Timestamp": datetime.now(UTC) - timedelta(minutes=1)}])
+
+
+def test_status_reads_the_reputation_metrics_and_is_quiet_below_review(
+        run: Any, aws_clients: Any) -> None:
+    _put_rate(aws_clients, "Reputation.BounceRate", 0.012)
+    _put_rate(aws_clients, "Reputation.ComplaintRate", 0.0002)
+
+    _, report = status_json(run)
+
+    rep = report["reputation"]
+    assert (rep["bounce_rate"], rep["complaint_rate"], rep["level"]) == (0.012, 0.0002, "ok")
+    assert rep["source"] == "cloudwatch Reputation.*"
+    assert rep["thresholds"]["pause"] == {"bounce": 0.10, "complaint": 0.005}
+
+
+def test_a_complaint_rate_past_review_warns_and_exits_one(run: Any, aws_clients: Any) -> None:
+    _put_rate(aws_clients, "Reputation.ComplaintRate", 0.0015)
+
+    result = run("status")
+
+    assert result.exit_code == 1
+    assert "past AWS's review threshold" in result.stdout
+    assert "complaint rate 0.15 %" in result.stdout
+
+
+def test_without_reputation_metrics_the_send_statistics_stand_in(run: Any) -> None:
+    _, report = status_json(run)
+
+    assert report["reputation"]["source"] in ("GetSendStatistics (14 days)", "no data")
+    assert report["ses"]["quota"]["max_24h"] is not None  # the sending quota used
