@@ -19,6 +19,12 @@ Part 2 — end to end: bootstrap the `local` environment (own prefix) on the sam
 emulator, then `publish-book --count 500 --wait`: sent/s (publish start → last
 outcome read) and the publish → sent latency percentiles.
 
+Part 3 — the SES feedback loop (issue 17), same environment: `--wait --until sent`
+and `--wait --until delivered` of --delivered-count (1,000) events each to
+success@simulator.amazonses.com (publish-book's default recipient), interleaved
+--repeat times: delivered/s beside sent/s, both latency percentiles, and the ratio
+(the goal: the feedback path does not halve the pipeline's throughput, ratio >= 0.5).
+
 Falls back to moto's ThreadedMotoServer for part 1 when the emulator is unavailable
 (part 2 is then skipped with a message).
 """
@@ -182,6 +188,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--wait-count", type=int, default=500)
     parser.add_argument("--skip-wait", action="store_true")
+    parser.add_argument("--delivered-count", type=int, default=1000)
+    parser.add_argument("--skip-delivered", action="store_true")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp, endpoint() as (url, is_emulator):
@@ -244,7 +252,48 @@ def main() -> int:
         print(f"  {wait.get('sent', 0) / total:.1f} sent/s over {total:.2f} s "
               "(command start → last outcome read)")
         print(f"  publish → sent latency ms: {wait.get('latency_ms')}")
+        if not args.skip_delivered:
+            feedback_loop(base, args.delivered_count, args.repeat)
     return 0
+
+
+def _timed_wait(base: list[str], n: int, until: str) -> tuple[float, dict[str, Any]]:
+    """One `publish-book --count n --wait --until <until>`: (events/s end to end, wait)."""
+    started = time.perf_counter()
+    code, out, err = cli(*base, "-o", "json", "publish-book", "--count", str(n), "--wait",
+                         "--until", until, "--timeout", "600")
+    total = time.perf_counter() - started
+    wait = (json.loads(out) if out.strip() else {}).get("wait", {})
+    done = wait.get("delivered" if until == "delivered" else "sent") or 0
+    if code != 0:
+        print(f"  (--until {until}: exit {code}; {err.strip().splitlines()[-1:]})")
+    return done / total, wait
+
+
+def feedback_loop(base: list[str], n: int, repeat: int) -> None:
+    """Part 3: --until delivered beside --until sent, interleaved, medians."""
+    sent_runs: list[float] = []
+    delivered_runs: list[float] = []
+    last: dict[str, dict[str, Any]] = {}
+    for _ in range(repeat):
+        rate, last["sent"] = _timed_wait(base, n, "sent")
+        sent_runs.append(rate)
+        rate, last["delivered"] = _timed_wait(base, n, "delivered")
+        delivered_runs.append(rate)
+    sent, delivered = statistics.median(sent_runs), statistics.median(delivered_runs)
+    d = last["delivered"]
+    print(f"\nSES feedback loop, {n} events to success@simulator.amazonses.com "
+          f"(median of {repeat}; runs in brackets)")
+    print(f"  --until sent       {sent:8.1f} sent/s       {[round(v, 1) for v in sent_runs]}  "
+          f"latency ms {last['sent'].get('latency_ms')}")
+    print(f"  --until delivered  {delivered:8.1f} delivered/s  "
+          f"{[round(v, 1) for v in delivered_runs]}  latency ms {d.get('latency_ms')}")
+    print(f"  last delivered run: delivered {d.get('delivered')}, bounced {d.get('bounced')}, "
+          f"complained {d.get('complained')}, delayed {d.get('delayed')}, "
+          f"pending {d.get('pending')}")
+    ratio = delivered / sent if sent else 0.0
+    print(f"  ratio delivered/s ÷ sent/s = {ratio:.2f} (goal >= 0.5: the feedback path must "
+          "not halve the throughput)")
 
 
 if __name__ == "__main__":
