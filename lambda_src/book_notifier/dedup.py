@@ -354,10 +354,9 @@ class DedupStore:
             return outcome, None
         if status is not None and status not in self._resolvable(update.resolves_to):
             return outcome, None
-        resolved = self._resolve(key, update, now_ms)
-        if resolved is None and update.delivery is None:
-            # Nothing to resolve: does the record exist at all?
-            return (STALE if self.get(key) else MISSING), None
+        resolved, exists = self._resolve(key, update)
+        if update.delivery is None:  # a Send event: resolving was all it could do
+            return (APPLIED if resolved else STALE if exists else MISSING), resolved
         return outcome, resolved
 
     @staticmethod
@@ -404,9 +403,10 @@ class DedupStore:
             return STALE, str(old.get("status", ""))
         return APPLIED, str(plain(response.get("Attributes") or {}).get("status", ""))
 
-    def _resolve(self, key: str, update: DeliveryUpdate, now_ms: int) -> str | None:
-        """UNCONFIRMED (or IN_PROGRESS, for SENT) -> update.resolves_to; the status it
-        replaced, or None when the record was in neither."""
+    def _resolve(self, key: str, update: DeliveryUpdate) -> tuple[str | None, bool]:
+        """UNCONFIRMED (or IN_PROGRESS, for SENT) -> update.resolves_to: (the status it
+        replaced or None when the record was in neither, whether the record exists).
+        UpdateItem only (the feedback function's role has no GetItem)."""
         to = update.resolves_to
         assert to is not None
         allowed = self._resolvable(to)
@@ -432,12 +432,12 @@ class DedupStore:
                 TableName=self.table_name, Key={"pk": {"S": key}},
                 UpdateExpression=expression, ConditionExpression=condition,
                 ExpressionAttributeNames=names, ExpressionAttributeValues=values,
-                ReturnValues="UPDATED_OLD")
+                ReturnValues="UPDATED_OLD", ReturnValuesOnConditionCheckFailure="ALL_OLD")
         except ClientError as exc:
             if _code(exc) != "ConditionalCheckFailedException":
                 raise
-            return None
-        return str(plain(response.get("Attributes") or {}).get("status", ""))
+            return None, bool(exc.response.get("Item"))
+        return str(plain(response.get("Attributes") or {}).get("status", "")), True
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The item as plain Python values (numbers as int), or None. For tests and

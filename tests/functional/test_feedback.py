@@ -296,3 +296,19 @@ def test_a_dynamodb_error_raises_so_lambda_retries(handler: FeedbackHandler,
     store.table_name = "no-such-table"
     with pytest.raises(ClientError):
         handler.handle(sns_of(ses_event("feedback_event_delivery.json")), Ctx())
+
+
+def test_the_function_needs_only_update_item(handler: FeedbackHandler,
+                                             store: DedupStore) -> None:
+    """Its role grants dynamodb:UpdateItem alone (infra.policies.feedback_policy)."""
+    sent_record(store, "UNCONFIRMED")
+    calls: list[str] = []
+    store.client.meta.events.register("before-call", lambda model, **_: calls.append(model.name))
+    samples = sorted(p.name for p in EVENTS.glob("feedback_*.json"))
+
+    handler.handle(sns_of(*(ses_event(n) for n in samples)), Ctx())
+    store.table_name = TABLE + "-gone"  # a missing record's answer too
+    with pytest.raises(Exception):  # noqa: B017 - the missing table raises; calls matter
+        handler.handle(sns_of(ses_event("feedback_event_send.json")), Ctx())
+
+    assert set(calls) == {"UpdateItem"}
