@@ -23,7 +23,6 @@ check a `warn` that says so: doctor never pretends a fact it could not read.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from notifyctl.aws.calls import is_error
@@ -32,8 +31,12 @@ from notifyctl.doctor.model import Outcome, failed, not_implemented, passed, war
 
 # AWS's thresholds (SES developer guide, "Sending review process"): above the review
 # rates an account is placed under review, above the pause rates sending may be paused.
-BOUNCE_REVIEW, BOUNCE_PAUSE = 0.05, 0.10
-COMPLAINT_REVIEW, COMPLAINT_PAUSE = 0.001, 0.005
+# Defined once, in infra.reputation (`status` shows the same rates).
+from notifyctl.infra.reputation import PAUSE_BOUNCE as BOUNCE_PAUSE
+from notifyctl.infra.reputation import PAUSE_COMPLAINT as COMPLAINT_PAUSE
+from notifyctl.infra.reputation import REVIEW_BOUNCE as BOUNCE_REVIEW
+from notifyctl.infra.reputation import REVIEW_COMPLAINT as COMPLAINT_REVIEW
+
 # Warn when less than this share of the 24-hour quota is left.
 QUOTA_HEADROOM = 0.10
 
@@ -214,37 +217,24 @@ def dns(ctx: DoctorContext) -> Outcome:
     return passed(f"all {len(wanted)} records published for {env.sending_domain}")
 
 
-def _reputation_metric(ctx: DoctorContext, name: str) -> float | None:
-    now = datetime.fromtimestamp(ctx.clock(), UTC)
-    points = ctx.client("cloudwatch").get_metric_statistics(
-        Namespace="AWS/SES", MetricName=name, StartTime=now - timedelta(hours=24),
-        EndTime=now, Period=3600, Statistics=["Maximum"]).get("Datapoints", [])
-    if not points:
-        return None
-    latest = max(points, key=lambda p: p["Timestamp"])
-    return float(latest["Maximum"])
-
-
 def reputation(ctx: DoctorContext) -> Outcome:
-    bounce = _reputation_metric(ctx, "Reputation.BounceRate")
-    complaint = _reputation_metric(ctx, "Reputation.ComplaintRate")
-    source = "CloudWatch AWS/SES Reputation.*, latest hour"
-    if bounce is None and complaint is None:
-        points = ctx.client("ses").get_send_statistics().get("SendDataPoints", [])
-        attempts = sum(int(p.get("DeliveryAttempts", 0)) for p in points)
-        if not attempts:
-            return passed("no sends in the last 2 weeks: no bounce or complaint rate yet")
-        bounce = sum(int(p.get("Bounces", 0)) for p in points) / attempts
-        complaint = sum(int(p.get("Complaints", 0)) for p in points) / attempts
-        source = f"GetSendStatistics, {attempts} delivery attempts in 2 weeks"
-    bounce, complaint = bounce or 0.0, complaint or 0.0
+    """The rates `status` shows (infra.reputation: CloudWatch Reputation.*, else the
+    send statistics), against the same thresholds."""
+    from notifyctl.infra import reputation as rep
+
+    found = rep.read(ctx.client("cloudwatch"), ctx.client("ses"), clock=ctx.clock)
+    if found.source == rep.NO_DATA:
+        return passed("no sends in the last 2 weeks: no bounce or complaint rate yet")
+    source = ("CloudWatch AWS/SES Reputation.*, latest hour" if found.source == rep.CLOUDWATCH
+              else f"GetSendStatistics, {found.delivery_attempts} delivery attempts in 2 weeks")
+    bounce, complaint = found.bounce_rate or 0.0, found.complaint_rate or 0.0
     evidence = f"bounce {bounce:.2%}, complaint {complaint:.3%} ({source})"
     fix = ("remove bad addresses (use the suppression list), send only to people who asked; "
            "see SES 'Sending review process'")
-    if bounce >= BOUNCE_PAUSE or complaint >= COMPLAINT_PAUSE:
+    if found.level == rep.PAUSE:
         return failed(f"{evidence}: at AWS's pause level ({BOUNCE_PAUSE:.0%} / "
                       f"{COMPLAINT_PAUSE:.1%})", fix)
-    if bounce >= BOUNCE_REVIEW or complaint >= COMPLAINT_REVIEW:
+    if found.level == rep.REVIEW:
         return warned(f"{evidence}: at AWS's review level ({BOUNCE_REVIEW:.0%} / "
                       f"{COMPLAINT_REVIEW:.1%})", fix)
     return passed(evidence)
