@@ -1,0 +1,129 @@
+"""The SES feedback loop end to end on the emulator: publish-book -> the notifier ->
+SES (the mailbox simulator) -> the configuration set's events -> SNS -> the feedback
+function -> the de-dup record; `suppression` over the account's list.
+
+Every address carries a +label of its own: the emulator's suppression list is one per
+account, shared by the session's tests.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+PREFIX = "books-feedback"
+SIMULATOR = "simulator.amazonses.com"
+
+
+@pytest.fixture
+def config(local_config: Any) -> str:
+    return str(local_config(PREFIX))
+
+
+@pytest.fixture
+def base(cli: Any, emulator: Any, config: str) -> list[str]:
+    """The global options for the bootstrapped local environment on the emulator."""
+    options = ["--config", config, "--env", "local", "--endpoint-url", emulator.endpoint]
+    result = cli(*options, "bootstrap", "--yes")
+    assert result.exit_code == 0, result.output
+    return options
+
+
+def address(kind: str) -> str:
+    return f"{kind}+{uuid.uuid4().hex[:10]}@{SIMULATOR}"
+
+
+def publish(cli: Any, base: list[str], to: str) -> tuple[dict[str, Any], str]:
+    """One event to `to`, waited for until SES's word: (the wait report, its book id)."""
+    book = f"bk-{uuid.uuid4().hex[:10]}"
+    result = cli(*base, "-o", "json", "publish-book", "--email", to, "--book-id", book,
+                 "--title", "Dune", "--wait", "--until", "delivered", "--timeout", "60")
+    assert result.stdout.strip(), result.output
+    return json.loads(result.stdout)["wait"], book
+
+
+def record(emulator: Any, book: str) -> dict[str, Any]:
+    """The de-dup record of the book's event, plain values."""
+    from book_notifier.dedup import plain
+
+    items = emulator.client("dynamodb").scan(
+        TableName=f"{PREFIX}-dedup", FilterExpression="book_id = :b",
+        ExpressionAttributeValues={":b": {"S": book}})["Items"]
+    assert len(items) == 1, items
+    return plain(items[0])
+
+
+def suppressed(cli: Any, base: list[str], to: str) -> dict[str, Any]:
+    result = cli(*base, "-o", "json", "suppression", "check", to)
+    assert result.exit_code == 0, result.output
+    return dict(json.loads(result.stdout))
+
+
+def test_success_ends_delivered(cli: Any, base: list[str], emulator: Any) -> None:
+    wait, book = publish(cli, base, address("success"))
+
+    assert (wait["delivered"], wait["bounced"], wait["pending"]) == (1, 0, 0), wait
+    item = record(emulator, book)
+    assert (item["status"], item["delivery"]) == ("SENT", "DELIVERED")
+    assert item["delivered_at"] >= item["claimed_at"]
+    assert wait["latency_ms"]["p50"] >= 0
+
+
+def test_a_hard_bounce_is_recorded_suppressed_and_the_next_send_never_delivered(
+        cli: Any, base: list[str], emulator: Any) -> None:
+    to = address("bounce")
+
+    first, book = publish(cli, base, to)
+
+    assert (first["bounced"], first["delivered"]) == (1, 0), first
+    item = record(emulator, book)
+    assert (item["delivery"], item["bounce_type"]) == ("BOUNCED", "Permanent")
+    assert "@" not in item.get("diagnostic", "").replace("***@", "")  # redacted
+    check = suppressed(cli, base, to)
+    assert check["suppressed"] is True and check["entry"]["reason"] == "BOUNCE"
+
+    second, book2 = publish(cli, base, to)
+
+    assert (second["bounced"], second["delivered"]) == (1, 0), second
+    again = record(emulator, book2)
+    assert (again["delivery"], again["bounce_subtype"]) == ("BOUNCED",
+                                                            "OnAccountSuppressionList")
+
+
+def test_a_complaint_ends_complained(cli: Any, base: list[str], emulator: Any) -> None:
+    wait, book = publish(cli, base, address("complaint"))
+
+    assert wait["complained"] == 1, wait
+    assert record(emulator, book)["delivery"] == "COMPLAINED"
+
+
+def test_suppression_remove_makes_an_address_deliverable_again(
+        cli: Any, base: list[str], emulator: Any) -> None:
+    to = address("success")
+    added = cli(*base, "suppression", "add", to, "--reason", "BOUNCE")
+    assert added.exit_code == 0, added.output
+
+    blocked, book = publish(cli, base, to)
+    assert (blocked["delivered"], blocked["bounced"]) == (0, 1), blocked
+    assert record(emulator, book)["bounce_subtype"] == "OnAccountSuppressionList"
+
+    removed = cli(*base, "suppression", "remove", to)
+    assert removed.exit_code == 0, removed.output
+    delivered, _ = publish(cli, base, to)
+    assert delivered["delivered"] == 1, delivered
+
+
+def test_status_shows_the_rates_and_the_new_resources_present(cli: Any,
+                                                              base: list[str]) -> None:
+    result = cli(*base, "-o", "json", "status")
+    report = json.loads(result.stdout)
+
+    states = {r["resource"]: r["state"] for r in report["resources"]}
+    assert states["ses-configuration-set"] == "present"
+    assert states["feedback-subscription"] == "present"
+    assert "bounce_rate" in report["reputation"] or report["reputation"] == "unknown"
