@@ -8,6 +8,8 @@ Our endpoints (everything else is moto):
     GET /_notifyctl/outbox        the emails SES accepted, oldest first
     GET /_notifyctl/code/<account>/<region>/<function>/<version>   a version's zip (Code.Location)
     POST /_notifyctl/ses/verify   {"identity": ...}: a Pending SES identity becomes verified
+    GET|POST /_notifyctl/ses/mailboxes   scripted recipients: {"address": ..., "behaviour":
+                                  "bounce" | "complain" | "deliver"} (ses_account.py)
     POST /_notifyctl/ttl/sweep    delete expired DynamoDB TTL items now: {"deleted": N}
     GET|POST|DELETE /_notifyctl/faults   list, add, clear injected faults (faults.py)
 """
@@ -49,6 +51,7 @@ class Hub:
     clock: Any = None  # clock.Clock: the one time scale
     alarms: Any = None  # alarms.AlarmEngine
     deployments: Any = None  # codedeploy.CodeDeployEngine
+    ses_simulator: Any = None  # ses_simulator.SesSimulator: SES events after a send
     faults: Any = field(default_factory=lambda: _fault_registry())  # faults.FaultRegistry
 
     def health(self) -> dict[str, Any]:
@@ -69,7 +72,7 @@ class Hub:
                 "async": self.dispatcher.snapshot(), "outbox": len(self.outbox.to_json())}
 
     def close(self) -> None:
-        for engine in (self.alarms, self.deployments):
+        for engine in (self.alarms, self.deployments, self.ses_simulator):
             if engine is not None:
                 engine.close()
         self.dispatcher.close()
@@ -89,6 +92,14 @@ def _json(start_response: Any, data: Any, status: str = "200 OK") -> list[bytes]
     start_response(status, [("Content-Type", "application/json"),
                             ("Content-Length", str(len(body)))])
     return [body]
+
+
+def _read_json(environ: dict[str, Any]) -> Any:
+    try:
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+        return json.loads(environ["wsgi.input"].read(size) or b"{}") if size else {}
+    except (ValueError, KeyError):
+        return None
 
 
 def make_app(hub: Hub, moto_app: Any) -> Any:
@@ -148,6 +159,12 @@ def make_app(hub: Hub, moto_app: Any) -> Any:
             return _json(start_response, hub.outbox.to_json())
         if route == "ses/verify" and environ.get("REQUEST_METHOD") == "POST":
             return ses_verify(start_response, environ)
+        if route == "ses/mailboxes":
+            from notifyctl.emulator.ses_account import mailbox_request
+
+            status, body = mailbox_request(environ.get("REQUEST_METHOD", "GET"),
+                                           _read_json(environ))
+            return _json(start_response, body, status)
         if route == "ttl/sweep" and environ.get("REQUEST_METHOD") == "POST":
             return _json(start_response, {"deleted": hub.ttl.sweep()})
         if route.startswith("code/") and len(route.split("/")) == 5:
@@ -197,7 +214,7 @@ def build_hub(endpoint: str, state_dir: Path, *, time_scale: float | None = None
 
 
 def _start_engines(hub: Hub) -> None:
-    """The alarm evaluator and the CodeDeploy engine, on the hub's clock."""
+    """The alarm evaluator, the CodeDeploy engine and the SES simulator, on the hub's clock."""
     from notifyctl.emulator.alarms import AlarmEngine
     from notifyctl.emulator.codedeploy import CodeDeployEngine
     from notifyctl.emulator.patches.cloudwatch import MotoAlarmStore
@@ -212,6 +229,10 @@ def _start_engines(hub: Hub) -> None:
     hub.alarms.start()
     hub.deployments = CodeDeployEngine(MotoAliases(), MotoAlarmStates(), DispatcherHooks(),
                                        MotoDeploymentSink(), hub.clock)
+    from notifyctl.emulator.patches.ses import MotoSesSink
+    from notifyctl.emulator.ses_simulator import SesSimulator
+
+    hub.ses_simulator = SesSimulator(MotoSesSink(), hub.clock)
 
 
 def serve(host: str, port: int, state_dir: Path, *, time_scale: float | None = None,

@@ -78,6 +78,32 @@ What moto does without Docker, and what each patch changes:
 |                                                               |   identities, suppressed = not sent)    |
 | sesv2 GetAccount, Put/Get/List/DeleteSuppressedDestination,   | sesv2: implemented over ses_account     |
 |   PutAccountSending/SuppressionAttributes: 404                 |                                         |
+| SES: a send is the end of it (moto publishes a fixed sample  | ses + ses_simulator.py: the mailbox     |
+|   JSON for any address containing "bounce"/"success", to      |   simulator, the account list and       |
+|   domain identities only, synchronously)                      |   scripted mailboxes produce AWS's      |
+|                                                               |   event JSON (ses_events.py) after the  |
+|                                                               |   send, to config-set SNS destinations  |
+|                                                               |   and identity topics, via SNS publish  |
+| hard bounce / complaint: no suppression; suppressed address   | added per the account's (or the set's)  |
+|   accepted silently                                           |   SuppressedReasons; Bounce Permanent/  |
+|                                                               |   OnAccountSuppressionList             |
+| SendEmail ignores ConfigurationSetName and Tags              | unknown set ConfigurationSetDoesNot-    |
+|                                                               |   Exist, paused set refused, invalid   |
+|                                                               |   tag InvalidParameterValue            |
+| sesv2 configuration set: SendingOptions nested in itself,     | rendered as AWS does; Put*Options,     |
+|   later tags lost, Put*Options and event destination calls   |   Create/Get/Update/DeleteConfiguration-|
+|   404, deleting a missing set 500                             |   SetEventDestination(s), NotFound      |
+| ses v1: one event destination per set, names unique across   | per set; Update/Delete answered;        |
+|   sets, Update/DeleteConfigurationSetEventDestination 500,    |   DescribeConfigurationSet renders      |
+|   DescribeConfigurationSet lists [None] / no options          |   destinations and options              |
+| ses v1 GetIdentityNotificationAttributes: no topics, headers  | topics, ForwardingEnabled and header    |
+|   always false; SetIdentityHeadersInNotificationsEnabled 500; |   flags read back; unsetting is         |
+|   unsetting an unset topic 500                                |   idempotent                            |
+| GetSendStatistics: one point, all-time sends, 0 bounces       | 15-minute points over two weeks        |
+|                                                               |   (ses_account.SendingStats)            |
+| no AWS/SES metrics                                            | Send/Delivery/Bounce/Complaint/Reject + |
+|                                                               |   Reputation.BounceRate/ComplaintRate   |
+|                                                               |   (account; set with reputation on)     |
 | FilterLogEvents: only single terms and phrases, everything    | logs: logs_filter (terms, ?groups,      |
 |   else returns every event; logStreamNamePrefix ignored       |   -exclusions, %regex%, JSON,           |
 |                                                               |   space-delimited); prefix honoured     |

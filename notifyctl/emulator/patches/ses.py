@@ -1,16 +1,27 @@
 """SES (v1 and v2 sends, v1 account APIs): every accepted email lands in the outbox with
 both its bodies; sends obey the account's rules (emulator/ses_account.py: sandbox,
-quota and rate, pause, suppression list); identities may stay Pending."""
+quota and rate, pause, suppression list); identities may stay Pending.
+
+After an accepted send, the mailbox simulator and the event publishing
+(emulator/ses_simulator.py) take over: `MotoSesSink` is its way into moto (SNS publish,
+suppression list, metrics). Configuration sets (shared by v1 and v2: moto keeps one
+ConfigurationSet object per name) carry their event destinations here, as
+`notifyctl_destinations` ({name: ses_events.EventDestination}); identity notification
+topics and their header flags live in moto's `sns_topics[identity]`."""
 
 from __future__ import annotations
 
 import json
+import sys
 import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.parser import Parser
 from email.utils import getaddresses, parseaddr
 from typing import Any
 
-from notifyctl.emulator import ses_account
+from notifyctl.emulator import ses_account, ses_events, ses_simulator
 from notifyctl.emulator.patches import hub
 
 # Which SES API the current request came through ("v1" query, "v2" JSON): errors differ.
@@ -23,6 +34,13 @@ def targets() -> list[tuple[Any, str]]:
     from moto.sesv2.responses import SESV2Response
 
     return [(SESBackend, "send_email"), (SESBackend, "send_raw_email"),
+            (SESBackend, "__process_sns_feedback__"),
+            (SESBackend, "create_configuration_set_event_destination"),
+            (SESBackend, "delete_configuration_set"),
+            (SESBackend, "get_identity_notification_attributes"),
+            (SESBackend, "set_identity_notification_topic"),
+            (EmailResponse, "describe_configuration_set"),
+            (EmailResponse, "get_send_statistics"),
             (SESBackend, "_is_verified_address"), (SESBackend, "create_email_identity_v2"),
             (SESBackend, "get_identity_verification_attributes"),
             (SESBackend, "get_send_quota"), (EmailIdentity, "get_response_object"),
@@ -75,10 +93,230 @@ def mark_verified(account_id: str, region: str, identity: str) -> bool:
     return True
 
 
+def raw_parts(raw_data: str) -> list[bytes | str | None]:
+    """Every part of a raw message, decoded (what a virus scan reads)."""
+    import email
+
+    parts: list[bytes | str | None] = [raw_data]
+    for part in email.message_from_string(raw_data).walk():
+        if not part.is_multipart():
+            payload = part.get_payload(decode=True)
+            parts.append(payload if isinstance(payload, bytes) else None)
+    return parts
+
+
 def raw_recipients(raw_data: str) -> list[str]:
     parsed = Parser().parsestr(raw_data, headersonly=True)
     fields = [v for k in ("To", "Cc", "Bcc") for v in parsed.get_all(k, [])]
     return [a for _, a in getaddresses(fields) if a]
+
+
+NOTIFICATION_TYPES = ("Bounce", "Complaint", "Delivery")  # SetIdentityNotificationTopic's
+
+
+@dataclass(frozen=True)
+class SendOptions:
+    """What a send request says besides the message: its configuration set and tags."""
+
+    config_set: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, config_set: Any, tags: Any) -> SendOptions:
+        pairs = tuple((str(t.get("Name", "")), str(t.get("Value", "")))
+                      for t in tags or [] if isinstance(t, dict))
+        return cls(str(config_set) if config_set else None, pairs)
+
+
+def _options() -> SendOptions:
+    return getattr(_api, "options", None) or SendOptions()
+
+
+def destinations_of(config_set: Any) -> dict[str, ses_events.EventDestination]:
+    """A configuration set's event destinations, by name (kept on moto's object so that
+    deleting the set deletes them)."""
+    found = getattr(config_set, "notifyctl_destinations", None)
+    if found is None:
+        found = {}
+        config_set.notifyctl_destinations = found
+    return found  # type: ignore[no-any-return]
+
+
+def sending_enabled(config_set: Any) -> bool:
+    """moto keeps SendingOptions ({"SendingEnabled": bool}, {} when never set) in `enabled`."""
+    options = config_set.enabled
+    if isinstance(options, dict):
+        return bool(options.get("SendingEnabled", True))
+    return bool(options)
+
+
+def sending_identity(backend: Any, source: str) -> str:
+    """The identity a message is sent as: the address when it is an identity itself,
+    else its domain (SES prefers the address identity when both exist)."""
+    address = parseaddr(source)[1]
+    return address if address in backend.email_identities else \
+        address.split("@", 1)[-1].lower()
+
+
+def check_send(backend: Any, options: SendOptions) -> None:
+    """Refuse a send as SES does: an invalid message tag, an unknown or paused
+    configuration set (v1 and v2 name the errors differently)."""
+    v1 = getattr(_api, "version", "v1") == "v1"
+    for name, value in options.tags:
+        why = ses_events.invalid_tag(name, value)
+        if why:
+            raise service_error("InvalidParameterValue" if v1 else "BadRequestException", why)
+    if options.config_set is None:
+        return
+    found = backend.config_sets.get(options.config_set)
+    if found is None:
+        raise service_error("ConfigurationSetDoesNotExist" if v1 else "NotFoundException",
+                            f"Configuration set <{options.config_set}> does not exist.")
+    if not sending_enabled(found):
+        raise service_error("ConfigurationSetSendingPausedException" if v1
+                            else "SendingPausedException",
+                            f"Sending is paused for configuration set <{options.config_set}>.")
+
+
+def routing_of(backend: Any, identity: str, config_set: str | None) -> ses_simulator.Routing:
+    """Where the events of a message sent as `identity` go (read at the send)."""
+    account = ses_account.account(backend.account_id, backend.region_name)
+    reasons = frozenset(account.suppressed_reasons)
+    destinations: tuple[ses_events.EventDestination, ...] = ()
+    reputation = None
+    found = backend.config_sets.get(config_set) if config_set else None
+    if found is not None:
+        destinations = tuple(destinations_of(found).values())
+        own = found.suppression_options or {}
+        if "SuppressedReasons" in own:  # the set's own suppression settings override the account's
+            reasons = frozenset(own.get("SuppressedReasons") or [])
+        if (found.reputation_options or {}).get("ReputationMetricsEnabled"):
+            reputation = found.configuration_set_name
+    settings = backend.sns_topics.get(identity, {})
+    return ses_simulator.Routing(
+        destinations=destinations,
+        identity_topics={t.upper(): settings[t] for t in NOTIFICATION_TYPES if settings.get(t)},
+        identity_headers=frozenset(t.upper() for t in NOTIFICATION_TYPES
+                                   if settings.get(f"headers:{t}")),
+        suppress_reasons=reasons, reputation_set=reputation)
+
+
+def raw_options(raw_data: str, options: SendOptions) -> SendOptions:
+    """A raw message may name its configuration set and tags in X-SES-* headers."""
+    parsed = Parser().parsestr(raw_data, headersonly=True)
+    config_set = options.config_set or parsed.get("X-SES-CONFIGURATION-SET")
+    tags = list(options.tags)
+    for item in str(parsed.get("X-SES-MESSAGE-TAGS") or "").split(","):
+        name, _, value = item.strip().partition("=")
+        if name:
+            tags.append((name.strip(), value.strip()))
+    return SendOptions(str(config_set).strip() if config_set else None, tuple(tags))
+
+
+def accepted(backend: Any, message_id: str, source: str, recipients: list[str],
+             headers: tuple[tuple[str, str], ...], common: dict[str, Any],
+             options: SendOptions, *, rejected: bool) -> None:
+    """Hand an accepted message to the mailbox simulator / event publishing."""
+    engine = getattr(hub(), "ses_simulator", None)
+    if engine is None:
+        return
+    identity = sending_identity(backend, source)
+    config_set = options.config_set
+    if config_set is None:  # the identity's default configuration set
+        found = backend.email_identities.get(identity)
+        config_set = getattr(found, "configuration_set_name", None) or None
+    account = ses_account.account(backend.account_id, backend.region_name)
+    mail = ses_events.SentMail(
+        message_id=message_id, timestamp=time.time(), source=source,
+        source_arn=f"arn:{backend.partition}:ses:{backend.region_name}:{backend.account_id}:"
+                   f"identity/{identity}",
+        account_id=backend.account_id, destination=tuple(recipients), headers=headers,
+        common_headers=common, message_tags=options.tags, configuration_set=config_set)
+    fates = ses_simulator.fates_of(recipients,
+                                   suppressed=lambda r: account.get_suppressed(r) is not None,
+                                   scripted=account.mailboxes)
+    engine.accepted(mail, backend.region_name, routing_of(backend, identity, config_set),
+                    fates, rejected=rejected)
+
+
+class MotoSesSink:
+    """ses_simulator.Sink over moto: SES publishes like any SNS publisher (so lambda
+    subscriptions go through the emulator's SNS -> Lambda path), keeps the account's
+    suppression list and counts what happened (GetSendStatistics, and the AWS/SES
+    CloudWatch metrics at each flush: the counts since the last one, and the
+    Reputation.BounceRate / ComplaintRate of the account and of each configuration set
+    with reputation metrics on; one datapoint per metric per flush, so CloudWatch's
+    memory grows with time, not with the number of messages)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[tuple[str, str], dict[str, int]] = {}  # (account, region) -> counts
+        self._sets: dict[tuple[str, str], set[str]] = {}  # reputation-tracked sets touched
+
+    def publish(self, publication: ses_simulator.Publication) -> None:
+        from moto.sns.models import sns_backends
+
+        from notifyctl.emulator.backends import MOTO_LOCK
+
+        parts = publication.topic_arn.split(":")
+        if len(parts) < 6:
+            _dropped(publication, "not a topic ARN")
+            return
+        with MOTO_LOCK:
+            backend = sns_backends[parts[4]][parts[3]]
+            if publication.topic_arn not in backend.topics:
+                _dropped(publication, "the topic does not exist")
+                return
+            backend.publish(publication.message, arn=publication.topic_arn,
+                            subject=publication.subject)
+
+    def suppress(self, account_id: str, region: str, address: str, reason: str,
+                 message_id: str, feedback_id: str) -> None:
+        ses_account.account(account_id, region).auto_suppress(address, reason, message_id,
+                                                              feedback_id)
+
+    def count(self, account_id: str, region: str, metric: str, n: int, *, simulator: bool,
+              config_set: str | None) -> None:
+        ses_account.account(account_id, region).record(metric, n, simulator=simulator,
+                                                       config_set=config_set)
+        with self._lock:
+            counts = self._pending.setdefault((account_id, region), {})
+            counts[metric] = counts.get(metric, 0) + n
+            if config_set is not None:
+                self._sets.setdefault((account_id, region), set()).add(config_set)
+
+    def flush(self) -> None:
+        from moto.cloudwatch.models import cloudwatch_backends
+        from moto.core.utils import utcnow
+
+        from notifyctl.emulator.backends import MOTO_LOCK
+
+        with self._lock:
+            pending, self._pending = self._pending, {}
+            sets, self._sets = self._sets, {}
+        now = utcnow()
+        for (account_id, region), counts in pending.items():
+            account = ses_account.account(account_id, region)
+            data: list[dict[str, Any]] = [
+                {"MetricName": metric, "Value": float(n), "Unit": "Count", "Timestamp": now,
+                 "Dimensions": []} for metric, n in sorted(counts.items())]
+            scopes: list[tuple[str | None, list[dict[str, str]]]] = [(None, [])]
+            scopes += [(name, [{"Name": "ses:configuration-set", "Value": name}])
+                       for name in sorted(sets.get((account_id, region), ()))]
+            for name, dims in scopes:
+                bounce_rate, complaint_rate = account.reputation(name)
+                data += [{"MetricName": "Reputation.BounceRate", "Value": bounce_rate,
+                          "Unit": "None", "Timestamp": now, "Dimensions": dims},
+                         {"MetricName": "Reputation.ComplaintRate", "Value": complaint_rate,
+                          "Unit": "None", "Timestamp": now, "Dimensions": dims}]
+            with MOTO_LOCK:
+                cloudwatch_backends[account_id][region].put_metric_data("AWS/SES", data)
+
+
+def _dropped(publication: ses_simulator.Publication, why: str) -> None:
+    """SES cannot publish (AWS gives no error to anyone either): say so in the log."""
+    print(f"emulator: SES could not publish an event to {publication.topic_arn}: {why}",
+          file=sys.stderr, flush=True)
 
 
 def apply() -> None:
@@ -109,16 +347,28 @@ def apply() -> None:
         names = ("source", "subject", "body", "destinations")  # v1's positional order
         values = dict(zip(names, args, strict=False), **kwargs)
         dest = values.get("destinations") or {}
+        source = values.get("source", "")
         recipients = [a for key in ("ToAddresses", "CcAddresses", "BccAddresses")
                       for a in dest.get(key) or []]
-        if not self._is_verified_address(values.get("source", "")):
+        if not self._is_verified_address(source):
             return backend_send(self, *args, **kwargs)  # moto's MessageRejected
-        deliver = set(_admit(self, values.get("source", ""), recipients))
+        options = _options()
+        check_send(self, options)
+        deliver = set(_admit(self, source, recipients))
         message = backend_send(self, *args, **kwargs)
-        if deliver:  # a suppressed recipient: accepted, not delivered
+        bodies = getattr(hub().outbox.pending, "bodies", None) or {}
+        rejected = ses_simulator.carries_eicar([values.get("subject"), values.get("body"),
+                                                bodies.get("text"), bodies.get("html")])
+        if deliver and not rejected:  # suppressed: accepted, not delivered; rejected: dropped
             kept = {k: [a for a in v or [] if a in deliver] for k, v in dest.items()}
-            hub().outbox.record_simple(message, values.get("source", ""),
-                                       values.get("subject", ""), values.get("body", ""), kept)
+            hub().outbox.record_simple(message, source, values.get("subject", ""),
+                                       values.get("body", ""), kept)
+        headers, common = ses_events.simple_headers(
+            source, list(dest.get("ToAddresses") or []), list(dest.get("CcAddresses") or []),
+            values.get("subject", ""), message.id,
+            html=bodies.get("html") is not None and bodies.get("text") is None)
+        accepted(self, message.id, source, recipients, headers, common, options,
+                 rejected=rejected)
         return message
 
     def send_raw_email(self: Any, source: Any, destinations: Any, raw_data: str) -> Any:
@@ -126,11 +376,19 @@ def apply() -> None:
         sender = source or parseaddr(str(Parser().parsestr(raw_data, headersonly=True)
                                          .get("From", "")))[1]
         deliver: list[str] = []
-        if sender and self._is_verified_address(sender):
+        options = raw_options(raw_data, _options())
+        verified = bool(sender) and self._is_verified_address(sender)
+        if verified:
+            check_send(self, options)
             deliver = _admit(self, sender, recipients)
         message = backend_raw(self, source, destinations, raw_data)
-        if deliver:
+        rejected = ses_simulator.carries_eicar(raw_parts(raw_data))
+        if deliver and not rejected:
             hub().outbox.record_raw(message, source, deliver, raw_data)
+        if verified:
+            headers, common = ses_events.raw_headers(raw_data, message.id)
+            accepted(self, message.id, str(source or sender), recipients, headers, common,
+                     options, rejected=rejected)
         return message
 
     def is_verified(self: Any, source: str) -> bool:
@@ -175,10 +433,19 @@ def apply() -> None:
             try:
                 return method(self)
             finally:
-                _api.version = "v1"
+                _api.version, _api.options = "v1", None
         return wrapper
 
+    def _v1_options(self: Any) -> None:
+        _api.options = SendOptions.of(self._get_param("ConfigurationSetName"),
+                                      self._get_param("Tags"))
+
+    def v1_raw_email(self: Any) -> Any:
+        _v1_options(self)
+        return v1_raw(self)
+
     def v1_send_email(self: Any) -> Any:
+        _v1_options(self)
         hub().outbox.pending.bodies = {"text": self._get_param("Message.Body.Text.Data"),
                                        "html": self._get_param("Message.Body.Html.Data")}
         try:
@@ -189,6 +456,8 @@ def apply() -> None:
     def v2_send_email(self: Any) -> Any:
         try:
             params = json.loads(self.body)
+            _api.options = SendOptions.of(params.get("ConfigurationSetName"),
+                                          params.get("EmailTags"))
             body = params.get("Content", {}).get("Simple", {}).get("Body", {})
             hub().outbox.pending.bodies = {"text": (body.get("Text") or {}).get("Data"),
                                            "html": (body.get("Html") or {}).get("Data")}
@@ -216,7 +485,136 @@ def apply() -> None:
     SESBackend.get_send_quota = get_send_quota
     EmailIdentity.get_response_object = property(identity_response)
     EmailResponse.send_email = _with_api("v1", v1_send_email)
-    EmailResponse.send_raw_email = _with_api("v1", v1_raw)
+    EmailResponse.send_raw_email = _with_api("v1", v1_raw_email)
     SESV2Response.send_email = _with_api("v2", v2_send_email)
     EmailResponse.get_account_sending_enabled = get_account_sending_enabled
     EmailResponse.update_account_sending_enabled = update_account_sending_enabled
+    _apply_feedback_settings()
+
+
+def _v1_error(code: str, message: str) -> Exception:
+    return service_error(code, message)
+
+
+def _apply_feedback_settings() -> None:
+    """v1 configuration sets, event destinations, identity notification settings and
+    sending statistics, as SES keeps and returns them (moto: see targets())."""
+    from moto.core.responses import ActionResult, EmptyResult
+    from moto.ses import models, responses
+
+    SESBackend: Any = models.SESBackend
+    EmailResponse: Any = responses.EmailResponse
+
+    def _config_set(backend: Any, name: str) -> Any:
+        found = backend.config_sets.get(name)
+        if found is None:
+            raise _v1_error("ConfigurationSetDoesNotExist",
+                            f"Configuration set <{name}> does not exist.")
+        return found
+
+    def create_event_destination(self: Any, configuration_set_name: str,
+                                 event_destination: dict[str, Any]) -> None:
+        found = _config_set(self, configuration_set_name)
+        dest = ses_events.EventDestination.from_v1(event_destination)
+        if dest.name in destinations_of(found):
+            raise _v1_error("EventDestinationAlreadyExists",
+                            f"Event destination {dest.name} already exists.")
+        destinations_of(found)[dest.name] = dest
+
+    def delete_configuration_set(self: Any, configuration_set_name: str) -> None:
+        _config_set(self, configuration_set_name)
+        self.config_sets.pop(configuration_set_name)
+
+    def notification_attributes(self: Any, identities: list[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for identity in identities or []:
+            if identity not in self.email_identities:
+                continue  # AWS answers for the identities it has
+            settings = self.sns_topics.get(identity, {})
+            entry: dict[str, Any] = {f"{t}Topic": settings[t] for t in NOTIFICATION_TYPES
+                                     if settings.get(t)}
+            entry["ForwardingEnabled"] = bool(settings.get("feedback_forwarding_enabled", True))
+            for t in NOTIFICATION_TYPES:
+                entry[f"HeadersIn{t}NotificationsEnabled"] = bool(settings.get(f"headers:{t}"))
+            out[identity] = entry
+        return out
+
+    def set_notification_topic(self: Any, identity: str, notification_type: str,
+                               sns_topic: str | None) -> None:
+        if notification_type not in NOTIFICATION_TYPES:
+            raise _v1_error("InvalidParameterValue",
+                            f"Invalid notification type {notification_type!r}: expected "
+                            "Bounce, Complaint or Delivery.")
+        settings = self.sns_topics.setdefault(identity, {})
+        if sns_topic:
+            settings[notification_type] = sns_topic
+        else:  # unsetting one that is not set is fine on AWS
+            settings.pop(notification_type, None)
+
+    def update_event_destination(self: Any) -> Any:
+        found = _config_set(self.backend, self._get_param("ConfigurationSetName"))
+        dest = ses_events.EventDestination.from_v1(self._get_param("EventDestination", {}))
+        if dest.name not in destinations_of(found):
+            raise _v1_error("EventDestinationDoesNotExist",
+                            f"No event destination named {dest.name}.")
+        destinations_of(found)[dest.name] = dest
+        return EmptyResult()
+
+    def delete_event_destination(self: Any) -> Any:
+        found = _config_set(self.backend, self._get_param("ConfigurationSetName"))
+        name = self._get_param("EventDestinationName")
+        if destinations_of(found).pop(name, None) is None:
+            raise _v1_error("EventDestinationDoesNotExist", f"No event destination named {name}.")
+        return EmptyResult()
+
+    def describe_configuration_set(self: Any) -> Any:
+        found = _config_set(self.backend, self._get_param("ConfigurationSetName"))
+        wanted = self._get_param("ConfigurationSetAttributeNames", []) or []
+        result: dict[str, Any] = {"ConfigurationSet": {"Name": found.configuration_set_name}}
+        if "eventDestinations" in wanted:
+            result["EventDestinations"] = [d.to_v1() for d in destinations_of(found).values()]
+        if "reputationOptions" in wanted:
+            result["ReputationOptions"] = {
+                "SendingEnabled": sending_enabled(found),
+                "ReputationMetricsEnabled": bool(
+                    (found.reputation_options or {}).get("ReputationMetricsEnabled", False))}
+        if "deliveryOptions" in wanted and found.delivery_options:
+            result["DeliveryOptions"] = {"TlsPolicy": found.delivery_options.get(
+                "TlsPolicy", "OPTIONAL")}
+        return ActionResult(result)
+
+    def update_sending_enabled(self: Any) -> Any:
+        found = _config_set(self.backend, self._get_param("ConfigurationSetName"))
+        found.enabled = {"SendingEnabled": self._get_bool_param("Enabled", False)}
+        return EmptyResult()
+
+    def set_headers_in_notifications(self: Any) -> Any:
+        kind = self._get_param("NotificationType")
+        if kind not in NOTIFICATION_TYPES:
+            raise _v1_error("InvalidParameterValue",
+                            f"Invalid notification type {kind!r}: expected Bounce, Complaint "
+                            "or Delivery.")
+        settings = self.backend.sns_topics.setdefault(self._get_param("Identity"), {})
+        settings[f"headers:{kind}"] = self._get_bool_param("Enabled", False)
+        return EmptyResult()
+
+    def get_send_statistics(self: Any) -> Any:
+        account = ses_account.account(self.current_account, self.region)
+        return ActionResult({"SendDataPoints": [
+            {"Timestamp": datetime.fromtimestamp(p.start, tz=UTC),
+             "DeliveryAttempts": p.delivery_attempts, "Bounces": p.bounces,
+             "Complaints": p.complaints, "Rejects": p.rejects}
+            for p in account.send_statistics()]})
+
+    # moto publishes its own fixed sample JSON for simulator addresses: ses_simulator does it
+    SESBackend.__process_sns_feedback__ = lambda self, source, destinations: None
+    SESBackend.create_configuration_set_event_destination = create_event_destination
+    SESBackend.delete_configuration_set = delete_configuration_set
+    SESBackend.get_identity_notification_attributes = notification_attributes
+    SESBackend.set_identity_notification_topic = set_notification_topic
+    EmailResponse.update_configuration_set_event_destination = update_event_destination
+    EmailResponse.delete_configuration_set_event_destination = delete_event_destination
+    EmailResponse.describe_configuration_set = describe_configuration_set
+    EmailResponse.update_configuration_set_sending_enabled = update_sending_enabled
+    EmailResponse.set_identity_headers_in_notifications_enabled = set_headers_in_notifications
+    EmailResponse.get_send_statistics = get_send_statistics
