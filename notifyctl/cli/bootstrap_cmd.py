@@ -185,6 +185,12 @@ def _render_reputation(con: Console, rep: object) -> None:
     def pct(v: float | None) -> str:
         return "no data" if v is None else f"{v * 100:.2f} %"
 
+    if rep.source == r.NO_DATA:
+        con.print(f"SES bounce/complaint rates: no sends in the last 2 weeks (AWS reviews at "
+                  f"{r.REVIEW_BOUNCE:.0%} / {r.REVIEW_COMPLAINT:.1%}, may pause at "
+                  f"{r.PAUSE_BOUNCE:.0%} / {r.PAUSE_COMPLAINT:.1%})")
+        return
+
     con.print(f"SES bounce rate {pct(rep.bounce_rate)} (review {r.REVIEW_BOUNCE:.0%}, pause "
               f"{r.PAUSE_BOUNCE:.0%}), complaint rate {pct(rep.complaint_rate)} (review "
               f"{r.REVIEW_COMPLAINT:.1%}, pause {r.PAUSE_COMPLAINT:.1%}); from {rep.source}")

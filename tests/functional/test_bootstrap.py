@@ -75,14 +75,14 @@ def test_plan_json_shows_calls_without_zip_bytes(run: Any) -> None:
 def test_plan_text_is_a_table_and_exits_zero(run: Any) -> None:
     result = run("bootstrap", "--plan")
     assert result.exit_code == 0, result.output
-    assert "23 to create" in result.stdout
+    assert "31 to create" in result.stdout
     assert "sns-topic" in result.stdout
 
 
 def test_apply_then_plan_again_is_all_unchanged_and_says_no_changes(run: Any) -> None:
     first = run("bootstrap", "--yes")
     assert first.exit_code == 0, first.output
-    assert "applied 23 change(s)" in first.stderr
+    assert "applied 31 change(s)" in first.stderr
     assert f"arn:aws:iam::{ACCOUNT}:policy/t-books-book-publisher" in first.stdout
     assert {s["action"] for s in plan_json(run)} == {UNCHANGED}
     second = run("bootstrap", "--yes")
@@ -114,9 +114,10 @@ def test_changed_retention_plans_exactly_that_update(run: Any, write_config: Any
     changed = write_config(retention=90)
     steps = plan_json(run, config_path=changed)
     updates = [s for s in steps if s["action"] != UNCHANGED]
-    # the hooks' log groups keep the function's retention too
+    # the feedback function's and the hooks' log groups keep the function's retention too
     assert [(s["resource"], s["action"]) for s in updates] == [
-        ("log-group", UPDATE), ("hook-log-group", UPDATE), ("hook-log-group", UPDATE)]
+        ("log-group", UPDATE), ("feedback-log-group", UPDATE), ("hook-log-group", UPDATE),
+        ("hook-log-group", UPDATE)]
     assert updates[0]["changes"] == {"retentionInDays": {"live": 30, "wanted": 90}}
     assert [c["method"] for c in updates[0]["calls"]] == ["put_retention_policy"]
     assert run("bootstrap", "--yes", config_path=changed).exit_code == 0
@@ -228,12 +229,12 @@ def test_a_failure_part_way_names_the_step_and_a_rerun_continues(
     _, plan = bootstrap.plan(aws_clients, env)
     with pytest.raises(OperationError) as failed:
         bootstrap.apply(Flaky(), plan, sleep=lambda _: None)
-    assert "12/23 (create sns-subscription" in failed.value.message
+    assert "15/31 (create sns-subscription" in failed.value.message
     assert "sns.subscribe" in failed.value.message
     assert failed.value.hint and "re-run" in failed.value.hint
 
     _, resumed = bootstrap.plan(aws_clients, env)
-    assert [s.resource for s in resumed.changes] == ["sns-subscription", *ALL_KINDS[12:]]
+    assert [s.resource for s in resumed.changes] == ["sns-subscription", *ALL_KINDS[16:]]
     bootstrap.apply(aws_clients, resumed, sleep=lambda _: None)
     _, final = bootstrap.plan(aws_clients, env)
     assert final.up_to_date
@@ -247,5 +248,5 @@ def test_bootstrap_json_output_is_one_document(run: Any) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["changed"] is True
-    assert len(data["applied"]) == 23
+    assert len(data["applied"]) == 31
     assert data["outputs"]["publisher_policy_arn"].endswith(":policy/t-books-book-publisher")

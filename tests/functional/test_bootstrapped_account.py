@@ -220,12 +220,13 @@ def test_status_after_bootstrap_is_all_present(account: Account) -> None:
     assert [v["version"] for v in report["function"]["versions"]] == ["1"]
     assert report["ses"]["verification"] == "Success"
     assert report["ses"]["quota"]["max_24h"] == 200.0
-    assert report["ses"]["sandbox"] == "unknown"  # moto has no sesv2 GetAccount
+    # moto has no sesv2 GetAccount; the functional tier installs the emulator's
+    assert report["ses"]["sandbox"] is False
     assert report["failure_queue"]["depth"] == 0
     text = account.run("status")
     assert text.exit_code == 0, text.output
     assert "live -> 1" in text.stdout
-    assert "sandbox unknown" in text.stdout
+    assert "sandbox no" in text.stdout
 
 
 def test_drifted_function_configuration_is_reported_not_fatal(account: Account) -> None:

@@ -32,12 +32,16 @@ def test_teardown_removes_what_bootstrap_created_and_keeps_the_table(
     report = teardown_json(run, "--yes")
     assert [d["resource"] for d in report["deleted"]] == [
         "codedeploy-app", "cloudwatch-alarm", "codedeploy-role", "hook-function",
-        "hook-log-group", "hook-role", "sns-subscription", "lambda-function", "log-group",
-        "iam-role", "iam-policy", "sns-topic", "sqs-queue"]
-    assert {k["resource"] for k in report["kept"]} == {"dynamodb-table", "ses-identity"}
+        "hook-log-group", "hook-role", "feedback-subscription", "feedback-function",
+        "feedback-log-group", "feedback-role", "sns-subscription", "lambda-function",
+        "ses-configuration-set", "ses-events-topic", "log-group", "iam-role", "iam-policy",
+        "sns-topic", "sqs-queue"]
+    assert {k["resource"] for k in report["kept"]} == {"dynamodb-table", "ses-identity",
+                                                       "ses-account-suppression"}
     c = aws_clients.client
     assert c("dynamodb").describe_table(TableName="d-books-dedup")["Table"]
     assert c("sns").list_topics()["Topics"] == []
+    assert c("sesv2").list_configuration_sets()["ConfigurationSets"] == []
     assert c("lambda").list_functions()["Functions"] == []
     assert c("iam").list_roles()["Roles"] == []
     assert c("sqs").list_queues().get("QueueUrls", []) == []
@@ -97,7 +101,7 @@ def test_teardown_refuses_without_yes_when_not_interactive(run: Any, aws_clients
     result = run("teardown")
     assert result.exit_code == 2
     assert "--yes" in result.stderr
-    assert len(aws_clients.client("sns").list_topics()["Topics"]) == 1
+    assert len(aws_clients.client("sns").list_topics()["Topics"]) == 2  # + the SES events
 
 
 def test_resources_without_our_tags_are_never_touched(run: Any, aws_clients: Any) -> None:
@@ -123,7 +127,7 @@ def test_another_environments_resources_are_not_ours(run: Any, aws_clients: Any)
     assert run("bootstrap", "--yes", env="other").exit_code == 0
     report = teardown_json(run, "--yes")
     assert report["deleted"] == []
-    assert len(aws_clients.client("sns").list_topics()["Topics"]) == 1
+    assert len(aws_clients.client("sns").list_topics()["Topics"]) == 2  # + the SES events
     plan = json.loads(run("--output", "json", "bootstrap", "--plan").stdout)
     topic = next(s for s in plan if s["resource"] == "sns-topic")
     assert topic["action"] == "conflict"
