@@ -116,7 +116,7 @@ def cli() -> object:
 _SESV2_INSTALLED = False
 
 
-def _install_sesv2() -> None:
+def install_sesv2() -> None:
     """The emulator's SESv2 operations moto lacks (GetAccount, the account's
     suppression attributes and list, configuration-set options and event
     destinations): bootstrap reconciles them, so the functional tier needs them too.
@@ -141,7 +141,7 @@ def moto_aws() -> Iterator[None]:
     from notifyctl.emulator.patches.codedeploy import install_resources
 
     install_resources()
-    _install_sesv2()
+    install_sesv2()
 
     with mock_aws():
         yield

@@ -91,6 +91,11 @@ def account(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Account]:
                                            "retention": 30, "pitr": "true",
                                            "protect": "false"}, encoding="utf-8")
         configs[memory] = str(path)
+    from notifyctl.emulator.patches.codedeploy import install_resources
+    from tests.conftest import install_sesv2
+
+    install_resources()  # what the moto_aws fixture installs (module scope: done here)
+    install_sesv2()
     try:
         with mock_aws():
             for env in ("dev", "mail"):
