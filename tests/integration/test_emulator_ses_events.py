@@ -457,3 +457,27 @@ def test_send_statistics_and_reputation_metrics_reflect_what_happened(
                         what="the configuration set's Reputation.BounceRate 0.25")
     assert highest("Reputation.ComplaintRate", []) == 0.0
     assert highest("Bounce", []) is not None and highest("Delivery", []) is not None
+
+
+def test_events_reach_a_topic_only_if_its_policy_lets_ses_publish_for_the_set(
+        feedback: Callable[..., Feedback], emulator: Any) -> None:
+    fb = feedback("us-west-1")
+    sns = fb.client("sns")
+    set_arn = f"arn:aws:ses:us-west-1:123456789012:configuration-set/{fb.config_set}"
+
+    def only_ses_for(source_arn: str) -> None:
+        sns.set_topic_attributes(TopicArn=fb.events_topic, AttributeName="Policy",
+                                 AttributeValue=json.dumps({"Version": "2012-10-17", "Statement": [{
+                                     "Effect": "Allow",
+                                     "Principal": {"Service": "ses.amazonaws.com"},
+                                     "Action": "sns:Publish", "Resource": fb.events_topic,
+                                     "Condition": {"StringEquals": {
+                                         "AWS:SourceAccount": "123456789012",
+                                         "AWS:SourceArn": source_arn}}}]}))
+
+    only_ses_for(set_arn + "-another")
+    refused = fb.send(f"success@{SIM}")
+    only_ses_for(set_arn)
+    allowed = fb.send(f"success@{SIM}")
+    assert fb.kinds(allowed, 2) == ["Send", "Delivery"]
+    assert not [e for e in fb._drain(fb.events_queue) if e["mail"]["messageId"] == refused]

@@ -268,3 +268,35 @@ def test_a_disabled_destination_or_a_type_it_does_not_match_gets_nothing() -> No
     sink = run({"a@x.example": "deliver"},
                ses_simulator.Routing(destinations=(only_bounces, disabled)))
     assert sink.published == []
+
+
+def _policy(statement: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+TOPIC = "arn:aws:sns:us-east-1:123456789012:ses-events"
+SET_ARN = "arn:aws:ses:us-east-1:123456789012:configuration-set/books-notifications"
+
+
+@pytest.mark.parametrize(("statement", "allowed"), [
+    # the SES Developer Guide's policy, for this configuration set
+    ({"Effect": "Allow", "Principal": {"Service": "ses.amazonaws.com"}, "Action": "sns:Publish",
+      "Resource": TOPIC, "Condition": {"StringEquals": {"AWS:SourceAccount": "123456789012",
+                                                        "AWS:SourceArn": SET_ARN}}}, True),
+    # ... for another configuration set
+    ({"Effect": "Allow", "Principal": {"Service": "ses.amazonaws.com"}, "Action": "sns:Publish",
+      "Resource": TOPIC, "Condition": {"StringEquals": {"AWS:SourceArn": SET_ARN + "-other"}}},
+     False),
+    # SNS's default topic policy: the owner account's callers
+    ({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["SNS:Publish"], "Resource": TOPIC,
+      "Condition": {"StringEquals": {"AWS:SourceOwner": "123456789012"}}}, True),
+    # only another service
+    ({"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+      "Action": "sns:Publish", "Resource": TOPIC}, False),
+])
+def test_ses_publishes_only_where_the_topic_policy_lets_it(statement: dict[str, Any],
+                                                           allowed: bool) -> None:
+    from notifyctl.emulator.patches.ses import ses_may_publish
+
+    publication = ses_simulator.Publication(TOPIC, "{}", None, SET_ARN)
+    assert ses_may_publish(_policy(statement), publication) is allowed

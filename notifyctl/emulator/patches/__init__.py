@@ -84,6 +84,8 @@ What moto does without Docker, and what each patch changes:
 |                                                               |   event JSON (ses_events.py) after the  |
 |                                                               |   send, to config-set SNS destinations  |
 |                                                               |   and identity topics, via SNS publish  |
+|                                                               |   when the topic policy lets SES (as   |
+|                                                               |   ses.amazonaws.com, SourceArn/Account) |
 | hard bounce / complaint: no suppression; suppressed address   | added per the account's (or the set's)  |
 |   accepted silently                                           |   SuppressedReasons; Bounce Permanent/  |
 |                                                               |   OnAccountSuppressionList             |

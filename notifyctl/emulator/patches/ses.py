@@ -264,8 +264,13 @@ class MotoSesSink:
             return
         with MOTO_LOCK:
             backend = sns_backends[parts[4]][parts[3]]
-            if publication.topic_arn not in backend.topics:
+            topic = backend.topics.get(publication.topic_arn)
+            if topic is None:
                 _dropped(publication, "the topic does not exist")
+                return
+            if _checking_permissions() and not ses_may_publish(topic.policy, publication):
+                _dropped(publication, "its access policy does not allow ses.amazonaws.com to "
+                                      f"publish for {publication.source_arn}")
                 return
             backend.publish(publication.message, arn=publication.topic_arn,
                             subject=publication.subject)
@@ -311,6 +316,34 @@ class MotoSesSink:
                           "Unit": "None", "Timestamp": now, "Dimensions": dims}]
             with MOTO_LOCK:
                 cloudwatch_backends[account_id][region].put_metric_data("AWS/SES", data)
+
+
+def ses_may_publish(policy: str, publication: ses_simulator.Publication) -> bool:
+    """The topic's access policy lets SES publish this event (SES DG: "you need to give
+    access to SES to publish notifications to the topic"; conditions on AWS:SourceAccount
+    and AWS:SourceArn, the configuration set or identity). The default topic policy allows
+    the owner account's callers (AWS:SourceOwner), SES acting for it included."""
+    from notifyctl.emulator.iam_policy import Policy, Request, evaluate
+
+    parts = publication.topic_arn.split(":")
+    account = parts[4]
+    request = Request(action="sns:Publish", resource=publication.topic_arn, account=account,
+                      service="ses.amazonaws.com",
+                      context={"aws:SourceAccount": [account],
+                               "aws:SourceArn": [publication.source_arn],
+                               "aws:SourceOwner": [account]})
+    try:
+        parsed = Policy.parse(policy, source_id=publication.topic_arn, kind="resource")
+    except ValueError:
+        return False
+    return evaluate(request, [], [parsed]).allowed
+
+
+def _checking_permissions() -> bool:
+    """The emulator's one switch for service-to-service permission checks
+    (NOTIFYCTL_EMULATOR_CHECK_PERMISSIONS, the SNS -> Lambda check's too)."""
+    dispatcher = getattr(hub(), "dispatcher", None)
+    return bool(getattr(dispatcher, "check_permissions", True))
 
 
 def _dropped(publication: ses_simulator.Publication, why: str) -> None:
