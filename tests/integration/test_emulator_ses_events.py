@@ -481,3 +481,26 @@ def test_events_reach_a_topic_only_if_its_policy_lets_ses_publish_for_the_set(
     allowed = fb.send(f"success@{SIM}")
     assert fb.kinds(allowed, 2) == ["Send", "Delivery"]
     assert not [e for e in fb._drain(fb.events_queue) if e["mail"]["messageId"] == refused]
+
+
+def test_v1_delivery_and_tracking_options_read_back(emulator: Any) -> None:
+    ses = emulator.client("ses")
+    name = emulator.unique("v1opts")
+    ses.create_configuration_set(ConfigurationSet={"Name": name})
+    ses.put_configuration_set_delivery_options(ConfigurationSetName=name,
+                                               DeliveryOptions={"TlsPolicy": "Require"})
+    ses.create_configuration_set_tracking_options(
+        ConfigurationSetName=name, TrackingOptions={"CustomRedirectDomain": "t.example.com"})
+    with pytest.raises(ClientError) as again:
+        ses.create_configuration_set_tracking_options(
+            ConfigurationSetName=name, TrackingOptions={"CustomRedirectDomain": "x.example.com"})
+    assert again.value.response["Error"]["Code"] == "TrackingOptionsAlreadyExistsException"
+    got = ses.describe_configuration_set(
+        ConfigurationSetName=name,
+        ConfigurationSetAttributeNames=["deliveryOptions", "trackingOptions"])
+    assert got["DeliveryOptions"] == {"TlsPolicy": "Require"}
+    assert got["TrackingOptions"] == {"CustomRedirectDomain": "t.example.com"}
+    ses.delete_configuration_set_tracking_options(ConfigurationSetName=name)
+    got = ses.describe_configuration_set(ConfigurationSetName=name,
+                                         ConfigurationSetAttributeNames=["trackingOptions"])
+    assert "TrackingOptions" not in got

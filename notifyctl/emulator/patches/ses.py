@@ -614,7 +614,33 @@ def _apply_feedback_settings() -> None:
         if "deliveryOptions" in wanted and found.delivery_options:
             result["DeliveryOptions"] = {"TlsPolicy": found.delivery_options.get(
                 "TlsPolicy", "OPTIONAL")}
+        if "trackingOptions" in wanted and found.tracking_options:
+            result["TrackingOptions"] = {"CustomRedirectDomain": found.tracking_options.get(
+                "CustomRedirectDomain")}
         return ActionResult(result)
+
+    def put_delivery_options(self: Any) -> Any:
+        found = _config_set(self.backend, self._get_param("ConfigurationSetName"))
+        given = self._get_param("DeliveryOptions") or {}
+        found.delivery_options = {"TlsPolicy": given.get("TlsPolicy", "OPTIONAL")} \
+            if given else {}
+        return EmptyResult()
+
+    def tracking_options(action: str) -> Any:
+        def handle(self: Any) -> Any:
+            found = _config_set(self.backend, self._get_param("ConfigurationSetName"))
+            exists = bool(found.tracking_options)
+            if action == "create" and exists:
+                raise _v1_error("TrackingOptionsAlreadyExistsException",
+                                "Tracking options already exist for this configuration set.")
+            if action != "create" and not exists:
+                raise _v1_error("TrackingOptionsDoesNotExistException",
+                                "No tracking options for this configuration set.")
+            given = self._get_param("TrackingOptions") or {}
+            found.tracking_options = {} if action == "delete" else \
+                {"CustomRedirectDomain": given.get("CustomRedirectDomain")}
+            return EmptyResult()
+        return handle
 
     def update_sending_enabled(self: Any) -> Any:
         found = _config_set(self.backend, self._get_param("ConfigurationSetName"))
@@ -651,3 +677,7 @@ def _apply_feedback_settings() -> None:
     EmailResponse.update_configuration_set_sending_enabled = update_sending_enabled
     EmailResponse.set_identity_headers_in_notifications_enabled = set_headers_in_notifications
     EmailResponse.get_send_statistics = get_send_statistics
+    EmailResponse.put_configuration_set_delivery_options = put_delivery_options
+    for action in ("create", "update", "delete"):
+        setattr(EmailResponse, f"{action}_configuration_set_tracking_options",
+                tracking_options(action))
