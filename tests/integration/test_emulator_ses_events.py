@@ -504,3 +504,31 @@ def test_v1_delivery_and_tracking_options_read_back(emulator: Any) -> None:
     got = ses.describe_configuration_set(ConfigurationSetName=name,
                                          ConfigurationSetAttributeNames=["trackingOptions"])
     assert "TrackingOptions" not in got
+
+
+def test_a_template_missing_an_attribute_is_accepted_then_a_rendering_failure(
+        feedback: Callable[..., Feedback], emulator: Any) -> None:
+    fb = feedback("eu-west-1")
+    ses = fb.client("ses")
+    template = emulator.unique("tpl")
+    ses.create_template(Template={"TemplateName": template, "SubjectPart": "Hi {{name}}",
+                                  "TextPart": "Book {{book}}", "HtmlPart": "<p>{{book}}</p>"})
+
+    def send(data: dict[str, str]) -> str:
+        return str(ses.send_templated_email(
+            Source=SENDER, Destination={"ToAddresses": ["reader@ordinary.example"]},
+            Template=template, TemplateData=json.dumps(data),
+            ConfigurationSetName=fb.config_set)["MessageId"])
+
+    failed = send({"name": "Ann"})
+    records = fb.events(failed, 2)
+    assert [r["eventType"] for r in records] == ["Send", "Rendering Failure"]
+    assert_documented_shape(records[1], "ses_event_rendering_failure")
+    assert records[1]["failure"] == {
+        "errorMessage": "Attribute 'book' is not present in the rendering data.",
+        "templateName": template}
+    rendered = send({"name": "Ann", "book": "Dune"})
+    assert fb.kinds(rendered, 2) == ["Send", "Delivery"]
+    [email] = [e for e in outbox.read(emulator.endpoint) if e.message_id == rendered]
+    assert (email.subject, email.text, email.html) == ("Hi Ann", "Book Dune", "<p>Dune</p>")
+    assert failed not in [e.message_id for e in outbox.read(emulator.endpoint)]

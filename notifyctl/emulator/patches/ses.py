@@ -39,6 +39,7 @@ def targets() -> list[tuple[Any, str]]:
             (SESBackend, "delete_configuration_set"),
             (SESBackend, "get_identity_notification_attributes"),
             (SESBackend, "set_identity_notification_topic"),
+            (SESBackend, "send_templated_email"), (EmailResponse, "send_templated_email"),
             (EmailResponse, "describe_configuration_set"),
             (EmailResponse, "get_send_statistics"),
             (SESBackend, "_is_verified_address"), (SESBackend, "create_email_identity_v2"),
@@ -215,7 +216,8 @@ def raw_options(raw_data: str, options: SendOptions) -> SendOptions:
 
 def accepted(backend: Any, message_id: str, source: str, recipients: list[str],
              headers: tuple[tuple[str, str], ...], common: dict[str, Any],
-             options: SendOptions, *, rejected: bool) -> None:
+             options: SendOptions, *, rejected: bool,
+             rendering_failure: dict[str, Any] | None = None) -> None:
     """Hand an accepted message to the mailbox simulator / event publishing."""
     engine = getattr(hub(), "ses_simulator", None)
     if engine is None:
@@ -236,7 +238,7 @@ def accepted(backend: Any, message_id: str, source: str, recipients: list[str],
                                    suppressed=lambda r: account.get_suppressed(r) is not None,
                                    scripted=account.mailboxes)
     engine.accepted(mail, backend.region_name, routing_of(backend, identity, config_set),
-                    fates, rejected=rejected)
+                    fates, rejected=rejected, rendering_failure=rendering_failure)
 
 
 class MotoSesSink:
@@ -361,8 +363,11 @@ def apply() -> None:
     EmailResponse: Any = responses.EmailResponse
     SESV2Response: Any = v2_responses.SESV2Response
     backend_send, backend_raw = SESBackend.send_email, SESBackend.send_raw_email
+    backend_templated = SESBackend.send_templated_email
+    from moto.ses.exceptions import MissingRenderingAttributeException
+    from moto.ses.template import parse_template
     v1_send, v2_send = EmailResponse.send_email, SESV2Response.send_email
-    v1_raw = EmailResponse.send_raw_email
+    v1_raw, v1_templated = EmailResponse.send_raw_email, EmailResponse.send_templated_email
     original_create = SESBackend.create_email_identity_v2
     original_identity_response = EmailIdentity.get_response_object.fget  # a property
 
@@ -424,6 +429,40 @@ def apply() -> None:
                      options, rejected=rejected)
         return message
 
+    def send_templated_email(self: Any, source: str, template: str, template_data: str,
+                             destinations: dict[str, list[str]]) -> Any:
+        """SendTemplatedEmail: accepted like any send; the template is rendered after the
+        accept, and a missing attribute is a Rendering Failure event, not an error."""
+        recipients = [a for key in ("ToAddresses", "CcAddresses", "BccAddresses")
+                      for a in destinations.get(key) or []]
+        if not self._is_verified_address(source):
+            return backend_templated(self, source, template, template_data, destinations)
+        options = _options()
+        check_send(self, options)
+        deliver = set(_admit(self, source, recipients))
+        message = backend_templated(self, source, template, template_data, destinations)
+        found = self.templates[template]
+        try:
+            data = json.loads(template_data or "{}")
+            subject, text, html = (parse_template(str(found.get(part) or ""), data)
+                                   for part in ("subject_part", "text_part", "html_part"))
+            failure = None
+        except MissingRenderingAttributeException as exc:
+            failure, subject, text, html = exc.message, "", "", ""
+        except ValueError:
+            failure, subject, text, html = "Template rendering data is invalid", "", "", ""
+        if deliver and failure is None:
+            kept = {k: [a for a in v or [] if a in deliver] for k, v in destinations.items()}
+            hub().outbox.pending.bodies = {"text": text or None, "html": html or None}
+            hub().outbox.record_simple(message, source, subject, text or html, kept)
+        headers, common = ses_events.simple_headers(
+            source, list(destinations.get("ToAddresses") or []),
+            list(destinations.get("CcAddresses") or []), subject, message.id, html=not text)
+        accepted(self, message.id, source, recipients, headers, common, options,
+                 rejected=False, rendering_failure=None if failure is None
+                 else ses_events.rendering_failure(template, failure))
+        return message
+
     def is_verified(self: Any, source: str) -> bool:
         return address_verified(self, source)
 
@@ -477,6 +516,10 @@ def apply() -> None:
         _v1_options(self)
         return v1_raw(self)
 
+    def v1_templated_email(self: Any) -> Any:
+        _v1_options(self)
+        return v1_templated(self)
+
     def v1_send_email(self: Any) -> Any:
         _v1_options(self)
         hub().outbox.pending.bodies = {"text": self._get_param("Message.Body.Text.Data"),
@@ -512,6 +555,8 @@ def apply() -> None:
 
     SESBackend.send_email = send_email
     SESBackend.send_raw_email = send_raw_email
+    SESBackend.send_templated_email = send_templated_email
+    EmailResponse.send_templated_email = _with_api("v1", v1_templated_email)
     SESBackend._is_verified_address = is_verified
     SESBackend.create_email_identity_v2 = create_identity
     SESBackend.get_identity_verification_attributes = verification_attributes
