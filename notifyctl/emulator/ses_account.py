@@ -199,7 +199,7 @@ class SesAccount:
     mailboxes: dict[str, str] = field(default_factory=dict)
     stats: SendingStats | None = None
     config_set_stats: dict[str, SendingStats] = field(default_factory=dict)
-    _sends: deque[tuple[float, int]] = field(default_factory=deque)
+    _sends: deque[tuple[float, int, int]] = field(default_factory=deque)  # (t, all, quota)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -208,13 +208,16 @@ class SesAccount:
 
     def sent_last_24h(self) -> int:
         with self._lock:
-            return self._count(DAY_S * self.time_scale)
+            return self._count(DAY_S * self.time_scale, quota=True)
 
-    def _count(self, window_s: float) -> int:
+    def _count(self, window_s: float, *, quota: bool) -> int:
+        """Recipients sent to in the window: all of them for the rate; for the daily
+        quota without the mailbox simulator's (AWS: simulator mail is "limited by your
+        account's maximum sending rate, but [does not] affect your daily sending quota")."""
         now = self.clock()
         while self._sends and self._sends[0][0] <= now - DAY_S * self.time_scale:
             self._sends.popleft()
-        return sum(n for t, n in self._sends if t > now - window_s)
+        return sum(q if quota else n for t, n, q in self._sends if t > now - window_s)
 
     def admit(self, recipients: list[str], is_verified: Callable[[str], bool]) -> None:
         """Count a send of `recipients`, or raise SesRefused as SES would."""
@@ -227,12 +230,13 @@ class SesAccount:
                                  f"identities failed the check in region "
                                  f"{self.region.upper()}: {', '.join(failed)}")
         n = len(recipients)
+        counted = sum(1 for r in recipients if not is_simulator(r))
         with self._lock:
-            if self._count(1.0 * self.time_scale) + n > self.limits.max_rate:
+            if self._count(1.0 * self.time_scale, quota=False) + n > self.limits.max_rate:
                 raise SesRefused("rate", "Maximum sending rate exceeded.")
-            if self._count(DAY_S * self.time_scale) + n > self.limits.max_24h:
+            if self._count(DAY_S * self.time_scale, quota=True) + counted > self.limits.max_24h:
                 raise SesRefused("quota", "Daily message quota exceeded.")
-            self._sends.append((self.clock(), n))
+            self._sends.append((self.clock(), n, counted))
 
     def deliverable(self, recipients: Iterable[str]) -> list[str]:
         """The recipients not on the account's suppression list."""

@@ -312,10 +312,10 @@ def rendering_failure(template: str, message: str) -> dict[str, Any]:
 
 def event_record(event_type: str, mail: SentMail, detail: Mapping[str, Any]) -> dict[str, Any]:
     """The record a configuration set's event destination receives."""
-    headers = event_type != "RENDERING_FAILURE"  # never rendered: no headers to show
-    return {"eventType": EVENT_NAMES[event_type],
-            "mail": mail_object(mail, headers=headers, tags=True,
-                                delivered=event_type == "DELIVERY"),
+    mail_json = mail_object(mail, headers=True, tags=True, delivered=event_type == "DELIVERY")
+    if event_type == "RENDERING_FAILURE":  # never rendered: AWS's sample shows no headers
+        del mail_json["headers"], mail_json["commonHeaders"]
+    return {"eventType": EVENT_NAMES[event_type], "mail": mail_json,
             DETAIL_KEYS[event_type]: dict(detail)}
 
 

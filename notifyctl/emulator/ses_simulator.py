@@ -25,7 +25,8 @@ account-level suppression list"; a `+label` behaves like its base address):
                                                                              outbox)
 
 Every accepted message first gets one Send event; a message carrying the EICAR test
-string is accepted and then Rejected (SES scans for viruses), with no other event.
+string is accepted and then Rejected (SES scans for viruses), and a templated message whose
+template data lacks an attribute gets a Rendering Failure, with no other event.
 AWS documents that simulator addresses are never put on the suppression list and count
 neither toward the daily quota nor the reputation metrics (Reputation.BounceRate /
 ComplaintRate), and that OnAccountSuppressionList bounces do not count toward the bounce
@@ -151,13 +152,19 @@ class SesSimulator:
 
     # -- public ----------------------------------------------------------------------
     def accepted(self, mail: ses_events.SentMail, region: str, routing: Routing,
-                 fates: Mapping[str, str], *, rejected: bool = False) -> None:
-        """Schedule the events of one accepted message (`fates`: recipient -> fate)."""
+                 fates: Mapping[str, str], *, rejected: bool = False,
+                 rendering_failure: Mapping[str, object] | None = None) -> None:
+        """Schedule the events of one accepted message (`fates`: recipient -> fate). A
+        rejected message (virus scan) or one whose template did not render goes no further."""
         with self._cond:
             self.stats["messages"] += 1
         self._at("SEND", lambda: self._send(mail, region, routing))
         if rejected:
             self._at("REJECT", lambda: self._reject(mail, region, routing))
+            return
+        if rendering_failure is not None:
+            self._at("REJECT", lambda: self._publish("RENDERING_FAILURE", mail, region, routing,
+                                                    rendering_failure))
             return
         groups: dict[str, list[str]] = {}
         for recipient, what in fates.items():

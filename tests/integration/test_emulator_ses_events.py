@@ -457,3 +457,78 @@ def test_send_statistics_and_reputation_metrics_reflect_what_happened(
                         what="the configuration set's Reputation.BounceRate 0.25")
     assert highest("Reputation.ComplaintRate", []) == 0.0
     assert highest("Bounce", []) is not None and highest("Delivery", []) is not None
+
+
+def test_events_reach_a_topic_only_if_its_policy_lets_ses_publish_for_the_set(
+        feedback: Callable[..., Feedback], emulator: Any) -> None:
+    fb = feedback("us-west-1")
+    sns = fb.client("sns")
+    set_arn = f"arn:aws:ses:us-west-1:123456789012:configuration-set/{fb.config_set}"
+
+    def only_ses_for(source_arn: str) -> None:
+        sns.set_topic_attributes(TopicArn=fb.events_topic, AttributeName="Policy",
+                                 AttributeValue=json.dumps({"Version": "2012-10-17", "Statement": [{
+                                     "Effect": "Allow",
+                                     "Principal": {"Service": "ses.amazonaws.com"},
+                                     "Action": "sns:Publish", "Resource": fb.events_topic,
+                                     "Condition": {"StringEquals": {
+                                         "AWS:SourceAccount": "123456789012",
+                                         "AWS:SourceArn": source_arn}}}]}))
+
+    only_ses_for(set_arn + "-another")
+    refused = fb.send(f"success@{SIM}")
+    only_ses_for(set_arn)
+    allowed = fb.send(f"success@{SIM}")
+    assert fb.kinds(allowed, 2) == ["Send", "Delivery"]
+    assert not [e for e in fb._drain(fb.events_queue) if e["mail"]["messageId"] == refused]
+
+
+def test_v1_delivery_and_tracking_options_read_back(emulator: Any) -> None:
+    ses = emulator.client("ses")
+    name = emulator.unique("v1opts")
+    ses.create_configuration_set(ConfigurationSet={"Name": name})
+    ses.put_configuration_set_delivery_options(ConfigurationSetName=name,
+                                               DeliveryOptions={"TlsPolicy": "Require"})
+    ses.create_configuration_set_tracking_options(
+        ConfigurationSetName=name, TrackingOptions={"CustomRedirectDomain": "t.example.com"})
+    with pytest.raises(ClientError) as again:
+        ses.create_configuration_set_tracking_options(
+            ConfigurationSetName=name, TrackingOptions={"CustomRedirectDomain": "x.example.com"})
+    assert again.value.response["Error"]["Code"] == "TrackingOptionsAlreadyExistsException"
+    got = ses.describe_configuration_set(
+        ConfigurationSetName=name,
+        ConfigurationSetAttributeNames=["deliveryOptions", "trackingOptions"])
+    assert got["DeliveryOptions"] == {"TlsPolicy": "Require"}
+    assert got["TrackingOptions"] == {"CustomRedirectDomain": "t.example.com"}
+    ses.delete_configuration_set_tracking_options(ConfigurationSetName=name)
+    got = ses.describe_configuration_set(ConfigurationSetName=name,
+                                         ConfigurationSetAttributeNames=["trackingOptions"])
+    assert "TrackingOptions" not in got
+
+
+def test_a_template_missing_an_attribute_is_accepted_then_a_rendering_failure(
+        feedback: Callable[..., Feedback], emulator: Any) -> None:
+    fb = feedback("eu-west-1")
+    ses = fb.client("ses")
+    template = emulator.unique("tpl")
+    ses.create_template(Template={"TemplateName": template, "SubjectPart": "Hi {{name}}",
+                                  "TextPart": "Book {{book}}", "HtmlPart": "<p>{{book}}</p>"})
+
+    def send(data: dict[str, str]) -> str:
+        return str(ses.send_templated_email(
+            Source=SENDER, Destination={"ToAddresses": ["reader@ordinary.example"]},
+            Template=template, TemplateData=json.dumps(data),
+            ConfigurationSetName=fb.config_set)["MessageId"])
+
+    failed = send({"name": "Ann"})
+    records = fb.events(failed, 2)
+    assert [r["eventType"] for r in records] == ["Send", "Rendering Failure"]
+    assert_documented_shape(records[1], "ses_event_rendering_failure")
+    assert records[1]["failure"] == {
+        "errorMessage": "Attribute 'book' is not present in the rendering data.",
+        "templateName": template}
+    rendered = send({"name": "Ann", "book": "Dune"})
+    assert fb.kinds(rendered, 2) == ["Send", "Delivery"]
+    [email] = [e for e in outbox.read(emulator.endpoint) if e.message_id == rendered]
+    assert (email.subject, email.text, email.html) == ("Hi Ann", "Book Dune", "<p>Dune</p>")
+    assert failed not in [e.message_id for e in outbox.read(emulator.endpoint)]

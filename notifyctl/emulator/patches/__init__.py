@@ -84,6 +84,8 @@ What moto does without Docker, and what each patch changes:
 |                                                               |   event JSON (ses_events.py) after the  |
 |                                                               |   send, to config-set SNS destinations  |
 |                                                               |   and identity topics, via SNS publish  |
+|                                                               |   when the topic policy lets SES (as   |
+|                                                               |   ses.amazonaws.com, SourceArn/Account) |
 | hard bounce / complaint: no suppression; suppressed address   | added per the account's (or the set's)  |
 |   accepted silently                                           |   SuppressedReasons; Bounce Permanent/  |
 |                                                               |   OnAccountSuppressionList             |
@@ -99,6 +101,8 @@ What moto does without Docker, and what each patch changes:
 | ses v1 GetIdentityNotificationAttributes: no topics, headers  | topics, ForwardingEnabled and header    |
 |   always false; SetIdentityHeadersInNotificationsEnabled 500; |   flags read back; unsetting is         |
 |   unsetting an unset topic 500                                |   idempotent                            |
+| SendTemplatedEmail: not counted, not in the outbox; a missing | counted as a send, rendered into the   |
+|   template attribute is never noticed                         |   outbox, or a Rendering Failure event |
 | GetSendStatistics: one point, all-time sends, 0 bounces       | 15-minute points over two weeks        |
 |                                                               |   (ses_account.SendingStats)            |
 | no AWS/SES metrics                                            | Send/Delivery/Bounce/Complaint/Reject + |

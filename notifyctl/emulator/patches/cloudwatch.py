@@ -145,7 +145,8 @@ class MotoAlarmStore:
 
     def tick(self, now: float) -> None:
         """Every (scaled) minute, SQS's ApproximateNumberOfMessagesVisible of each queue;
-        those older than 15 (emulated) days are dropped, so a long session stays bounded."""
+        those, and the AWS/SES metrics (patches/ses.MotoSesSink), older than 15 (emulated)
+        days are dropped, so a long session stays bounded."""
         self._snapshots.clear()
         if now >= self._next_prune:
             self._next_prune = now + max(1.0, self._scale(3600))
@@ -178,7 +179,8 @@ class MotoAlarmStore:
             for _, _, backend in _backends():
                 backend.metric_data[:] = [
                     d for d in backend.metric_data
-                    if not (d.namespace == "AWS/SQS" and d.name == SQS_METRIC
+                    if not (((d.namespace == "AWS/SQS" and d.name == SQS_METRIC)
+                             or d.namespace == "AWS/SES")
                             and _epoch(d.timestamp) < before)]
 
 

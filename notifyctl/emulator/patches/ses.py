@@ -39,6 +39,7 @@ def targets() -> list[tuple[Any, str]]:
             (SESBackend, "delete_configuration_set"),
             (SESBackend, "get_identity_notification_attributes"),
             (SESBackend, "set_identity_notification_topic"),
+            (SESBackend, "send_templated_email"), (EmailResponse, "send_templated_email"),
             (EmailResponse, "describe_configuration_set"),
             (EmailResponse, "get_send_statistics"),
             (SESBackend, "_is_verified_address"), (SESBackend, "create_email_identity_v2"),
@@ -215,7 +216,8 @@ def raw_options(raw_data: str, options: SendOptions) -> SendOptions:
 
 def accepted(backend: Any, message_id: str, source: str, recipients: list[str],
              headers: tuple[tuple[str, str], ...], common: dict[str, Any],
-             options: SendOptions, *, rejected: bool) -> None:
+             options: SendOptions, *, rejected: bool,
+             rendering_failure: dict[str, Any] | None = None) -> None:
     """Hand an accepted message to the mailbox simulator / event publishing."""
     engine = getattr(hub(), "ses_simulator", None)
     if engine is None:
@@ -236,7 +238,7 @@ def accepted(backend: Any, message_id: str, source: str, recipients: list[str],
                                    suppressed=lambda r: account.get_suppressed(r) is not None,
                                    scripted=account.mailboxes)
     engine.accepted(mail, backend.region_name, routing_of(backend, identity, config_set),
-                    fates, rejected=rejected)
+                    fates, rejected=rejected, rendering_failure=rendering_failure)
 
 
 class MotoSesSink:
@@ -264,8 +266,13 @@ class MotoSesSink:
             return
         with MOTO_LOCK:
             backend = sns_backends[parts[4]][parts[3]]
-            if publication.topic_arn not in backend.topics:
+            topic = backend.topics.get(publication.topic_arn)
+            if topic is None:
                 _dropped(publication, "the topic does not exist")
+                return
+            if _checking_permissions() and not ses_may_publish(topic.policy, publication):
+                _dropped(publication, "its access policy does not allow ses.amazonaws.com to "
+                                      f"publish for {publication.source_arn}")
                 return
             backend.publish(publication.message, arn=publication.topic_arn,
                             subject=publication.subject)
@@ -313,6 +320,34 @@ class MotoSesSink:
                 cloudwatch_backends[account_id][region].put_metric_data("AWS/SES", data)
 
 
+def ses_may_publish(policy: str, publication: ses_simulator.Publication) -> bool:
+    """The topic's access policy lets SES publish this event (SES DG: "you need to give
+    access to SES to publish notifications to the topic"; conditions on AWS:SourceAccount
+    and AWS:SourceArn, the configuration set or identity). The default topic policy allows
+    the owner account's callers (AWS:SourceOwner), SES acting for it included."""
+    from notifyctl.emulator.iam_policy import Policy, Request, evaluate
+
+    parts = publication.topic_arn.split(":")
+    account = parts[4]
+    request = Request(action="sns:Publish", resource=publication.topic_arn, account=account,
+                      service="ses.amazonaws.com",
+                      context={"aws:SourceAccount": [account],
+                               "aws:SourceArn": [publication.source_arn],
+                               "aws:SourceOwner": [account]})
+    try:
+        parsed = Policy.parse(policy, source_id=publication.topic_arn, kind="resource")
+    except ValueError:
+        return False
+    return evaluate(request, [], [parsed]).allowed
+
+
+def _checking_permissions() -> bool:
+    """The emulator's one switch for service-to-service permission checks
+    (NOTIFYCTL_EMULATOR_CHECK_PERMISSIONS, the SNS -> Lambda check's too)."""
+    dispatcher = getattr(hub(), "dispatcher", None)
+    return bool(getattr(dispatcher, "check_permissions", True))
+
+
 def _dropped(publication: ses_simulator.Publication, why: str) -> None:
     """SES cannot publish (AWS gives no error to anyone either): say so in the log."""
     print(f"emulator: SES could not publish an event to {publication.topic_arn}: {why}",
@@ -328,8 +363,11 @@ def apply() -> None:
     EmailResponse: Any = responses.EmailResponse
     SESV2Response: Any = v2_responses.SESV2Response
     backend_send, backend_raw = SESBackend.send_email, SESBackend.send_raw_email
+    backend_templated = SESBackend.send_templated_email
+    from moto.ses.exceptions import MissingRenderingAttributeException
+    from moto.ses.template import parse_template
     v1_send, v2_send = EmailResponse.send_email, SESV2Response.send_email
-    v1_raw = EmailResponse.send_raw_email
+    v1_raw, v1_templated = EmailResponse.send_raw_email, EmailResponse.send_templated_email
     original_create = SESBackend.create_email_identity_v2
     original_identity_response = EmailIdentity.get_response_object.fget  # a property
 
@@ -391,6 +429,40 @@ def apply() -> None:
                      options, rejected=rejected)
         return message
 
+    def send_templated_email(self: Any, source: str, template: str, template_data: str,
+                             destinations: dict[str, list[str]]) -> Any:
+        """SendTemplatedEmail: accepted like any send; the template is rendered after the
+        accept, and a missing attribute is a Rendering Failure event, not an error."""
+        recipients = [a for key in ("ToAddresses", "CcAddresses", "BccAddresses")
+                      for a in destinations.get(key) or []]
+        if not self._is_verified_address(source):
+            return backend_templated(self, source, template, template_data, destinations)
+        options = _options()
+        check_send(self, options)
+        deliver = set(_admit(self, source, recipients))
+        message = backend_templated(self, source, template, template_data, destinations)
+        found = self.templates[template]
+        try:
+            data = json.loads(template_data or "{}")
+            subject, text, html = (parse_template(str(found.get(part) or ""), data)
+                                   for part in ("subject_part", "text_part", "html_part"))
+            failure = None
+        except MissingRenderingAttributeException as exc:
+            failure, subject, text, html = exc.message, "", "", ""
+        except ValueError:
+            failure, subject, text, html = "Template rendering data is invalid", "", "", ""
+        if deliver and failure is None:
+            kept = {k: [a for a in v or [] if a in deliver] for k, v in destinations.items()}
+            hub().outbox.pending.bodies = {"text": text or None, "html": html or None}
+            hub().outbox.record_simple(message, source, subject, text or html, kept)
+        headers, common = ses_events.simple_headers(
+            source, list(destinations.get("ToAddresses") or []),
+            list(destinations.get("CcAddresses") or []), subject, message.id, html=not text)
+        accepted(self, message.id, source, recipients, headers, common, options,
+                 rejected=False, rendering_failure=None if failure is None
+                 else ses_events.rendering_failure(template, failure))
+        return message
+
     def is_verified(self: Any, source: str) -> bool:
         return address_verified(self, source)
 
@@ -444,6 +516,10 @@ def apply() -> None:
         _v1_options(self)
         return v1_raw(self)
 
+    def v1_templated_email(self: Any) -> Any:
+        _v1_options(self)
+        return v1_templated(self)
+
     def v1_send_email(self: Any) -> Any:
         _v1_options(self)
         hub().outbox.pending.bodies = {"text": self._get_param("Message.Body.Text.Data"),
@@ -479,6 +555,8 @@ def apply() -> None:
 
     SESBackend.send_email = send_email
     SESBackend.send_raw_email = send_raw_email
+    SESBackend.send_templated_email = send_templated_email
+    EmailResponse.send_templated_email = _with_api("v1", v1_templated_email)
     SESBackend._is_verified_address = is_verified
     SESBackend.create_email_identity_v2 = create_identity
     SESBackend.get_identity_verification_attributes = verification_attributes
@@ -581,7 +659,33 @@ def _apply_feedback_settings() -> None:
         if "deliveryOptions" in wanted and found.delivery_options:
             result["DeliveryOptions"] = {"TlsPolicy": found.delivery_options.get(
                 "TlsPolicy", "OPTIONAL")}
+        if "trackingOptions" in wanted and found.tracking_options:
+            result["TrackingOptions"] = {"CustomRedirectDomain": found.tracking_options.get(
+                "CustomRedirectDomain")}
         return ActionResult(result)
+
+    def put_delivery_options(self: Any) -> Any:
+        found = _config_set(self.backend, self._get_param("ConfigurationSetName"))
+        given = self._get_param("DeliveryOptions") or {}
+        found.delivery_options = {"TlsPolicy": given.get("TlsPolicy", "OPTIONAL")} \
+            if given else {}
+        return EmptyResult()
+
+    def tracking_options(action: str) -> Any:
+        def handle(self: Any) -> Any:
+            found = _config_set(self.backend, self._get_param("ConfigurationSetName"))
+            exists = bool(found.tracking_options)
+            if action == "create" and exists:
+                raise _v1_error("TrackingOptionsAlreadyExistsException",
+                                "Tracking options already exist for this configuration set.")
+            if action != "create" and not exists:
+                raise _v1_error("TrackingOptionsDoesNotExistException",
+                                "No tracking options for this configuration set.")
+            given = self._get_param("TrackingOptions") or {}
+            found.tracking_options = {} if action == "delete" else \
+                {"CustomRedirectDomain": given.get("CustomRedirectDomain")}
+            return EmptyResult()
+        return handle
 
     def update_sending_enabled(self: Any) -> Any:
         found = _config_set(self.backend, self._get_param("ConfigurationSetName"))
@@ -618,3 +722,7 @@ def _apply_feedback_settings() -> None:
     EmailResponse.update_configuration_set_sending_enabled = update_sending_enabled
     EmailResponse.set_identity_headers_in_notifications_enabled = set_headers_in_notifications
     EmailResponse.get_send_statistics = get_send_statistics
+    EmailResponse.put_configuration_set_delivery_options = put_delivery_options
+    for action in ("create", "update", "delete"):
+        setattr(EmailResponse, f"{action}_configuration_set_tracking_options",
+                tracking_options(action))
