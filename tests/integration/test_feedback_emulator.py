@@ -2,8 +2,10 @@
 SES (the mailbox simulator) -> the configuration set's events -> SNS -> the feedback
 function -> the de-dup record; `suppression` over the account's list.
 
-Every address carries a +label of its own: the emulator's suppression list is one per
-account, shared by the session's tests.
+Every address is unique to its test (a +label, or a new name): the emulator's
+suppression list is one per account, shared by the session's tests. As AWS documents,
+mailbox-simulator addresses are never suppressed: the suppression tests use an address
+scripted to bounce on the emulator (the stand-in for a mailbox that does not exist).
 """
 
 from __future__ import annotations
@@ -74,38 +76,68 @@ def test_success_ends_delivered(cli: Any, base: list[str], emulator: Any) -> Non
     assert wait["latency_ms"]["p50"] >= 0
 
 
-def test_a_hard_bounce_is_recorded_suppressed_and_the_next_send_never_delivered(
+def test_the_bounce_simulator_ends_bounced_and_is_never_suppressed(
         cli: Any, base: list[str], emulator: Any) -> None:
+    """AWS: mailbox-simulator addresses never go on the suppression list."""
     to = address("bounce")
 
-    first, book = publish(cli, base, to)
+    wait, book = publish(cli, base, to)
+
+    assert (wait["bounced"], wait["delivered"]) == (1, 0), wait
+    item = record(emulator, book)
+    assert (item["delivery"], item["bounce_type"], item["bounce_subtype"]) == (
+        "BOUNCED", "Permanent", "General")
+    assert suppressed(cli, base, to)["suppressed"] is False
+
+
+def test_a_hard_bounce_is_suppressed_and_the_next_event_is_never_delivered(
+        cli: Any, base: list[str], emulator: Any) -> None:
+    """A mailbox that does not exist (scripted on the emulator: a real address)."""
+    from notifyctl.emulator import ses_account
+
+    gone = f"gone-{uuid.uuid4().hex[:10]}@example.com"
+    ses_account.script_mailbox(emulator.endpoint, gone, "bounce")
+
+    first, book = publish(cli, base, gone)
 
     assert (first["bounced"], first["delivered"]) == (1, 0), first
     item = record(emulator, book)
     assert (item["delivery"], item["bounce_type"]) == ("BOUNCED", "Permanent")
-    assert "@" not in item.get("diagnostic", "").replace("***@", "")  # redacted
-    check = suppressed(cli, base, to)
+    assert gone not in json.dumps(item)  # the record keeps the redacted address only
+    check = suppressed(cli, base, gone)
     assert check["suppressed"] is True and check["entry"]["reason"] == "BOUNCE"
 
-    second, book2 = publish(cli, base, to)
+    second, book2 = publish(cli, base, gone)
 
     assert (second["bounced"], second["delivered"]) == (1, 0), second
     again = record(emulator, book2)
     assert (again["delivery"], again["bounce_subtype"]) == ("BOUNCED",
                                                             "OnAccountSuppressionList")
 
+    # suppression remove -> deliverable again (the mailbox exists again meanwhile)
+    ses_account.script_mailbox(emulator.endpoint, gone, "deliver")
+    removed = cli(*base, "suppression", "remove", gone)
+    assert removed.exit_code == 0, removed.output
+    third, book3 = publish(cli, base, gone)
+    assert third["delivered"] == 1, third
+    assert record(emulator, book3)["delivery"] == "DELIVERED"
+
 
 def test_a_complaint_ends_complained(cli: Any, base: list[str], emulator: Any) -> None:
+    """SES sends Delivery, then Complaint: the wait ends at DELIVERED, the record then
+    moves on to COMPLAINED (and keeps delivered_at)."""
     wait, book = publish(cli, base, address("complaint"))
 
-    assert wait["complained"] == 1, wait
-    assert record(emulator, book)["delivery"] == "COMPLAINED"
+    assert wait["delivered"] + wait["complained"] == 1, wait
+    item = emulator.wait_until(lambda: (r := record(emulator, book))["delivery"] == "COMPLAINED"
+                               and r, timeout=30)
+    assert item["complaint_type"] == "abuse" and item["delivered_at"]
 
 
-def test_suppression_remove_makes_an_address_deliverable_again(
+def test_an_address_added_by_hand_bounces_until_removed(
         cli: Any, base: list[str], emulator: Any) -> None:
-    to = address("success")
-    added = cli(*base, "suppression", "add", to, "--reason", "BOUNCE")
+    to = f"reader-{uuid.uuid4().hex[:10]}@example.com"
+    added = cli(*base, "suppression", "add", to, "--reason", "COMPLAINT")
     assert added.exit_code == 0, added.output
 
     blocked, book = publish(cli, base, to)
