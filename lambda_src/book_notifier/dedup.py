@@ -79,7 +79,10 @@ The condition admits "no item" or "an IN_PROGRESS item whose lease has ended", s
 crashed attempt blocks its event for at most one lease. A lease runs for the
 function's remaining time plus a margin, so no live attempt can lose it. A takeover of
 a lease that was not released is the one place an email can go out twice (A may have
-died after SES accepted): the claim reports it (:attr:`Claim.taken_over_from`).
+died after SES accepted): the claim reports it (:attr:`Claim.taken_over_from`). SES's
+events narrow that window: an event proving the send (Send, Delivery, Bounce...) marks
+the claim SENT through :meth:`DedupStore.record_delivery`, usually seconds after the
+send and long before the lease ends, so the retry finds it SENT.
 UNCONFIRMED, SENT, REJECTED and FAILED are final: no delivery sends for them.
 
 Records live DEDUP_RETENTION_HOURS (never below 6 h, how long Lambda keeps async

@@ -71,14 +71,14 @@ HOOK_FUNCTION = "hook-function"
 # event destination (an SNS topic of its own), the account's suppression list
 # settings, and the feedback function that writes SES's events into the records.
 SES_EVENTS_TOPIC = "ses-events-topic"
-CONFIGURATION_SET = "ses-configuration-set"
-EVENT_DESTINATION = "ses-event-destination"
-ACCOUNT_SUPPRESSION = "ses-account-suppression"
+CONFIGURATION_SET = "ses-config-set"
+EVENT_DESTINATION = "event-destination"
+ACCOUNT_SUPPRESSION = "account-suppression"
 FEEDBACK_ROLE = "feedback-role"
 FEEDBACK_LOG_GROUP = "feedback-log-group"
 FEEDBACK_FUNCTION = "feedback-function"
 FEEDBACK_PERMISSION = "feedback-permission"
-FEEDBACK_SUBSCRIPTION = "feedback-subscription"
+FEEDBACK_SUBSCRIPTION = "feedback-sns-sub"
 KINDS = (LOG_GROUP, TABLE, QUEUE, TOPIC, ROLE, PUBLISHER_POLICY, SES_IDENTITY,
          SES_EVENTS_TOPIC, CONFIGURATION_SET, EVENT_DESTINATION, ACCOUNT_SUPPRESSION, FUNCTION,
          ALIAS, INVOKE_CONFIG, PERMISSION, SUBSCRIPTION, FEEDBACK_ROLE, FEEDBACK_LOG_GROUP,

@@ -15,11 +15,11 @@ from notifyctl.plans.model import CREATE, UNCHANGED, UPDATE
 pytestmark = pytest.mark.functional
 
 ALL_KINDS = ["log-group", "dynamodb-table", "sqs-queue", "sns-topic", "iam-role", "iam-policy",
-             "ses-identity", "ses-events-topic", "ses-configuration-set",
-             "ses-event-destination", "ses-account-suppression", "lambda-function",
+             "ses-identity", "ses-events-topic", "ses-config-set",
+             "event-destination", "account-suppression", "lambda-function",
              "lambda-alias", "event-invoke-config", "lambda-permission", "sns-subscription",
              "feedback-role", "feedback-log-group", "feedback-function", "feedback-permission",
-             "feedback-subscription", "codedeploy-role", "cloudwatch-alarm",
+             "feedback-sns-sub", "codedeploy-role", "cloudwatch-alarm",
              "cloudwatch-alarm", "cloudwatch-alarm", "codedeploy-app",
              "deployment-group", "hook-role", "hook-log-group", "hook-function",
              "hook-log-group", "hook-function"]
@@ -57,7 +57,7 @@ def test_plan_on_an_empty_account_lists_every_resource_as_create(run: Any,
     steps = plan_json(run)
     assert [s["resource"] for s in steps] == ALL_KINDS
     # A new SES account suppresses bounces and complaints already (account-wide).
-    assert {s["action"] for s in steps if s["resource"] != "ses-account-suppression"} == {
+    assert {s["action"] for s in steps if s["resource"] != "account-suppression"} == {
         CREATE}
     # --plan changed nothing
     assert aws_clients.client("sns").list_topics()["Topics"] == []

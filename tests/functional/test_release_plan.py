@@ -107,7 +107,7 @@ def test_deploy_with_a_strategy_creates_a_deployment_with_the_appspec(
     src = source_tree(tmp_path / "checkout")
     _, plan = bootstrap.plan(aws_clients, env, source=src)
     # (the account's suppression settings exist in a new account: unchanged)
-    assert {s.action for s in plan.steps if s.resource != "ses-account-suppression"} == {
+    assert {s.action for s in plan.steps if s.resource != "account-suppression"} == {
         CREATE}
     bootstrap.apply(aws_clients, plan, source=src, sleep=lambda _: None)
     change_one_line(src, "release-2")

@@ -30,7 +30,7 @@ def test_status_of_an_empty_account_is_all_missing_and_exits_one(run: Any) -> No
     assert report["ok"] is False
     # The account's suppression settings always exist (and suppress by default).
     assert {r["state"] for r in report["resources"]
-            if r["resource"] != "ses-account-suppression"} == {"missing"}
+            if r["resource"] != "account-suppression"} == {"missing"}
     text = run("status")
     assert text.exit_code == 1
     assert "run `notifyctl bootstrap`" in text.stdout

@@ -32,12 +32,12 @@ def test_teardown_removes_what_bootstrap_created_and_keeps_the_table(
     report = teardown_json(run, "--yes")
     assert [d["resource"] for d in report["deleted"]] == [
         "codedeploy-app", "cloudwatch-alarm", "codedeploy-role", "hook-function",
-        "hook-log-group", "hook-role", "feedback-subscription", "feedback-function",
+        "hook-log-group", "hook-role", "feedback-sns-sub", "feedback-function",
         "feedback-log-group", "feedback-role", "sns-subscription", "lambda-function",
-        "ses-configuration-set", "ses-events-topic", "log-group", "iam-role", "iam-policy",
+        "ses-config-set", "ses-events-topic", "log-group", "iam-role", "iam-policy",
         "sns-topic", "sqs-queue"]
     assert {k["resource"] for k in report["kept"]} == {"dynamodb-table", "ses-identity",
-                                                       "ses-account-suppression"}
+                                                       "account-suppression"}
     c = aws_clients.client
     assert c("dynamodb").describe_table(TableName="d-books-dedup")["Table"]
     assert c("sns").list_topics()["Topics"] == []

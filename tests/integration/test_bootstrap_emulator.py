@@ -37,7 +37,7 @@ def run(cli: Any, emulator: Any, tmp_path: Path) -> Any:
 def test_bootstrap_status_teardown_on_a_fresh_emulator(run: Any, emulator: Any) -> None:
     first = run("bootstrap")  # local: no --yes, no confirmation
     assert first.exit_code == 0, first.output
-    assert "applied 23 change(s)" in first.stderr
+    assert "applied 31 change(s)" in first.stderr
 
     second = run("--output", "json", "bootstrap")
     assert second.exit_code == 0, second.output

@@ -156,6 +156,6 @@ def test_status_shows_the_rates_and_the_new_resources_present(cli: Any,
     report = json.loads(result.stdout)
 
     states = {r["resource"]: r["state"] for r in report["resources"]}
-    assert states["ses-configuration-set"] == "present"
-    assert states["feedback-subscription"] == "present"
+    assert states["ses-config-set"] == "present"
+    assert states["feedback-sns-sub"] == "present"
     assert "bounce_rate" in report["reputation"] or report["reputation"] == "unknown"

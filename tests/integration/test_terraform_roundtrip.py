@@ -104,5 +104,5 @@ def test_terraform_round_trip_leaves_both_tools_in_agreement(cli: Any, emulator:
     after = run("-o", "json", "status")
     states = _states(json.loads(after.stdout))
     # The account's suppression attributes are an account setting: never "missing".
-    states.pop("ses-account-suppression")
+    states.pop("account-suppression")
     assert set(states.values()) == {"missing"}, after.stdout
