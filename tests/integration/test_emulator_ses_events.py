@@ -532,3 +532,27 @@ def test_a_template_missing_an_attribute_is_accepted_then_a_rendering_failure(
     [email] = [e for e in outbox.read(emulator.endpoint) if e.message_id == rendered]
     assert (email.subject, email.text, email.html) == ("Hi Ann", "Book Dune", "<p>Dune</p>")
     assert failed not in [e.message_id for e in outbox.read(emulator.endpoint)]
+
+
+def test_identity_feedback_forwarding_and_default_configuration_set(
+        feedback: Callable[..., Feedback], emulator: Any) -> None:
+    fb = feedback("us-west-2")
+    sesv2, ses = fb.client("sesv2"), fb.client("ses")
+    assert sesv2.get_email_identity(EmailIdentity=DOMAIN)["FeedbackForwardingStatus"] is True
+    sesv2.put_email_identity_feedback_attributes(EmailIdentity=DOMAIN,
+                                                 EmailForwardingEnabled=False)
+    attrs = ses.get_identity_notification_attributes(Identities=[DOMAIN])
+    assert attrs["NotificationAttributes"][DOMAIN]["ForwardingEnabled"] is False
+    ses.set_identity_feedback_forwarding_enabled(Identity=DOMAIN, ForwardingEnabled=True)
+    assert sesv2.get_email_identity(EmailIdentity=DOMAIN)["FeedbackForwardingStatus"] is True
+
+    sesv2.put_email_identity_configuration_set_attributes(EmailIdentity=DOMAIN,
+                                                          ConfigurationSetName=fb.config_set)
+    assert sesv2.get_email_identity(EmailIdentity=DOMAIN)["ConfigurationSetName"] == \
+        fb.config_set
+    # a send naming no configuration set uses the identity's default one
+    message_id = fb.send(f"success@{SIM}", config_set=False)
+    assert fb.kinds(message_id, 2) == ["Send", "Delivery"]
+    assert fb.events(message_id, 1)[0]["mail"]["tags"]["ses:configuration-set"] == \
+        [fb.config_set]
+    sesv2.put_email_identity_configuration_set_attributes(EmailIdentity=DOMAIN)

@@ -103,6 +103,9 @@ What moto does without Docker, and what each patch changes:
 |   unsetting an unset topic 500                                |   idempotent                            |
 | SendTemplatedEmail: not counted, not in the outbox; a missing | counted as a send, rendered into the   |
 |   template attribute is never noticed                         |   outbox, or a Rendering Failure event |
+| sesv2 PutEmailIdentityFeedbackAttributes / ConfigurationSet-  | answered; forwarding defaults to on,   |
+|   Attributes 404; FeedbackForwardingStatus always false       |   v1 and v2 read the same setting; the |
+|                                                               |   identity's default set routes sends  |
 | GetSendStatistics: one point, all-time sends, 0 bounces       | 15-minute points over two weeks        |
 |                                                               |   (ses_account.SendingStats)            |
 | no AWS/SES metrics                                            | Send/Delivery/Bounce/Complaint/Reject + |

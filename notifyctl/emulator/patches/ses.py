@@ -39,6 +39,7 @@ def targets() -> list[tuple[Any, str]]:
             (SESBackend, "delete_configuration_set"),
             (SESBackend, "get_identity_notification_attributes"),
             (SESBackend, "set_identity_notification_topic"),
+            (SESBackend, "set_identity_feedback_forwarding_enabled"),
             (SESBackend, "send_templated_email"), (EmailResponse, "send_templated_email"),
             (EmailResponse, "describe_configuration_set"),
             (EmailResponse, "get_send_statistics"),
@@ -471,8 +472,11 @@ def apply() -> None:
         identity = original_create(self, email_identity, *args, **kwargs)
         if existing is not None:  # verifying again keeps the status it had
             identity.verification_status = existing.verification_status
-        elif not ses_account.auto_verify():
-            identity.verification_status = "PENDING"
+            identity.feedback_forwarding_status = existing.feedback_forwarding_status
+        else:
+            identity.feedback_forwarding_status = True  # AWS's default: forwarding on
+            if not ses_account.auto_verify():
+                identity.verification_status = "PENDING"
         return identity
 
     def verification_attributes(self: Any, identities: list[str] | None = None) -> Any:
@@ -617,6 +621,12 @@ def _apply_feedback_settings() -> None:
             out[identity] = entry
         return out
 
+    def set_forwarding(self: Any, identity: str, enabled: bool) -> None:
+        self.sns_topics.setdefault(identity, {})["feedback_forwarding_enabled"] = enabled
+        found = self.email_identities.get(identity)
+        if found is not None:  # v2's FeedbackForwardingStatus reads the same
+            found.feedback_forwarding_status = enabled
+
     def set_notification_topic(self: Any, identity: str, notification_type: str,
                                sns_topic: str | None) -> None:
         if notification_type not in NOTIFICATION_TYPES:
@@ -716,6 +726,7 @@ def _apply_feedback_settings() -> None:
     SESBackend.delete_configuration_set = delete_configuration_set
     SESBackend.get_identity_notification_attributes = notification_attributes
     SESBackend.set_identity_notification_topic = set_notification_topic
+    SESBackend.set_identity_feedback_forwarding_enabled = set_forwarding
     EmailResponse.update_configuration_set_event_destination = update_event_destination
     EmailResponse.delete_configuration_set_event_destination = delete_event_destination
     EmailResponse.describe_configuration_set = describe_configuration_set
