@@ -250,15 +250,13 @@ def serve(host: str, port: int, state_dir: Path, *, time_scale: float | None = N
 
     connect_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
     try:
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
         from werkzeug.serving import make_server
 
+        from notifyctl.emulator.http_server import KeepAliveRequestHandler
+
         server = make_server(host, port, None, threaded=True,  # type: ignore[arg-type]
-                             request_handler=MotoRequestHandler)
+                             request_handler=KeepAliveRequestHandler)
     except OSError as exc:
         print(f"emulator: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 3

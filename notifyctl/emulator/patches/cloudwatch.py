@@ -147,6 +147,9 @@ class MotoAlarmStore:
         """Every (scaled) minute, SQS's ApproximateNumberOfMessagesVisible of each queue;
         those older than 15 (emulated) days are dropped, so a long session stays bounded."""
         self._snapshots.clear()
+        from notifyctl.emulator.metric_store import compact_backends
+
+        compact_backends(time.time())  # bounded datapoints (metric_store.py)
         if now >= self._next_prune:
             self._next_prune = now + max(1.0, self._scale(3600))
             self._prune(now - self._scale(SQS_METRIC_KEPT_S))
