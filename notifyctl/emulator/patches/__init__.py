@@ -84,6 +84,10 @@ What moto does without Docker, and what each patch changes:
 | DynamoDB TTL never deletes                                    | ttl.TtlSweeper (server.py), not a patch |
 | (server) one lock for every service; an SQS long poll held it | one lock per service group (backends.   |
 |   while it waited (all other calls stalled)                   |   MotoLock); sqs: the wait releases it  |
+| CloudWatch keeps every datapoint forever (one list, scanned  | cloudwatch (metric_store.py): newest    |
+|   by every read)                                              |   2,000 raw per series, then 1-minute / |
+|                                                               |   1-hour statistics, AWS's retention    |
+| SNS topics keep every published message; SES every sent email | sns / ses: the newest 1,000 (recent.py) |
 
 Each patch names the moto attribute it replaces; `install` checks that they all
 exist before touching any, so a moto that moved things fails loudly at start.
