@@ -248,8 +248,8 @@ class MotoSesSink:
     suppression list and counts what happened (GetSendStatistics, and the AWS/SES
     CloudWatch metrics at each flush: the counts since the last one, and the
     Reputation.BounceRate / ComplaintRate of the account and of each configuration set
-    with reputation metrics on; one datapoint per metric per flush, so CloudWatch's
-    memory grows with time, not with the number of messages)."""
+    with reputation metrics on; one datapoint per metric per flush, never one per
+    message; metric_store.py bounds what CloudWatch keeps of them, as of every metric)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -571,6 +571,16 @@ def apply() -> None:
     SESV2Response.send_email = _with_api("v2", v2_send_email)
     EmailResponse.get_account_sending_enabled = get_account_sending_enabled
     EmailResponse.update_account_sending_enabled = update_account_sending_enabled
+    # moto keeps every sent email for its inspection API: only the newest (recent.py).
+    from notifyctl.emulator.recent import Recent
+
+    original_init = SESBackend.__init__
+
+    def backend_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self.sent_messages = Recent()
+
+    SESBackend.__init__ = backend_init
     _apply_feedback_settings()
 
 
