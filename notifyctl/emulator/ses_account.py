@@ -200,6 +200,7 @@ class SesAccount:
     stats: SendingStats | None = None
     config_set_stats: dict[str, SendingStats] = field(default_factory=dict)
     _sends: deque[tuple[float, int, int]] = field(default_factory=deque)  # (t, all, quota)
+    _day_total: int = 0  # sum of _sends' quota counts
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -211,13 +212,23 @@ class SesAccount:
             return self._count(DAY_S * self.time_scale, quota=True)
 
     def _count(self, window_s: float, *, quota: bool) -> int:
-        """Recipients sent to in the window: all of them for the rate; for the daily
-        quota without the mailbox simulator's (AWS: simulator mail is "limited by your
-        account's maximum sending rate, but [does not] affect your daily sending quota")."""
+        """Recipients sent to in the last window_s (at most a day): all of them for the
+        rate; for the daily quota without the mailbox simulator's (AWS: simulator mail is
+        "limited by your account's maximum sending rate, but [does not] affect your daily
+        sending quota"). The day's quota is a running total; shorter windows are counted
+        from the right (summing the whole day on every send made sending slower as the
+        day filled)."""
         now = self.clock()
         while self._sends and self._sends[0][0] <= now - DAY_S * self.time_scale:
-            self._sends.popleft()
-        return sum(q if quota else n for t, n, q in self._sends if t > now - window_s)
+            self._day_total -= self._sends.popleft()[2]
+        if quota and window_s >= DAY_S * self.time_scale:
+            return self._day_total
+        count = 0
+        for t, n, q in reversed(self._sends):
+            if t <= now - window_s:
+                break
+            count += q if quota else n
+        return count
 
     def admit(self, recipients: list[str], is_verified: Callable[[str], bool]) -> None:
         """Count a send of `recipients`, or raise SesRefused as SES would."""
@@ -237,6 +248,7 @@ class SesAccount:
             if self._count(DAY_S * self.time_scale, quota=True) + counted > self.limits.max_24h:
                 raise SesRefused("quota", "Daily message quota exceeded.")
             self._sends.append((self.clock(), n, counted))
+            self._day_total += counted
 
     def deliverable(self, recipients: Iterable[str]) -> list[str]:
         """The recipients not on the account's suppression list."""

@@ -465,22 +465,30 @@ def test_events_reach_a_topic_only_if_its_policy_lets_ses_publish_for_the_set(
     sns = fb.client("sns")
     set_arn = f"arn:aws:ses:us-west-1:123456789012:configuration-set/{fb.config_set}"
 
-    def only_ses_for(source_arn: str) -> None:
-        sns.set_topic_attributes(TopicArn=fb.events_topic, AttributeName="Policy",
+    def only_ses_for(topic: str, source_arn: str) -> None:
+        sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy",
                                  AttributeValue=json.dumps({"Version": "2012-10-17", "Statement": [{
                                      "Effect": "Allow",
                                      "Principal": {"Service": "ses.amazonaws.com"},
-                                     "Action": "sns:Publish", "Resource": fb.events_topic,
+                                     "Action": "sns:Publish", "Resource": topic,
                                      "Condition": {"StringEquals": {
                                          "AWS:SourceAccount": "123456789012",
                                          "AWS:SourceArn": source_arn}}}]}))
 
-    only_ses_for(set_arn + "-another")
-    refused = fb.send(f"success@{SIM}")
-    only_ses_for(set_arn)
-    allowed = fb.send(f"success@{SIM}")
-    assert fb.kinds(allowed, 2) == ["Send", "Delivery"]
-    assert not [e for e in fb._drain(fb.events_queue) if e["mail"]["messageId"] == refused]
+    # the fixture's destination (published to first) allows another set only; a second
+    # destination's topic allows this set
+    only_ses_for(fb.events_topic, set_arn + "-another")
+    allowed_topic = sns.create_topic(Name=emulator.unique("ses-allowed"))["TopicArn"]
+    only_ses_for(allowed_topic, set_arn)
+    allowed_queue = fb.queue_on(allowed_topic)
+    fb.client("sesv2").create_configuration_set_event_destination(
+        ConfigurationSetName=fb.config_set, EventDestinationName="allowed",
+        EventDestination={"Enabled": True, "MatchingEventTypes": ALL_TYPES,
+                          "SnsDestination": {"TopicArn": allowed_topic}})
+    message_id = fb.send(f"success@{SIM}")
+    fb.events_queue, refused_queue = allowed_queue, fb.events_queue
+    assert fb.kinds(message_id, 2) == ["Send", "Delivery"]
+    assert not [e for e in fb._drain(refused_queue) if e["mail"]["messageId"] == message_id]
 
 
 def test_v1_delivery_and_tracking_options_read_back(emulator: Any) -> None:
@@ -532,3 +540,27 @@ def test_a_template_missing_an_attribute_is_accepted_then_a_rendering_failure(
     [email] = [e for e in outbox.read(emulator.endpoint) if e.message_id == rendered]
     assert (email.subject, email.text, email.html) == ("Hi Ann", "Book Dune", "<p>Dune</p>")
     assert failed not in [e.message_id for e in outbox.read(emulator.endpoint)]
+
+
+def test_identity_feedback_forwarding_and_default_configuration_set(
+        feedback: Callable[..., Feedback], emulator: Any) -> None:
+    fb = feedback("us-west-2")
+    sesv2, ses = fb.client("sesv2"), fb.client("ses")
+    assert sesv2.get_email_identity(EmailIdentity=DOMAIN)["FeedbackForwardingStatus"] is True
+    sesv2.put_email_identity_feedback_attributes(EmailIdentity=DOMAIN,
+                                                 EmailForwardingEnabled=False)
+    attrs = ses.get_identity_notification_attributes(Identities=[DOMAIN])
+    assert attrs["NotificationAttributes"][DOMAIN]["ForwardingEnabled"] is False
+    ses.set_identity_feedback_forwarding_enabled(Identity=DOMAIN, ForwardingEnabled=True)
+    assert sesv2.get_email_identity(EmailIdentity=DOMAIN)["FeedbackForwardingStatus"] is True
+
+    sesv2.put_email_identity_configuration_set_attributes(EmailIdentity=DOMAIN,
+                                                          ConfigurationSetName=fb.config_set)
+    assert sesv2.get_email_identity(EmailIdentity=DOMAIN)["ConfigurationSetName"] == \
+        fb.config_set
+    # a send naming no configuration set uses the identity's default one
+    message_id = fb.send(f"success@{SIM}", config_set=False)
+    assert fb.kinds(message_id, 2) == ["Send", "Delivery"]
+    assert fb.events(message_id, 1)[0]["mail"]["tags"]["ses:configuration-set"] == \
+        [fb.config_set]
+    sesv2.put_email_identity_configuration_set_attributes(EmailIdentity=DOMAIN)

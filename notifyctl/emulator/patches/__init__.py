@@ -103,6 +103,9 @@ What moto does without Docker, and what each patch changes:
 |   unsetting an unset topic 500                                |   idempotent                            |
 | SendTemplatedEmail: not counted, not in the outbox; a missing | counted as a send, rendered into the   |
 |   template attribute is never noticed                         |   outbox, or a Rendering Failure event |
+| sesv2 PutEmailIdentityFeedbackAttributes / ConfigurationSet-  | answered; forwarding defaults to on,   |
+|   Attributes 404; FeedbackForwardingStatus always false       |   v1 and v2 read the same setting; the |
+|                                                               |   identity's default set routes sends  |
 | GetSendStatistics: one point, all-time sends, 0 bounces       | 15-minute points over two weeks        |
 |                                                               |   (ses_account.SendingStats)            |
 | no AWS/SES metrics                                            | Send/Delivery/Bounce/Complaint/Reject + |
@@ -112,6 +115,12 @@ What moto does without Docker, and what each patch changes:
 |   else returns every event; logStreamNamePrefix ignored       |   -exclusions, %regex%, JSON,           |
 |                                                               |   space-delimited); prefix honoured     |
 | DynamoDB TTL never deletes                                    | ttl.TtlSweeper (server.py), not a patch |
+| (server) one lock for every service; an SQS long poll held it | one lock per service group (backends.   |
+|   while it waited (all other calls stalled)                   |   MotoLock); sqs: the wait releases it  |
+| CloudWatch keeps every datapoint forever (one list, scanned  | cloudwatch (metric_store.py): newest    |
+|   by every read)                                              |   2,000 raw per series, then 1-minute / |
+|                                                               |   1-hour statistics, AWS's retention    |
+| SNS topics keep every published message; SES every sent email | sns / ses: the newest 1,000 (recent.py) |
 
 Each patch names the moto attribute it replaces; `install` checks that they all
 exist before touching any, so a moto that moved things fails loudly at start.
@@ -168,9 +177,10 @@ def _service_modules() -> list[Any]:
         ses,
         sesv2,
         sns,
+        sqs,
     )
 
-    return [lambda_, sns, ses, sesv2, logs, cloudwatch, codedeploy, iam]
+    return [lambda_, sns, sqs, ses, sesv2, logs, cloudwatch, codedeploy, iam]
 
 
 def install(the_hub: Hub) -> None:

@@ -39,6 +39,7 @@ def targets() -> list[tuple[Any, str]]:
             (SESBackend, "delete_configuration_set"),
             (SESBackend, "get_identity_notification_attributes"),
             (SESBackend, "set_identity_notification_topic"),
+            (SESBackend, "set_identity_feedback_forwarding_enabled"),
             (SESBackend, "send_templated_email"), (EmailResponse, "send_templated_email"),
             (EmailResponse, "describe_configuration_set"),
             (EmailResponse, "get_send_statistics"),
@@ -247,8 +248,8 @@ class MotoSesSink:
     suppression list and counts what happened (GetSendStatistics, and the AWS/SES
     CloudWatch metrics at each flush: the counts since the last one, and the
     Reputation.BounceRate / ComplaintRate of the account and of each configuration set
-    with reputation metrics on; one datapoint per metric per flush, so CloudWatch's
-    memory grows with time, not with the number of messages)."""
+    with reputation metrics on; one datapoint per metric per flush, never one per
+    message; metric_store.py bounds what CloudWatch keeps of them, as of every metric)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -471,8 +472,11 @@ def apply() -> None:
         identity = original_create(self, email_identity, *args, **kwargs)
         if existing is not None:  # verifying again keeps the status it had
             identity.verification_status = existing.verification_status
-        elif not ses_account.auto_verify():
-            identity.verification_status = "PENDING"
+            identity.feedback_forwarding_status = existing.feedback_forwarding_status
+        else:
+            identity.feedback_forwarding_status = True  # AWS's default: forwarding on
+            if not ses_account.auto_verify():
+                identity.verification_status = "PENDING"
         return identity
 
     def verification_attributes(self: Any, identities: list[str] | None = None) -> Any:
@@ -567,6 +571,16 @@ def apply() -> None:
     SESV2Response.send_email = _with_api("v2", v2_send_email)
     EmailResponse.get_account_sending_enabled = get_account_sending_enabled
     EmailResponse.update_account_sending_enabled = update_account_sending_enabled
+    # moto keeps every sent email for its inspection API: only the newest (recent.py).
+    from notifyctl.emulator.recent import Recent
+
+    original_init = SESBackend.__init__
+
+    def backend_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self.sent_messages = Recent()
+
+    SESBackend.__init__ = backend_init
     _apply_feedback_settings()
 
 
@@ -616,6 +630,12 @@ def _apply_feedback_settings() -> None:
                 entry[f"HeadersIn{t}NotificationsEnabled"] = bool(settings.get(f"headers:{t}"))
             out[identity] = entry
         return out
+
+    def set_forwarding(self: Any, identity: str, enabled: bool) -> None:
+        self.sns_topics.setdefault(identity, {})["feedback_forwarding_enabled"] = enabled
+        found = self.email_identities.get(identity)
+        if found is not None:  # v2's FeedbackForwardingStatus reads the same
+            found.feedback_forwarding_status = enabled
 
     def set_notification_topic(self: Any, identity: str, notification_type: str,
                                sns_topic: str | None) -> None:
@@ -716,6 +736,7 @@ def _apply_feedback_settings() -> None:
     SESBackend.delete_configuration_set = delete_configuration_set
     SESBackend.get_identity_notification_attributes = notification_attributes
     SESBackend.set_identity_notification_topic = set_notification_topic
+    SESBackend.set_identity_feedback_forwarding_enabled = set_forwarding
     EmailResponse.update_configuration_set_event_destination = update_event_destination
     EmailResponse.delete_configuration_set_event_destination = delete_event_destination
     EmailResponse.describe_configuration_set = describe_configuration_set

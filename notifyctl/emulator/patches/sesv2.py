@@ -5,7 +5,9 @@ PutAccountSuppressionAttributes and the account-level suppression list
 Configuration sets: GetConfigurationSet as AWS renders it (moto nests SendingOptions in
 itself and drops tags added later), DeleteConfigurationSet of a missing set
 (NotFoundException, moto: 500), the PutConfigurationSet*Options calls and the event
-destination calls (moto: 404), over the objects v1 shares (patches/ses.py)."""
+destination calls (moto: 404), over the objects v1 shares (patches/ses.py); an identity's
+feedback forwarding and default configuration set (PutEmailIdentityFeedbackAttributes /
+ConfigurationSetAttributes, moto: 404)."""
 
 from __future__ import annotations
 
@@ -30,6 +32,8 @@ ROUTES = (
     "{0}/v2/email/configuration-sets/(?P<ConfigurationSetName>[^/]+)/(?P<Option>[a-z-]+)$",
     "{0}/v2/email/configuration-sets/(?P<ConfigurationSetName>[^/]+)/event-destinations/"
     "(?P<EventDestinationName>[^/]+)$",
+    "{0}/v2/email/identities/(?P<EmailIdentity>[^/]+)/feedback$",
+    "{0}/v2/email/identities/(?P<EmailIdentity>[^/]+)/configuration-set$",
 )
 # PutConfigurationSet<X>Options: the field of moto's ConfigurationSet each one replaces.
 OPTION_FIELDS = {"Reputation": "reputation_options", "Suppression": "suppression_options",
@@ -269,6 +273,31 @@ def _apply_configuration_sets(SESV2Response: Any, _params: Any) -> None:
             raise service_error("NotFoundException", f"Event destination {name} does not exist.")
         return EmptyResult()
 
+    def _identity(self: Any) -> Any:
+        name = unquote(str(self._get_param("EmailIdentity") or ""))
+        found = self.sesv2_backend.core_backend.email_identities.get(name)
+        if found is None:
+            raise service_error("NotFoundException", f"Email identity {name} does not exist.")
+        return found
+
+    def put_feedback_attributes(self: Any) -> Any:
+        found = _identity(self)
+        enabled = bool(_params(self).get("EmailForwardingEnabled", False))
+        found.feedback_forwarding_status = enabled  # v1's ForwardingEnabled reads the same
+        settings = self.sesv2_backend.core_backend.sns_topics.setdefault(found.email_identity, {})
+        settings["feedback_forwarding_enabled"] = enabled
+        return EmptyResult()
+
+    def put_identity_configuration_set(self: Any) -> Any:
+        found = _identity(self)
+        name = _params(self).get("ConfigurationSetName")
+        if name and name not in self.sesv2_backend.core_backend.config_sets:
+            raise service_error("NotFoundException", f"Configuration set <{name}> does not exist.")
+        found.configuration_set_name = name or None  # the default set of this identity's sends
+        return EmptyResult()
+
+    SESV2Response.put_email_identity_feedback_attributes = put_feedback_attributes
+    SESV2Response.put_email_identity_configuration_set_attributes = put_identity_configuration_set
     SESV2Response.get_configuration_set = get_configuration_set
     SESV2Response.delete_configuration_set = delete_configuration_set
     for kind in OPTION_FIELDS:
