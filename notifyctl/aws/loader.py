@@ -3,7 +3,7 @@
 botocore's `Loader.load_service_model` first lists every service it knows
 (`list_available_services`: ~420 directories, ~900 listdir and ~1,800 stat calls)
 only to check that the requested name is among them, and does it once per model
-type: twice per client (service-2, endpoint-rule-set-1), ~130 ms of CPU, half of
+type: twice for a first client (service-2, endpoint-rule-set-1), ~130 ms of CPU, half of
 creating a client and a tenth of a whole `notifyctl logs` read. The same check
 asked of the one service's own directories (`list_api_versions`: does any API
 version hold that model type?) gives the same answer. An unknown or incomplete name
