@@ -156,3 +156,23 @@ def test_stop_refuses_an_emulator_of_another_state_directory(
     with pytest.raises(OperationError, match=f"pid {restartable.info.pid}"):
         control.stop("127.0.0.1", restartable.port, state_dir=tmp_path / "someone-else")
     assert control.health(restartable.endpoint) is not None
+
+
+def _warm(emulator: Emulator, name: str) -> int:
+    return sum(f["warm"] for f in emulator.status()["functions"] if f["name"] == name)
+
+
+def test_updated_and_deleted_functions_workers_are_retired_at_once(emulator: Emulator) -> None:
+    name = emulator.create_function("def handler(event, context):\n    return 1\n")["FunctionName"]
+    lam = emulator.client("lambda")
+    lam.invoke(FunctionName=name, Payload=b"{}")
+    assert _warm(emulator, name) == 1
+
+    lam.update_function_configuration(FunctionName=name, Timeout=5)
+    assert _warm(emulator, name) == 0  # not after 15 idle minutes
+    emulator.wait_for_function(name)
+    lam.invoke(FunctionName=name, Payload=b"{}")
+    assert _warm(emulator, name) == 1
+
+    lam.delete_function(FunctionName=name)
+    assert _warm(emulator, name) == 0
