@@ -1,6 +1,7 @@
 """Benchmark of the embedded emulator, against the goals of its issue.
 
     python benchmarks/bench_emulator.py [--warm 300] [--cold 5] [--publishes 60] [--burst 100]
+    python benchmarks/bench_emulator.py --persistence [--emails 10000] [--items 10000]
 
 1. start: `notifyctl local start` (a fresh process) until it returns (it waits for readiness)
 2. cold invoke: a new function's first Invoke, client round trip, and the REPORT's
@@ -85,7 +86,12 @@ def main() -> int:
     parser.add_argument("--cold", type=int, default=5)
     parser.add_argument("--publishes", type=int, default=60)
     parser.add_argument("--burst", type=int, default=100)
-    args = parser.parse_args()
+    parser.add_argument("--persistence", action="store_true",
+                        help="only snapshot/restore and status counters (bench_emulator_state.py)")
+    args, rest = parser.parse_known_args()
+    if args.persistence:
+        from benchmarks.bench_emulator_state import main as persistence
+        return persistence(rest)
 
     from notifyctl.emulator import control
 
