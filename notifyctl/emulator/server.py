@@ -87,6 +87,16 @@ class Hub:
                 "interval_s": snaps.interval if snaps is not None else None,
                 "last_snapshot": last, "restored": self.restored}
 
+    def log_saved(self, report: Any) -> None:
+        """After a periodic snapshot (only when something changed): one log line with the
+        async queue's counts, so the log tells what was queued, retried, dead-lettered."""
+        stats = self.dispatcher.snapshot()
+        print(f"emulator: state saved ({report.bytes} bytes, moto held {report.capture_ms:.0f} "
+              f"ms); async: {stats['pending']} queued, {stats['in_flight']} in flight, "
+              f"{stats['retries']} retried, {stats['dead_letters']} dead-lettered, "
+              f"{stats['failed']} failed, {stats['sns_failed']} refused; "
+              f"{self.outbox.count()} emails", flush=True)
+
     def generation(self) -> int:
         """Changes since start: moto requests and deliveries (which write logs and
         metrics without a request)."""
@@ -246,9 +256,20 @@ def _stop(hub: Hub, environ: dict[str, Any], start_response: Any) -> list[bytes]
         return _json(start_response, {"message": "expected {\"timeout\": seconds}"},
                      "400 Bad Request")
     report = hub.stop(max(0.0, timeout))
-    if hub.shutdown is not None:
-        hub.shutdown()
-    return _json(start_response, report)
+    return _ThenShutdown(_json(start_response, report), hub.shutdown)
+
+
+class _ThenShutdown(list[bytes]):
+    """A response body that shuts the server down once it has been sent (the WSGI
+    server calls close() after writing it): the caller gets its answer first."""
+
+    def __init__(self, body: list[bytes], shutdown: Any) -> None:
+        super().__init__(body)
+        self._shutdown = shutdown
+
+    def close(self) -> None:
+        if self._shutdown is not None:
+            self._shutdown()
 
 
 def _outbox_page(hub: Hub, environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -331,7 +352,7 @@ def _persistence(hub: Hub, moto_version: str, fresh: bool) -> None:
     hub.snapshots = state.Snapshotter(
         path, lambda: state.Header.current(moto_version),
         lambda: state.capture(hub, moto_quiesced), hub.generation,
-        state.interval_s()).start()
+        state.interval_s(), on_saved=hub.log_saved).start()
 
 
 def _start_engines(hub: Hub) -> None:

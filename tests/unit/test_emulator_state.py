@@ -202,3 +202,12 @@ def test_refused_sns_deliveries_are_kept_with_their_reason() -> None:
     assert refused["topic"] == "arn:aws:sns:us-east-1:1:t"
     assert "resource policy does not allow sns.amazonaws.com" in refused["reason"]
     assert dispatcher.clear() == 0 and dispatcher.snapshot_refused() == []
+
+
+def test_a_slow_capture_stretches_the_interval_to_hold_moto_a_tenth_of_the_time(
+        tmp_path: Path) -> None:
+    snaps = state.Snapshotter(tmp_path / state.FILE_NAME, header,
+                              lambda: (b"", 0, 800.0), lambda: 1, interval=5.0)
+    assert snaps.next_wait() == 5.0
+    snaps.save()
+    assert snaps.next_wait() == pytest.approx(8.0)
