@@ -211,3 +211,18 @@ def test_a_slow_capture_stretches_the_interval_to_hold_moto_a_tenth_of_the_time(
     assert snaps.next_wait() == 5.0
     snaps.save()
     assert snaps.next_wait() == pytest.approx(8.0)
+
+
+@pytest.mark.parametrize("size", [0, 1, 1001, 2500])
+def test_moto_histories_trimmed_by_recent_come_back_with_their_limit(size: int) -> None:
+    import pickle
+
+    from notifyctl.emulator.recent import Recent
+
+    history = Recent(1000)
+    for n in range(size):
+        history.append(n)
+    back = pickle.loads(state.dumps({"h": history}))["h"]
+    assert type(back) is Recent and back.limit == 1000 and list(back) == list(history)
+    back.append("next")
+    assert back[-1] == "next"
