@@ -379,11 +379,11 @@ def pipeline(endpoint: str, pid: int, args: argparse.Namespace) -> None:
     # -- sustained ---------------------------------------------------------------------
     best: tuple[float, float] | None = None
     for rate in (float(r) for r in args.rates.split(",")):
-        delivered_per_s, backlog = offered(publish, sent, rate, args.duration)
+        delivered_per_s, backlog, target = offered(publish, sent, rate, args.duration)
         ok = backlog <= rate and delivered_per_s >= 0.95 * rate
         line(f"offered {rate:.0f}/s for {args.duration:.0f} s: delivered", f"{delivered_per_s:.0f} /s",
              f"backlog at end {backlog}; {load()}", ok)
-        drain(sent() + backlog)
+        drain(target)
         if not ok:
             break
         best = (rate, delivered_per_s)
@@ -407,9 +407,10 @@ def pipeline(endpoint: str, pid: int, args: argparse.Namespace) -> None:
     line(f"RSS after idling {args.idle:.0f} s", f"{rss_mb(pid):.0f} MB", load())
 
 
-def offered(publish: Any, sent: Any, rate: float, duration: float) -> tuple[float, int]:
+def offered(publish: Any, sent: Any, rate: float,
+            duration: float) -> tuple[float, int, int]:
     """Offer `rate` events/s for `duration` s; (delivered/s over the second half, backlog
-    at the end of publishing)."""
+    at the end of publishing, the sent count once all of them are delivered)."""
     count = int(rate * duration)
     start = sent()
     samples: list[tuple[float, int]] = []
@@ -431,7 +432,7 @@ def offered(publish: Any, sent: Any, rate: float, duration: float) -> tuple[floa
     end_s, delivered = time.monotonic() - t0, sent() - start
     half = [s for s in samples if s[0] >= end_s / 2] or samples[-1:]
     rate_second_half = (delivered - half[0][1]) / max(end_s - half[0][0], 1e-9)
-    return rate_second_half, count - delivered
+    return rate_second_half, count - delivered, start + count
 
 
 def wait_invocations(endpoint: str, name: str, count: int, timeout: float = 120) -> None:
