@@ -59,6 +59,11 @@ def bootstrap(
     no_verify: bool = typer.Option(
         False, "--no-verify", help="With --source: skip the check that the package imports "
         "and its handler resolves in a clean interpreter before uploading."),
+    adopt: bool = typer.Option(
+        False, "--adopt", help="Adopt resources with this environment's names that "
+        "notifyctl did not tag (built by Terraform or a console): show whether each is "
+        "equivalent to notifyctl's, and tag the equivalent ones as ours (asks first; "
+        "--yes to skip, --plan to only show). Creates and changes nothing else."),
 ) -> None:
     """Create or reconcile the pipeline's infrastructure (plan, then apply).
 
@@ -76,6 +81,9 @@ def bootstrap(
 
     app = context.get(ctx)
     out = app.out
+    if adopt:
+        _adopt(app, plan_only=plan_only, yes=yes)
+        return
     with out.status("planning ..."):
         specs, the_plan = lib.plan(app.aws, app.env, source=source)
     if plan_only:
@@ -122,6 +130,65 @@ def bootstrap(
             render_dns_records(con, outputs.dns_records)
 
     out.result(data, render)
+
+
+def _adopt(app: Any, *, plan_only: bool, yes: bool) -> None:
+    """`bootstrap --adopt`: the adoption plan, consent, then only its tag calls.
+    Exit 1 when a resource stays a conflict (not equivalent, or another
+    environment's)."""
+    from notifyctl.cli.plan_view import DisplayExecutor
+    from notifyctl.infra import bootstrap as lib
+    from notifyctl.plans.diff import step_diff
+
+    out = app.out
+    with out.status("comparing ..."):
+        _specs, full = lib.plan(app.aws, app.env, adopt=True)
+    the_plan = lib.adoption(full)
+    pending = lib.pending_after_adoption(full)
+
+    def render_plan(con: Console) -> None:
+        from rich.markup import escape
+
+        if the_plan.steps:
+            DisplayExecutor(con, show_calls=out.verbose).execute(the_plan)
+        else:
+            con.print("nothing to adopt: every resource with this environment's names "
+                      "is ours or missing")
+        for step in the_plan.conflicts:
+            lines = step_diff(step)
+            if lines:
+                con.print(f"[bold]{step.resource} {escape(step.name)}[/bold] differs:")
+                for line in lines:
+                    con.print(f"  {escape(line)}", highlight=False)
+
+    data: dict[str, Any] = {"environment": app.env.name, "plan": the_plan.describe(),
+                            "adopted": [], "conflicts": [s.describe()
+                                                         for s in the_plan.conflicts],
+                            "pending_changes": pending}
+    if plan_only or not the_plan.changes:
+        out.result(data, render_plan)
+        if the_plan.conflicts and not plan_only:
+            raise typer.Exit(1)
+        return
+    if not out.json:
+        render_plan(out.console)
+    _confirm(app, yes=yes, local=False, what="adopt resources of",
+             question=f"Tag {len(the_plan.changes)} resource(s) as environment "
+                      f"{app.env.name!r}'s? (teardown then deletes them too)")
+    result = lib.apply(app.aws, the_plan)
+    data["adopted"] = [f"{s.resource} {s.name}" for s in result.applied]
+
+    def render(con: Console) -> None:
+        from rich.markup import escape
+
+        for step in result.applied:
+            con.print(f"[cyan]adopted[/cyan] {step.resource} {escape(step.name)}")
+        if pending:
+            con.print(f"{pending} other change(s) remain: run `notifyctl bootstrap`")
+
+    out.result(data, render)
+    if the_plan.conflicts:
+        raise typer.Exit(1)
 
 
 def status(ctx: typer.Context) -> None:
