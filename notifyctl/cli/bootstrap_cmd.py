@@ -231,7 +231,10 @@ def status(ctx: typer.Context) -> None:
         if report.queue:
             con.print(f"failure queue {report.queue.name}: {report.queue.depth} "
                       f"message(s) waiting")
-        if not report.ok:
+        if any(r.state == "not-ours" for r in report.resources):
+            con.print("[bold red]not ours:[/bold red] resources with this environment's "
+                      "names lack its tags; see `notifyctl bootstrap --adopt`")
+        elif not report.ok:
             con.print("[bold red]incomplete:[/bold red] run `notifyctl bootstrap`")
 
     app.out.result(report.as_dict(), render)
@@ -245,9 +248,11 @@ def teardown(
     delete_data: bool = typer.Option(False, "--delete-data",
                                      help="Also delete the de-duplication table and its data."),
 ) -> None:
-    """Delete this environment's resources (only those tagged as this environment's).
+    """Delete this environment's resources: every one tagged as this environment's,
+    whoever created it (bootstrap, or Terraform/a console then `bootstrap --adopt`).
 
-    Keeps the de-duplication table unless --delete-data, and the SES identity.
+    Untagged resources with our names are left alone. Keeps the de-duplication table
+    unless --delete-data, and the SES identity.
     """
     from notifyctl.infra import teardown as lib
 
@@ -258,12 +263,13 @@ def teardown(
     to_delete = [i for i in items if i.action == lib.DELETE]
     if to_delete:
         if not out.json:
-            out.info("will delete:")
+            out.info(f"will delete every resource tagged as environment {app.env.name!r}'s, "
+                     "whoever created it (including adopted ones):")
             for i in to_delete:
                 out.info(f"  - {i.resource} {i.name}")
         _confirm(app, yes=yes, local=False, what="tear down",
-                 question=f"Delete {len(to_delete)} resource(s) of environment "
-                          f"{app.env.name!r}?")
+                 question=f"Delete {len(to_delete)} resource(s) tagged as environment "
+                          f"{app.env.name!r}'s?")
     result = lib.execute(items, app.env,
                          on_item=lambda i: out.debug(f"{i.action}: {i.resource} {i.name}"))
 

@@ -77,8 +77,8 @@ def refuse_conflicts(the_plan: Plan, env_name: str) -> None:
     """A plan with a conflict is never applied, not even its other steps.
 
     A conflict without changes is a resource that is not this environment's
-    (adopted only by `bootstrap --adopt`, with consent); one with changes is a change notifyctl will not make (its
-    note says why and what to do instead)."""
+    (adopted only by `bootstrap --adopt`, with consent); one with changes is a
+    change notifyctl will not make (its note says why and what to do instead)."""
     from notifyctl.errors import OperationError
 
     foreign = [s for s in the_plan.conflicts if not s.changes]

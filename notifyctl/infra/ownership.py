@@ -27,17 +27,23 @@ from notifyctl.aws.calls import ClientFactory
 from notifyctl.config.schema import Environment
 from notifyctl.errors import OperationError
 from notifyctl.infra import reads
-from notifyctl.infra.specs import TAG_ENV, TAG_MANAGED_BY, MANAGED_BY, Arns, is_ours
+from notifyctl.infra.specs import MANAGED_BY, TAG_ENV, TAG_MANAGED_BY, Arns, is_ours
 
 ADOPT_COMMAND = "notifyctl bootstrap --adopt"
 
-# Untaggable kind -> the kind whose tags decide its ownership (the planner's kinds;
-# a new untaggable kind adds its row here).
+# The planner's resource kinds this module names (infra.planner imports this module,
+# so it cannot import them from there; tests/unit/test_ownership.py holds them equal).
+FUNCTION, ALIAS, HOOK_FUNCTION = "lambda-function", "lambda-alias", "hook-function"
+QUEUE, TABLE, TOPIC, CODEDEPLOY_APP = ("sqs-queue", "dynamodb-table", "sns-topic",
+                                       "codedeploy-app")
+
+# Untaggable kind -> the kind whose tags decide its ownership (a new untaggable
+# kind adds its row here).
 PARENT: dict[str, str] = {
-    "lambda-alias": "lambda-function",
-    "event-invoke-config": "lambda-function",
-    "lambda-permission": "lambda-function",
-    "sns-subscription": "sns-topic",
+    ALIAS: FUNCTION,
+    "event-invoke-config": FUNCTION,
+    "lambda-permission": FUNCTION,
+    "sns-subscription": TOPIC,
 }
 
 
@@ -120,12 +126,12 @@ def _codedeploy(aws: ClientFactory, env: Environment) -> list[tuple[str, Any]]:
 
 
 READERS: dict[str, Reader] = {
-    "lambda-function": _functions,
-    "hook-function": _hooks,
-    "sqs-queue": _queue,
-    "dynamodb-table": _table,
-    "sns-topic": _topic,
-    "codedeploy-app": _codedeploy,
+    FUNCTION: _functions,
+    HOOK_FUNCTION: _hooks,
+    QUEUE: _queue,
+    TABLE: _table,
+    TOPIC: _topic,
+    CODEDEPLOY_APP: _codedeploy,
 }
 
 

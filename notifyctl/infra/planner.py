@@ -112,9 +112,7 @@ def _conflict(kind: str, name: str, tags: dict[str, str], specs: Specs) -> Step:
                          f"{specs.env.name!r}.")
     return Step(CONFLICT, kind, name,
                 note="exists without notifyctl's tags for this environment (built by "
-                     "Terraform or a console?); it will not be changed. "
-                     f"`{ADOPT_COMMAND}` compares it with notifyctl's and tags it if "
-                     "equivalent; or use another prefix.")
+                     f"Terraform or a console?): left alone; `{ADOPT_COMMAND}` can adopt it")
 
 
 def _not_equivalent(step: Step) -> Step:

@@ -118,3 +118,81 @@ def test_another_environments_resources_are_never_adopted(run: Any) -> None:
     data = json.loads(run("-o", "json", "bootstrap", "--adopt", "--plan").stdout)
     assert {s["action"] for s in data["plan"]} == {"conflict"}
     assert all("'other'" in s["note"] or "follows" in s["note"] for s in data["plan"])
+
+
+# ------------------------------------------------------------ the ownership rule
+ADOPT_HINT = "notifyctl bootstrap --adopt"
+
+
+def refused(result: Any, resource: str) -> None:
+    assert result.exit_code == 1, result.output
+    line = result.stderr.strip().splitlines()[0]
+    assert resource in line and ADOPT_HINT in line, result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_deploy_refuses_an_untagged_function_and_works_once_adopted(
+        run: Any, untagged: Any) -> None:
+    lam = untagged.client("lambda")
+    before = lam.get_alias(FunctionName="a-books-notifier", Name="live")["FunctionVersion"]
+    deploy = ("deploy-lambda", "--force", "--strategy", "all-at-once", "--no-verify")
+    refused(run(*deploy), "lambda-function a-books-notifier")
+    refused(run("deploy-lambda", "--plan", "--strategy", "all-at-once"),
+            "lambda-function a-books-notifier")
+    # a CodeDeploy release also needs the hooks and the application to be ours
+    refused(run("deploy-lambda", "--plan", "--strategy", "canary10-5m"),
+            "lambda-function a-books-notifier")
+    assert lam.get_alias(FunctionName="a-books-notifier",
+                         Name="live")["FunctionVersion"] == before
+
+    assert run("bootstrap", "--adopt", "--yes").exit_code == 0
+    result = run("-o", "json", *deploy)
+    assert result.exit_code == 0, result.output
+    after = json.loads(result.stdout)["version"]
+    assert after != before
+    assert lam.get_alias(FunctionName="a-books-notifier", Name="live")["FunctionVersion"] == after
+
+
+def test_rollback_refuses_an_untagged_function_and_works_once_adopted(
+        run: Any, untagged: Any) -> None:
+    lam = untagged.client("lambda")
+    # two releases, made while it was ours... then the tags are gone again
+    assert run("bootstrap", "--adopt", "--yes").exit_code == 0
+    assert run("deploy-lambda", "--force", "--strategy", "all-at-once",
+               "--no-verify").exit_code == 0
+    lam.untag_resource(Resource=lam.get_function(FunctionName="a-books-notifier")[
+        "Configuration"]["FunctionArn"], TagKeys=["managed-by", "notifyctl:env"])
+    live = lam.get_alias(FunctionName="a-books-notifier", Name="live")["FunctionVersion"]
+    refused(run("rollback"), "lambda-function a-books-notifier")
+    refused(run("deployments", "stop", "d-ABCDEFGHI"), "lambda-function a-books-notifier")
+    assert lam.get_alias(FunctionName="a-books-notifier", Name="live")["FunctionVersion"] == live
+
+    assert run("bootstrap", "--adopt", "--yes").exit_code == 0
+    result = run("-o", "json", "rollback")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["from_version"] == live
+
+
+def test_redrive_refuses_an_untagged_queue_but_a_dry_run_only_reads(
+        run: Any, untagged: Any) -> None:
+    refused(run("failures", "redrive", "--all", "--yes"), "a-books-")
+    assert run("failures", "redrive", "--all", "--dry-run").exit_code == 0
+    assert run("bootstrap", "--adopt", "--yes").exit_code == 0
+    result = run("failures", "redrive", "--all", "--yes")
+    assert result.exit_code == 0, result.output
+
+
+def test_teardown_leaves_untagged_resources_and_deletes_them_once_adopted(
+        run: Any, untagged: Any) -> None:
+    result = run("-o", "json", "teardown", "--yes")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["deleted"] == []
+    topic = next(k for k in report["kept"] if k["resource"] == "sns-topic")
+    assert topic["action"] == "not-ours" and ADOPT_HINT in topic["reason"]
+
+    assert run("bootstrap", "--adopt", "--yes").exit_code == 0
+    report = json.loads(run("-o", "json", "teardown", "--yes").stdout)
+    assert {"sns-topic", "lambda-function", "iam-role", "sqs-queue"} <= {
+        d["resource"] for d in report["deleted"]}
+    assert untagged.client("sns").list_topics()["Topics"] == []
