@@ -138,7 +138,7 @@ def _adopt(app: Any, *, plan_only: bool, yes: bool) -> None:
     environment's)."""
     from notifyctl.cli.plan_view import DisplayExecutor
     from notifyctl.infra import bootstrap as lib
-    from notifyctl.plans.diff import step_diff
+    from notifyctl.infra.diff import step_diff
 
     out = app.out
     with out.status("comparing ..."):

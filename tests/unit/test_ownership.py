@@ -12,8 +12,8 @@ from notifyctl.config import load
 from notifyctl.errors import OperationError
 from notifyctl.infra import ownership
 from notifyctl.infra import planner as p
+from notifyctl.infra.diff import field_diff
 from notifyctl.infra.policies import normalize
-from notifyctl.plans.diff import field_diff
 
 pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[2]

@@ -12,13 +12,12 @@ import difflib
 import json
 from typing import Any
 
+from notifyctl.infra.policies import normalize
 from notifyctl.plans.model import Step
 
 
 def _document(value: Any) -> Any:
     if isinstance(value, dict | str) and "Statement" in value:
-        from notifyctl.infra.policies import normalize
-
         try:
             return normalize(value)
         except ValueError:
