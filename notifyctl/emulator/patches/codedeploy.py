@@ -213,9 +213,10 @@ _resources_installed = False
 
 def install_resources() -> None:
     """The patches that need no engine (idempotent): a group's alarmConfiguration
-    rendered and an unset loadBalancerInfo left out, UpdateDeploymentGroup, DeleteDeploymentGroup and DeleteApplication,
-    which moto lacks. `bootstrap`/`teardown` reconcile these resources, so the
-    functional tests (moto in-process) install this part too (tests/conftest.py)."""
+    rendered and an unset loadBalancerInfo left out; UpdateDeploymentGroup,
+    DeleteDeploymentGroup and DeleteApplication, which moto lacks.
+    `bootstrap`/`teardown` reconcile these resources, so the functional tests
+    (moto in-process) install this part too (tests/conftest.py)."""
     global _resources_installed
     if _resources_installed:
         return
