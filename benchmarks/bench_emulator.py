@@ -18,6 +18,18 @@
    AWS's nominal 5 minutes (goal < 10 s)
 7. alarm lag: from a failing Invoke's return (the breaching Errors datapoint) until
    DescribeAlarms says ALARM, beside one 60-second period of emulated time (goal < 1 period)
+8. pipeline (issue 20), the `local` environment bootstrapped with the REAL function
+   (lambda_src/book_notifier: DynamoDB de-dup + SES) on the same emulator:
+   * publish -> sent p50/p95 at 100 events/s offered (`publish-book --rate 100 --wait`,
+     latency from the de-duplication table's sent_at; goal p95 < 1 s)
+   * sustained delivered/s: `publish-book --rate R` for --duration seconds at rising R;
+     delivered = SES GetSendQuota SentLast24Hours sampled each second; a rate is
+     sustained when the backlog (published - delivered) at the end is under one
+     second's worth and delivery kept up over the second half (goal >= 200/s)
+   * emulator RSS (/proc/PID/status VmRSS) at start, after warm-up (1,000 deliveries),
+     after 10,000 more deliveries and after idling --idle seconds (goal < 10 % growth
+     after warm-up, beyond the stored data)
+   --pipeline-only skips parts 2-7. The machine's load average is printed with each part.
 """
 
 from __future__ import annotations
@@ -85,6 +97,13 @@ def main() -> int:
     parser.add_argument("--cold", type=int, default=5)
     parser.add_argument("--publishes", type=int, default=60)
     parser.add_argument("--burst", type=int, default=100)
+    parser.add_argument("--pipeline-only", action="store_true")
+    parser.add_argument("--duration", type=float, default=60.0,
+                        help="seconds per offered rate in the sustained part")
+    parser.add_argument("--rates", default="50,100,150,200,250,300,400",
+                        help="offered rates to try, rising (stops at the first not sustained)")
+    parser.add_argument("--deliveries", type=int, default=10_000)
+    parser.add_argument("--idle", type=float, default=30.0)
     args = parser.parse_args()
 
     from notifyctl.emulator import control
@@ -98,11 +117,13 @@ def main() -> int:
                    stdout=subprocess.DEVNULL)
     start_s = time.perf_counter() - t0
     endpoint = control.endpoint_for("127.0.0.1", port)
-    print(f"emulator benchmark ({os.cpu_count()} CPUs), endpoint {endpoint}")
+    print(f"emulator benchmark ({os.cpu_count()} CPUs), endpoint {endpoint}, {load()}")
     try:
         line("start (`notifyctl local start` until ready)", f"{start_s * 1000:.0f} ms",
              "goal < 2000 ms", start_s < 2.0)
-        run_benchmarks(endpoint, args)
+        if not args.pipeline_only:
+            run_benchmarks(endpoint, args)
+        pipeline(endpoint, emulator_pid(env, port), args)
     finally:
         subprocess.run([*notifyctl, "local", "stop", "--port", str(port)], env=env,
                        stdout=subprocess.DEVNULL)
@@ -267,6 +288,144 @@ def release_timings(endpoint: str, lam: Any, create: Any, lag_samples: int = 8) 
         line(f"alarm lag after the breaching datapoint ({label})", f"{lag * 1000:.0f} ms",
              f"1 period = {period_s * 1000:.0f} ms, ratio {lag / period_s:.2f}; goal < 1 period",
              lag < period_s)
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} / {five:.2f}"
+
+
+def emulator_pid(env: dict[str, str], port: int) -> int:
+    from notifyctl.emulator import control
+
+    health = control._get_json(f"{control.endpoint_for('127.0.0.1', port)}/_notifyctl/health")
+    return int(health["pid"])
+
+
+def rss_mb(pid: int) -> float:
+    for row in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if row.startswith("VmRSS:"):
+            return int(row.split()[1]) / 1024
+    return float("nan")
+
+
+def cli(*argv: str) -> tuple[int, str, str]:
+    """The notifyctl CLI in-process (no interpreter start per call)."""
+    import contextlib
+
+    from notifyctl.cli.main import run
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = run(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+def pipeline(endpoint: str, pid: int, args: argparse.Namespace) -> None:
+    """Part 8: the real function end to end (see the module docstring)."""
+    cfg_dir = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
+    cfg = cfg_dir / "notifyctl.yaml"
+    cfg.write_text((REPO / "config" / "notifyctl.yaml").read_text(encoding="utf-8"))
+    base = ["--config", str(cfg), "--env", "local", "--endpoint-url", endpoint]
+    print(f"\npipeline with the real function (emulator pid {pid})")
+    rss_start = rss_mb(pid)
+    code, _, err = cli(*base, "bootstrap", "--yes")
+    if code != 0:
+        raise SystemExit(f"bootstrap failed ({code}): {err.strip()[-500:]}")
+    ses = client(endpoint, "ses")
+
+    def sent() -> int:
+        return int(ses.get_send_quota()["SentLast24Hours"])
+
+    def publish(count: int, rate: float | None, wait: bool) -> dict[str, Any]:
+        argv = [*base, "-o", "json", "publish-book", "--count", str(count)]
+        if rate:
+            argv += ["--rate", str(rate)]
+        if wait:
+            argv += ["--wait", "--timeout", str(max(120, count // 20))]
+        code, out, err = cli(*argv)
+        if code != 0:
+            raise SystemExit(f"publish-book failed ({code}): {err.strip()[-500:]}")
+        return dict(json.loads(out))
+
+    def drain(target: int, timeout: float = 600) -> None:
+        deadline = time.monotonic() + timeout
+        while sent() < target:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"only {sent()} of {target} emails sent after {timeout} s")
+            time.sleep(0.5)
+
+    line("RSS at start (fresh emulator)", f"{rss_start:.0f} MB", load())
+    base_sent = sent()
+    publish(1000, None, False)
+    drain(base_sent + 1000)
+    rss_warm = rss_mb(pid)
+    line("RSS after bootstrap + 1,000 deliveries (warm)", f"{rss_warm:.0f} MB", load())
+    after_warm = sent()
+
+    # -- publish -> sent at 100/s offered ----------------------------------------------
+    report = publish(int(100 * min(args.duration, 30)), 100, True)
+    lat = report.get("wait", {}).get("latency_ms") or {}
+    p50, p95 = lat.get("p50", float("nan")), lat.get("p95", float("nan"))
+    line("publish -> sent at 100/s offered (p50)", f"{p50:.0f} ms", load())
+    line("publish -> sent at 100/s offered (p95)", f"{p95:.0f} ms", "goal < 1000 ms", p95 < 1000)
+
+    # -- sustained ---------------------------------------------------------------------
+    best: tuple[float, float] | None = None
+    for rate in (float(r) for r in args.rates.split(",")):
+        delivered_per_s, backlog = offered(publish, sent, rate, args.duration)
+        ok = backlog <= rate and delivered_per_s >= 0.95 * rate
+        line(f"offered {rate:.0f}/s for {args.duration:.0f} s: delivered", f"{delivered_per_s:.0f} /s",
+             f"backlog at end {backlog}; {load()}", ok)
+        drain(sent() + backlog)
+        if not ok:
+            break
+        best = (rate, delivered_per_s)
+    if best is None:
+        line("sustained delivered/s", "none sustained", "goal >= 200/s", False)
+    else:
+        line("sustained delivered/s (highest rate kept up)", f"{best[1]:.0f} /s",
+             f"offered {best[0]:.0f}/s; goal >= 200/s", best[1] >= 200)
+
+    # -- memory ------------------------------------------------------------------------
+    missing = args.deliveries - (sent() - after_warm)
+    if missing > 0:
+        target = sent() + missing
+        publish(missing, None, False)
+        drain(target)
+    rss_after = rss_mb(pid)
+    growth = (rss_after - rss_warm) / rss_warm * 100
+    line(f"RSS after {sent() - after_warm:,} more deliveries", f"{rss_after:.0f} MB",
+         f"+{growth:.1f} % over warm (goal < 10 %); {load()}", growth < 10)
+    time.sleep(args.idle)
+    line(f"RSS after idling {args.idle:.0f} s", f"{rss_mb(pid):.0f} MB", load())
+
+
+def offered(publish: Any, sent: Any, rate: float, duration: float) -> tuple[float, int]:
+    """Offer `rate` events/s for `duration` s; (delivered/s over the second half, backlog
+    at the end of publishing)."""
+    count = int(rate * duration)
+    start = sent()
+    samples: list[tuple[float, int]] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            publish(count, rate, False)
+        finally:
+            done.set()
+
+    publisher = threading.Thread(target=run)
+    t0 = time.monotonic()
+    publisher.start()
+    while not done.is_set():
+        samples.append((time.monotonic() - t0, sent() - start))
+        done.wait(1.0)
+    publisher.join()
+    end_s, delivered = time.monotonic() - t0, sent() - start
+    half = [s for s in samples if s[0] >= end_s / 2] or samples[-1:]
+    rate_second_half = (delivered - half[0][1]) / max(end_s - half[0][0], 1e-9)
+    return rate_second_half, count - delivered
 
 
 def wait_invocations(endpoint: str, name: str, count: int, timeout: float = 120) -> None:

@@ -59,7 +59,9 @@ def logs(
     if out.json:
         sink = JsonSink(out.line, platform=platform)
     else:
-        color = out.console.is_terminal and not os.environ.get("NO_COLOR")
+        # isatty first: piped output (the common scripted read) never imports rich.
+        color = (sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+                 and out.console.is_terminal)
         renderer = TextRenderer(utc=utc, color=color, platform=platform,
                                 show_group=len(names) > 1,
                                 show_date=window_spans_days(query, now_ms))

@@ -26,42 +26,125 @@ from notifyctl.emulator.delivery import AsyncConfig, FunctionNotFound, Target
 from notifyctl.emulator.function_states import FunctionStates
 from notifyctl.emulator.runtime.pool import FunctionSpec, Invocation, Layer, LoggingConfig
 
+# Lock groups, in the one order every thread takes them (a thread holding a group
+# never waits for one earlier in the list). A request takes its service's groups
+# before moto runs; the cross-service calls moto or our patches make inside a
+# request are listed with it (SES event publishing -> SNS -> SQS subscriptions,
+# S3 notifications). "iam" (IAM, STS) comes last and is a leaf: the IAM check of
+# every request reads it while holding the request's own group.
+LOCK_ORDER = ("other", "codedeploy", "s3", "ses", "cloudwatch", "sns", "lambda", "dynamodb",
+              "logs", "sqs", "iam")
+# SigV4 signing name -> the groups its requests hold. Unknown or unsigned: every group.
+SERVICE_GROUPS: dict[str, tuple[str, ...]] = {
+    "ses": ("ses", "sns", "sqs"),  # SES and SESv2 share moto's ses backend
+    "sns": ("sns", "sqs"),  # SQS subscriptions are written inside Publish
+    "monitoring": ("cloudwatch", "sns", "sqs"),  # SetAlarmState runs the alarm's actions
+    "lambda": ("s3", "lambda"),  # CreateFunction/UpdateFunctionCode read S3Bucket/S3Key
+    "dynamodb": ("dynamodb",),
+    "logs": ("logs",),
+    "sqs": ("sqs",),
+    "iam": ("iam",),
+    "sts": ("iam",),
+    "s3": ("s3", "sns", "lambda", "sqs"),  # bucket notifications
+}
+
 
 class MotoLock:
-    """One lock around every use of moto's backends.
+    """One lock per group of moto services (LOCK_ORDER), never one for all.
 
     moto's models are not thread-safe (a DynamoDB conditional put is a check then
     a write) and its server is threaded; the de-duplication table must behave like
-    DynamoDB under concurrent deliveries. A request holds the lock while moto works
-    and releases it while a Lambda function runs (`released()`), because the
-    function calls back into the emulator.
+    DynamoDB under concurrent deliveries. So each service's backend is serialised by
+    its group's lock, while requests to different services run at once (an SQS long
+    poll no longer stalls SNS or DynamoDB). A thread takes the groups it needs in
+    LOCK_ORDER, all at once (`hold`); nested holds are re-entrant. `with MOTO_LOCK:`
+    holds every group (rare paths: CodeDeploy, sweeps, our endpoints).
+
+    A thread releases everything it holds while a Lambda function runs or an SQS
+    long poll waits (`released()`): the function calls back into the emulator, and a
+    poll must let SendMessage in.
     """
 
     def __init__(self) -> None:
-        self._lock = threading.RLock()
+        self._locks = {name: threading.RLock() for name in LOCK_ORDER}
         self._local = threading.local()
 
-    def __enter__(self) -> MotoLock:
-        self._lock.acquire()
-        self._local.depth = getattr(self._local, "depth", 0) + 1
-        return self
+    def _held(self) -> dict[str, int]:
+        held: dict[str, int] | None = getattr(self._local, "held", None)
+        if held is None:
+            held = self._local.held = {}
+        return held
 
-    def __exit__(self, *exc: object) -> None:
-        self._local.depth -= 1
-        self._lock.release()
+    def _stack(self) -> list[tuple[str, ...]]:
+        stack: list[tuple[str, ...]] | None = getattr(self._local, "stack", None)
+        if stack is None:
+            stack = self._local.stack = []
+        return stack
+
+    def _acquire(self, groups: tuple[str, ...]) -> None:
+        held = self._held()
+        last = max((LOCK_ORDER.index(g) for g in held), default=-1)
+        taken: list[str] = []
+        for name in groups:
+            lock = self._locks[name]
+            if name in held or LOCK_ORDER.index(name) > last:
+                lock.acquire()
+                last = max(last, LOCK_ORDER.index(name))
+            elif not lock.acquire(timeout=OUT_OF_ORDER_WAIT_S):
+                # Taking a group out of order could deadlock: never wait forever.
+                self._release(tuple(taken))
+                raise RuntimeError(f"emulator lock order: {name} wanted while holding "
+                                   f"{sorted(held)}")
+            held[name] = held.get(name, 0) + 1
+            taken.append(name)
+
+    def _release(self, groups: tuple[str, ...]) -> None:
+        held = self._held()
+        for name in reversed(groups):
+            held[name] -= 1
+            if not held[name]:
+                del held[name]
+            self._locks[name].release()
 
     @contextmanager
-    def released(self) -> Iterator[None]:
-        depth = getattr(self._local, "depth", 0)
-        for _ in range(depth):
-            self._lock.release()
-        self._local.depth = 0
+    def hold(self, *groups: str) -> Iterator[None]:
+        """Hold these groups (names from LOCK_ORDER) for the block."""
+        ordered = tuple(sorted(set(groups), key=LOCK_ORDER.index))
+        self._acquire(ordered)
         try:
             yield
         finally:
+            self._release(ordered)
+
+    def for_service(self, signing_name: str | None) -> tuple[str, ...]:
+        """The groups a request to this service (SigV4 signing name) holds."""
+        return SERVICE_GROUPS.get(signing_name or "", LOCK_ORDER)
+
+    def __enter__(self) -> MotoLock:
+        self._acquire(LOCK_ORDER)
+        self._stack().append(LOCK_ORDER)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._release(self._stack().pop())
+
+    @contextmanager
+    def released(self) -> Iterator[None]:
+        held = dict(self._held())
+        for name, depth in held.items():
             for _ in range(depth):
-                self._lock.acquire()
-            self._local.depth = depth
+                self._locks[name].release()
+        self._held().clear()
+        try:
+            yield
+        finally:
+            for name in sorted(held, key=LOCK_ORDER.index):
+                for _ in range(held[name]):
+                    self._locks[name].acquire()
+            self._held().update(held)
+
+
+OUT_OF_ORDER_WAIT_S = 30.0
 
 
 MOTO_LOCK = MotoLock()
@@ -133,7 +216,7 @@ class MotoBackend:
     def resolve(self, account_id: str, region: str, function: str,
                 qualifier: str | None = None) -> Target:
         """Which version runs for `function`[:qualifier]; honours alias routing weights."""
-        with MOTO_LOCK:
+        with MOTO_LOCK.hold("lambda"):
             return self._resolve(account_id, region, function, qualifier)
 
     def _resolve(self, account_id: str, region: str, function: str,
@@ -175,7 +258,7 @@ class MotoBackend:
     def async_config(self, account_id: str, region: str, function: str) -> AsyncConfig:
         """The event invoke config of exactly the (qualified) function invoked: a config
         put on `live` applies to `live` only; unqualified means $LATEST's."""
-        with MOTO_LOCK:
+        with MOTO_LOCK.hold("lambda"):
             return self._async_config(account_id, region, function)
 
     def _async_config(self, account_id: str, region: str, function: str) -> AsyncConfig:
@@ -208,7 +291,7 @@ class MotoBackend:
         entry = storage._functions.get(name) or {}
         base = f"arn:{get_partition(region)}:lambda:{region}:{account_id}:function:{name}"
         wanted = f"{base}:{qualifier}" if qualifier and qualifier != "$LATEST" else base
-        with MOTO_LOCK:
+        with MOTO_LOCK.hold("lambda"):
             policies = {id(fn.policy): fn.policy
                         for fn in [entry.get("latest"), *entry.get("versions", [])]
                         if fn is not None}
@@ -221,14 +304,14 @@ class MotoBackend:
 
         service = arn.split(":")[2]
         body = json.dumps(record)
-        with MOTO_LOCK:
+        with MOTO_LOCK.hold(*MOTO_LOCK.for_service(service)):
             self._send(service, arn, body)
 
     def send_to_dead_letter(self, account_id: str, region: str, arn: str, payload: str,
                             attributes: dict[str, str]) -> None:
         """The function's DeadLetterConfig target gets the original event."""
         service = arn.split(":")[2]
-        with MOTO_LOCK:
+        with MOTO_LOCK.hold(*MOTO_LOCK.for_service(service)):
             self._send(service, arn, payload, attributes)
 
     @staticmethod
@@ -289,12 +372,9 @@ def _allows(statement: dict[str, Any], resource: str, principal: str, source_arn
 class MotoTelemetry:
     """Lambda logs to CloudWatch Logs and metrics to CloudWatch, in-process."""
 
-    def __init__(self) -> None:
-        self._lock = MOTO_LOCK
-
     def create_stream(self, spec: FunctionSpec, stream: str) -> None:
         logs = logs_backends[spec.account_id][spec.region]
-        with self._lock:
+        with MOTO_LOCK.hold("logs"):
             # AWS creates the group on first write when the role may; never
             # touch an existing group (its retention is the operator's).
             if spec.log_group not in logs.groups:
@@ -306,7 +386,7 @@ class MotoTelemetry:
             return
         self.create_stream(spec, stream)  # the group may have been deleted meanwhile
         logs = logs_backends[spec.account_id][spec.region]
-        with self._lock:
+        with MOTO_LOCK.hold("logs"):
             logs.put_log_events(spec.log_group, stream,
                                 [{"timestamp": ts, "message": msg} for ts, msg in events])
 
@@ -335,7 +415,7 @@ class MotoTelemetry:
                 {"MetricName": "Duration", "Value": round(invocation.duration_ms, 2),
                  "Unit": "Milliseconds", "Dimensions": dim, "Timestamp": now},
             ]
-        with self._lock:
+        with MOTO_LOCK.hold("cloudwatch"):
             cloudwatch_backends[spec.account_id][spec.region].put_metric_data("AWS/Lambda", data)
 
 

@@ -140,7 +140,7 @@ def issue(account: str, region: str, role_arn: str, function_name: str) -> dict[
 
     from notifyctl.emulator.backends import MOTO_LOCK
 
-    with MOTO_LOCK:
+    with MOTO_LOCK.hold("iam"):
         role = sts_backends[account][get_partition(region)].assume_role(
             region_name=region, role_session_name=function_name[:64], role_arn=role_arn,
             policy="", duration=12 * 3600, external_id="")

@@ -60,13 +60,16 @@ class Hub:
                 "enforce_iam": iam_enforce.mode()}
 
     def status(self) -> dict[str, Any]:
+        from notifyctl.emulator.patches.sqs import polls_waiting
+
         functions = self.runtime.status()
         totals = {k: sum(f.get(k, 0) for f in functions)
                   for k in ("invocations", "errors", "throttles", "timeouts", "cold_starts",
                             "warm", "busy")}
         return {**self.health(), "runtime": self.runtime.describe(),
                 "functions": functions, "totals": totals,
-                "async": self.dispatcher.snapshot(), "outbox": len(self.outbox.to_json())}
+                "async": self.dispatcher.snapshot(), "outbox": len(self.outbox.to_json()),
+                "sqs_polls_waiting": polls_waiting()}
 
     def close(self) -> None:
         for engine in (self.alarms, self.deployments):
@@ -91,6 +94,19 @@ def _json(start_response: Any, data: Any, status: str = "200 OK") -> list[bytes]
     return [body]
 
 
+def signing_name(environ: dict[str, Any]) -> str | None:
+    """The service a request is for, from its SigV4 credential scope
+    (`Credential=KEY/DATE/REGION/SERVICE/aws4_request`, header or presigned query)."""
+    auth = environ.get("HTTP_AUTHORIZATION") or ""
+    _, found, scope = auth.partition("Credential=")
+    if not found:
+        query = environ.get("QUERY_STRING") or ""
+        _, found, scope = query.partition("X-Amz-Credential=")
+        scope = scope.replace("%2F", "/").replace("%2f", "/")
+    parts = scope.split(",")[0].split("&")[0].split("/")
+    return parts[3] if found and len(parts) > 3 else None
+
+
 def make_app(hub: Hub, moto_app: Any) -> Any:
     """Our endpoints in front of moto's WSGI app."""
     from notifyctl.emulator.backends import MOTO_LOCK
@@ -99,7 +115,7 @@ def make_app(hub: Hub, moto_app: Any) -> Any:
         from moto.awslambda.models import lambda_backends
 
         account, region, name, version = parts
-        with MOTO_LOCK:
+        with MOTO_LOCK.hold("lambda"):
             storage = lambda_backends[account][region]._lambdas
             entry = storage._functions.get(name) or {}
             fn = entry.get("latest") if version == "$LATEST" else storage._get_version(name, version)
@@ -113,7 +129,8 @@ def make_app(hub: Hub, moto_app: Any) -> Any:
     from notifyctl.emulator import faults
 
     def moto(environ: dict[str, Any], start_response: Any) -> Any:
-        with MOTO_LOCK:  # see MotoLock: moto's models are not thread-safe
+        # see MotoLock: moto's models are not thread-safe; one lock per service group
+        with MOTO_LOCK.hold(*MOTO_LOCK.for_service(signing_name(environ))):
             return moto_app(environ, start_response)
 
     def ses_verify(start_response: Any, environ: dict[str, Any]) -> list[bytes]:
@@ -126,7 +143,7 @@ def make_app(hub: Hub, moto_app: Any) -> Any:
         except (ValueError, KeyError):
             return _json(start_response, {"message": "expected {\"identity\": ...}"},
                          "400 Bad Request")
-        with MOTO_LOCK:
+        with MOTO_LOCK.hold("ses"):
             found = mark_verified(str(doc.get("account") or "123456789012"),
                                   str(doc.get("region") or "us-east-1"), identity)
         if not found:
@@ -233,15 +250,13 @@ def serve(host: str, port: int, state_dir: Path, *, time_scale: float | None = N
 
     connect_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
     try:
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
         from werkzeug.serving import make_server
 
+        from notifyctl.emulator.http_server import KeepAliveRequestHandler
+
         server = make_server(host, port, None, threaded=True,  # type: ignore[arg-type]
-                             request_handler=MotoRequestHandler)
+                             request_handler=KeepAliveRequestHandler)
     except OSError as exc:
         print(f"emulator: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 3

@@ -121,6 +121,7 @@ class SesAccount:
     suppressed_reasons: list[str] = field(default_factory=lambda: list(SUPPRESSION_REASONS))
     suppressed: dict[str, Suppressed] = field(default_factory=dict)
     _sends: deque[tuple[float, int]] = field(default_factory=deque)
+    _day_total: int = 0  # sum of _sends' counts
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -132,10 +133,20 @@ class SesAccount:
             return self._count(DAY_S * self.time_scale)
 
     def _count(self, window_s: float) -> int:
+        """Recipients sent in the last window_s (at most a day): the day's running total,
+        or the newest sends counted from the right (summing the whole day on every
+        send made sending slower as the day filled)."""
         now = self.clock()
         while self._sends and self._sends[0][0] <= now - DAY_S * self.time_scale:
-            self._sends.popleft()
-        return sum(n for t, n in self._sends if t > now - window_s)
+            self._day_total -= self._sends.popleft()[1]
+        if window_s >= DAY_S * self.time_scale:
+            return self._day_total
+        count = 0
+        for t, n in reversed(self._sends):
+            if t <= now - window_s:
+                break
+            count += n
+        return count
 
     def admit(self, recipients: list[str], is_verified: Callable[[str], bool]) -> None:
         """Count a send of `recipients`, or raise SesRefused as SES would."""
@@ -154,6 +165,7 @@ class SesAccount:
             if self._count(DAY_S * self.time_scale) + n > self.limits.max_24h:
                 raise SesRefused("quota", "Daily message quota exceeded.")
             self._sends.append((self.clock(), n))
+            self._day_total += n
 
     def deliverable(self, recipients: Iterable[str]) -> list[str]:
         """The recipients not on the account's suppression list."""

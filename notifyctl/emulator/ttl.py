@@ -48,7 +48,7 @@ def sweep_backends(now: float) -> int:
     from notifyctl.emulator.backends import MOTO_LOCK
 
     deleted = 0
-    with MOTO_LOCK:
+    with MOTO_LOCK.hold("dynamodb"):
         for by_region in list(dynamodb_backends.values()):
             for backend in list(by_region.values()):
                 for table in list(backend.tables.values()):

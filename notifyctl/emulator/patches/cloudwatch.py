@@ -83,7 +83,7 @@ class MotoAlarmStore:
     def alarms(self) -> list[AlarmSpec]:
         from notifyctl.emulator.backends import MOTO_LOCK
 
-        with MOTO_LOCK:
+        with MOTO_LOCK.hold("cloudwatch"):
             return [spec_of(alarm, account, region) for account, region, backend in _backends()
                     for alarm in list(backend.alarms.values()) if alarm.rule is None]
 
@@ -95,7 +95,7 @@ class MotoAlarmStore:
         key = (spec.account_id, spec.region)
         data = self._snapshots.get(key)
         if data is None:
-            with MOTO_LOCK:
+            with MOTO_LOCK.hold("cloudwatch"):
                 data = list(cloudwatch_backends[spec.account_id][spec.region].metric_data)
             self._snapshots[key] = data
         wanted = set(spec.dimensions)
@@ -125,7 +125,7 @@ class MotoAlarmStore:
 
         from notifyctl.emulator.backends import MOTO_LOCK
 
-        with MOTO_LOCK:
+        with MOTO_LOCK.hold("cloudwatch"):
             alarm = cloudwatch_backends[spec.account_id][spec.region].alarms.get(spec.name)
             if alarm is None or alarm.state_value != spec.state:
                 return False  # deleted, or changed meanwhile (re-evaluated next tick)
@@ -140,13 +140,16 @@ class MotoAlarmStore:
         from notifyctl.emulator.backends import MOTO_LOCK
 
         parts = topic_arn.split(":")
-        with MOTO_LOCK:
+        with MOTO_LOCK.hold(*MOTO_LOCK.for_service("sns")):
             sns_backends[parts[4]][parts[3]].publish(message, arn=topic_arn, subject=subject)
 
     def tick(self, now: float) -> None:
         """Every (scaled) minute, SQS's ApproximateNumberOfMessagesVisible of each queue;
         those older than 15 (emulated) days are dropped, so a long session stays bounded."""
         self._snapshots.clear()
+        from notifyctl.emulator.metric_store import compact_backends
+
+        compact_backends(time.time())  # bounded datapoints (metric_store.py)
         if now >= self._next_prune:
             self._next_prune = now + max(1.0, self._scale(3600))
             self._prune(now - self._scale(SQS_METRIC_KEPT_S))
@@ -159,7 +162,7 @@ class MotoAlarmStore:
         from notifyctl.emulator.backends import MOTO_LOCK
 
         stamp = _datetime(now)
-        with MOTO_LOCK:
+        with MOTO_LOCK.hold("cloudwatch", "sqs"):
             for account, regions in list(sqs_backends.items()):
                 for region, backend in list(regions.items()):
                     data = [{"MetricName": SQS_METRIC,
@@ -174,7 +177,7 @@ class MotoAlarmStore:
     def _prune(before: float) -> None:
         from notifyctl.emulator.backends import MOTO_LOCK
 
-        with MOTO_LOCK:
+        with MOTO_LOCK.hold("cloudwatch"):
             for _, _, backend in _backends():
                 backend.metric_data[:] = [
                     d for d in backend.metric_data

@@ -220,3 +220,14 @@ def apply() -> None:
     SESV2Response.send_email = _with_api("v2", v2_send_email)
     EmailResponse.get_account_sending_enabled = get_account_sending_enabled
     EmailResponse.update_account_sending_enabled = update_account_sending_enabled
+
+    # moto keeps every sent email for its inspection API: only the newest (recent.py).
+    from notifyctl.emulator.recent import Recent
+
+    original_init = SESBackend.__init__
+
+    def backend_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self.sent_messages = Recent()
+
+    SESBackend.__init__ = backend_init

@@ -1,4 +1,5 @@
-"""SNS: lambda subscriptions get the real SNS event, queued for async delivery."""
+"""SNS: lambda subscriptions get the real SNS event, queued for async delivery; a
+topic keeps only its newest published messages (recent.Recent), not all of them."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from notifyctl.emulator.patches import hub
 
 
 def targets() -> list[tuple[Any, str]]:
-    from moto.sns.models import Subscription
+    from moto.sns.models import Subscription, Topic
 
-    return [(Subscription, "publish"), (Subscription, "_parse_message_structure")]
+    return [(Subscription, "publish"), (Subscription, "_parse_message_structure"),
+            (Topic, "__init__")]
 
 
 def _dead_letter(subscription: Any) -> str | None:
@@ -61,3 +63,14 @@ def apply() -> None:
         return None
 
     Subscription.publish = publish
+
+    from notifyctl.emulator.recent import Recent
+
+    Topic: Any = models.Topic
+    original_init = Topic.__init__
+
+    def topic_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self.sent_notifications = Recent()
+
+    Topic.__init__ = topic_init

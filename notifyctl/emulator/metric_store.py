@@ -1,0 +1,135 @@
+"""CloudWatch datapoints kept the way AWS keeps them: bounded, rolled up with age.
+
+moto appends every PutMetricData datapoint to one list and keeps it forever; the
+emulator writes nine per Lambda invocation (Invocations, Errors, Duration for the
+function, the alias and the executed version), so a sustained load grew memory
+without end and made every read of the list slower. AWS (CloudWatch User Guide,
+"Metrics retention") keeps datapoints of a period under 60 s for 3 hours, 1-minute
+datapoints for 15 days, 5-minute for 63 days and 1-hour for 455 days. Here:
+
+| datapoints of one series (namespace, name, dimensions, unit) | kept as                 |
+|---------------------------------------------------------------|-------------------------|
+| the newest RAW_PER_SERIES, and none older than 3 hours         | as written (raw)        |
+| older raw ones, up to 15 days                                  | 1-minute statistics     |
+| 15 to 455 days                                                 | 1-hour statistics       |
+| older than 455 days                                            | dropped                 |
+
+Statistics (SampleCount, Sum, Minimum, Maximum) of a minute are exact; what is lost
+is percentiles older than the raw ring, and an alarm whose window reaches past the
+ring sees a minute's statistics at the minute's start (the alarms of a pipeline at
+hundreds of invocations a second look at seconds, well inside the ring). Times are
+the datapoints' own (real) timestamps. Datapoints put with StatisticValues stay as
+they were put. Only the emulator process imports this module (it imports moto).
+`compact` runs under the CloudWatch lock, from the alarm engine's tick
+once the list has grown by COMPACT_EVERY since the last pass.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from moto.cloudwatch.models import MetricAggregatedDatum, MetricDatum
+
+RAW_PER_SERIES = 2_000
+RAW_MAX_AGE_S = 3 * 3600
+MINUTE_KEEP_S = 15 * 86400
+HOUR_KEEP_S = 455 * 86400
+COMPACT_EVERY = 5_000
+
+
+def _epoch(stamp: datetime) -> float:
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    return stamp.timestamp()
+
+
+def _series(datum: Any) -> tuple[Any, ...]:
+    return (datum.namespace, datum.name,
+            tuple(sorted((d.name, d.value) for d in datum.dimensions)), datum.unit)
+
+
+def compact(data: list[Any], now: float) -> list[Any]:
+    """The datapoints to keep, in the same order moto reads them (oldest first):
+    1-hour and 1-minute statistics first, then the raw datapoints in their order."""
+    raw: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
+    buckets: dict[tuple[Any, ...], Rollup] = {}
+    kept_aggregates: list[Any] = []
+    for datum in data:
+        if isinstance(datum, Rollup):
+            _add(buckets, datum.series, datum.width, datum.start, datum, now)
+        elif isinstance(datum, MetricDatum):
+            raw[_series(datum)].append(datum)
+        elif isinstance(datum, MetricAggregatedDatum):
+            kept_aggregates.append(datum)
+    keep: set[int] = set()
+    for series, points in raw.items():
+        cut = max(0, len(points) - RAW_PER_SERIES)
+        for index, datum in enumerate(points):
+            stamp = _epoch(datum.timestamp)
+            if index >= cut and now - stamp <= RAW_MAX_AGE_S:
+                keep.add(id(datum))
+            else:
+                _add(buckets, series, 60, stamp - stamp % 60, datum, now)
+    rolled = sorted(buckets.values(), key=lambda b: b.start)
+    return [*kept_aggregates, *rolled,
+            *(d for d in data if isinstance(d, MetricDatum) and id(d) in keep)]
+
+
+def _add(buckets: dict[tuple[Any, ...], Rollup], series: tuple[Any, ...], width: int,
+         start: float, datum: Any, now: float) -> None:
+    """Merge `datum` (raw or a rollup) into its bucket, rolling minutes into hours
+    after MINUTE_KEEP_S and dropping what is older than HOUR_KEEP_S."""
+    age = now - start
+    if age > HOUR_KEEP_S:
+        return
+    if width == 60 and age > MINUTE_KEEP_S:
+        width, start = 3600, start - start % 3600
+    key = (series, width, start)
+    bucket = buckets.get(key)
+    if bucket is None:
+        bucket = buckets[key] = Rollup(series, width, start)
+    bucket.merge(datum)
+
+
+class Rollup(MetricAggregatedDatum):  # type: ignore[misc]
+    """Statistics of one series over [start, start + width): what moto reads as a
+    datapoint put with StatisticValues."""
+
+    def __init__(self, series: tuple[Any, ...], width: int, start: float) -> None:
+        namespace, name, dims, unit = series
+        super().__init__(namespace, name, float("inf"), float("-inf"), 0.0, 0.0,
+                         [{"Name": k, "Value": v} for k, v in dims],
+                         datetime.fromtimestamp(start, tz=UTC), unit)
+        self.series, self.width, self.start = series, width, start
+
+    def merge(self, datum: Any) -> None:
+        if isinstance(datum, MetricAggregatedDatum):
+            count, total = float(datum.sample_count), float(datum.sum)
+            low, high = float(datum.min), float(datum.max)
+        else:
+            count, total = 1.0, float(datum.value)
+            low = high = total
+        self.sample_count += count
+        self.sum += total
+        self.min, self.max = min(self.min, low), max(self.max, high)
+
+
+_compacted_at: dict[int, int] = {}  # id(backend) -> len(metric_data) after its last pass
+
+
+def compact_backends(now: float) -> None:
+    """Compact every CloudWatch backend whose datapoints grew by COMPACT_EVERY."""
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    from notifyctl.emulator.backends import MOTO_LOCK
+
+    with MOTO_LOCK.hold("cloudwatch"):
+        for regions in list(cloudwatch_backends.values()):
+            for backend in list(regions.values()):
+                size = len(backend.metric_data)
+                if size < _compacted_at.get(id(backend), 0) + COMPACT_EVERY:
+                    continue
+                backend.metric_data[:] = compact(backend.metric_data, now)
+                _compacted_at[id(backend)] = len(backend.metric_data)

@@ -1,0 +1,82 @@
+"""CloudWatch datapoints are bounded and rolled up with age (emulator/metric_store.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from notifyctl.emulator import metric_store
+from notifyctl.emulator.metric_store import MINUTE_KEEP_S, Rollup, compact
+
+NOW = 1_800_000_000.0
+DIMS = [{"Name": "FunctionName", "Value": "f"}]
+
+
+def datum(value: float, at: float, name: str = "Duration") -> Any:
+    from moto.cloudwatch.models import MetricDatum
+
+    return MetricDatum("AWS/Lambda", name, value, DIMS,
+                       datetime.fromtimestamp(at, tz=UTC), "Milliseconds")
+
+
+def totals(data: list[Any]) -> tuple[float, float, float, float]:
+    count = total = 0.0
+    low, high = float("inf"), float("-inf")
+    for d in data:
+        if isinstance(d, Rollup):
+            count, total = count + d.sample_count, total + d.sum
+            low, high = min(low, d.min), max(high, d.max)
+        else:
+            count, total = count + 1, total + d.value
+            low, high = min(low, d.value), max(high, d.value)
+    return count, total, low, high
+
+
+def test_a_series_keeps_its_newest_raw_datapoints_and_rolls_older_ones_into_minutes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(metric_store, "RAW_PER_SERIES", 10)
+    data = [datum(float(i), NOW - 100 + i) for i in range(25)]
+
+    kept = compact(data, NOW)
+
+    raw = [d for d in kept if not isinstance(d, Rollup)]
+    assert raw == data[-10:]  # the newest, in their order, after the rollups
+    assert all(isinstance(d, Rollup) for d in kept[:len(kept) - 10])
+    assert {d.start % 60 for d in kept if isinstance(d, Rollup)} == {0.0}
+    assert totals(kept) == totals(data)  # exact statistics, nothing lost
+
+
+def test_compacting_again_merges_into_the_same_minute_instead_of_adding_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(metric_store, "RAW_PER_SERIES", 2)
+    start = NOW - NOW % 60
+    first = compact([datum(1.0, start + 1), datum(2.0, start + 2), datum(3.0, start + 3)], NOW)
+    second = compact([*first, datum(4.0, start + 4)], NOW)
+
+    rollups = [d for d in second if isinstance(d, Rollup)]
+    assert len(rollups) == 1 and (rollups[0].sample_count, rollups[0].sum) == (2.0, 3.0)
+
+
+def test_old_datapoints_become_hours_after_15_days_and_go_after_455_days() -> None:
+    data = [datum(5.0, NOW - 4 * 3600),  # past the raw 3 hours: a minute
+            datum(7.0, NOW - MINUTE_KEEP_S - 7200),  # past 15 days: an hour
+            datum(9.0, NOW - 456 * 86400)]  # past 455 days: dropped
+
+    kept = compact(data, NOW)
+
+    assert sorted((d.width, d.sum) for d in kept) == [(60, 5.0), (3600, 7.0)]
+
+
+def test_series_are_kept_apart_and_datapoints_put_as_statistics_stay() -> None:
+    from moto.cloudwatch.models import MetricAggregatedDatum
+
+    put = MetricAggregatedDatum("App", "Latency", 1.0, 9.0, 3.0, 15.0, [],
+                                datetime.fromtimestamp(NOW - 5 * 3600, tz=UTC), None)
+    data = [put, datum(1.0, NOW - 4 * 3600, "Errors"), datum(2.0, NOW - 4 * 3600, "Duration")]
+
+    kept = compact(data, NOW)
+
+    assert kept[0] is put
+    assert sorted((d.name, d.sum) for d in kept[1:]) == [("Duration", 2.0), ("Errors", 1.0)]
