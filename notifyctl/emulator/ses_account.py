@@ -222,6 +222,19 @@ def account(account_id: str, region: str) -> SesAccount:
         return _accounts[key]
 
 
+def saved() -> dict[tuple[str, str], SesAccount]:
+    """Every account's SES state, for the emulator's snapshot (state.py)."""
+    with _accounts_lock:
+        return dict(_accounts)
+
+
+def restore(accounts: dict[tuple[str, str], SesAccount]) -> None:
+    """Accounts from a snapshot (None: `local reset`, no account state at all)."""
+    with _accounts_lock:
+        _accounts.clear()
+        _accounts.update(accounts)
+
+
 # -- The operator's side (stdlib only: the CLI imports it) ------------------------------
 
 def verify(endpoint: str, identity: str, *, region: str = "us-east-1",

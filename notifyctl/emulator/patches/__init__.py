@@ -32,6 +32,8 @@ What moto does without Docker, and what each patch changes:
 |                                                               |   (EphemeralStorage), task root ro      |
 | (our runtime) memory unlimited                                | killed at MemorySize: Runtime.ExitError |
 |                                                               |   "signal: killed", REPORT Status error |
+| (our runtime) a deleted or updated function's idle workers    | lambda_: Delete/UpdateFunctionCode/     |
+|   lived on until the 15-minute idle timeout                   |   Configuration retire them at once     |
 | CreateFunction Active at once; updates Successful at once;    | Pending -> Active, InProgress ->        |
 |   overlapping updates and PublishVersion accepted             |   Successful after a delay              |
 |                                                               |   (function_states.py); conflicts ->    |
