@@ -11,7 +11,8 @@ import typer
 EXAMPLES: dict[str, list[str]] = {
     "config show": ["notifyctl config show",
                     "notifyctl --env prod --region eu-west-2 config show -o json"],
-    "bootstrap": ["notifyctl bootstrap --plan", "notifyctl --env dev bootstrap --yes"],
+    "bootstrap": ["notifyctl bootstrap --plan", "notifyctl --env dev bootstrap --yes",
+                  "notifyctl --env prod bootstrap --adopt --plan"],
     "status": ["notifyctl status", "notifyctl --env prod status -o json"],
     "teardown": ["notifyctl teardown", "notifyctl --env dev teardown --yes --delete-data"],
     "publish-book": ["notifyctl publish-book --email jane@example.com --title Dune",

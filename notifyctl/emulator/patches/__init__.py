@@ -67,6 +67,8 @@ What moto does without Docker, and what each patch changes:
 |   group defaults to CodeDeployDefault.OneAtATime              |   LambdaAllAtOnce, config checked       |
 | CodeDeploy: no UpdateDeploymentGroup, DeleteDeploymentGroup,  | answered (bootstrap/teardown reconcile  |
 |   DeleteApplication                                           |   them; functional tests install this)  |
+| CodeDeploy GetDeploymentGroup: loadBalancerInfo {} for a      | omitted, as AWS does (Terraform saw an  |
+|   group without one                                           |   empty block: a perpetual plan diff)   |
 | every call allowed (moto's IAM check, off by default, ignores | iam: calls with a function's role keys  |
 |   Resource/Condition, knows no resource policies, answers    |   (STS-issued) authorised by            |
 |   every service in IAM's error shape)                         |   iam_policy (identity + topic/queue    |
