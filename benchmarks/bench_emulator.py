@@ -1,6 +1,7 @@
 """Benchmark of the embedded emulator, against the goals of its issue.
 
     python benchmarks/bench_emulator.py [--warm 300] [--cold 5] [--publishes 60] [--burst 100]
+    python benchmarks/bench_emulator.py --persistence [--emails 10000] [--items 10000]
 
 1. start: `notifyctl local start` (a fresh process) until it returns (it waits for readiness)
 2. cold invoke: a new function's first Invoke, client round trip, and the REPORT's
@@ -104,7 +105,12 @@ def main() -> int:
                         help="offered rates to try, rising (stops at the first not sustained)")
     parser.add_argument("--deliveries", type=int, default=10_000)
     parser.add_argument("--idle", type=float, default=30.0)
-    args = parser.parse_args()
+    parser.add_argument("--persistence", action="store_true",
+                        help="only snapshot/restore and status counters (bench_emulator_state.py)")
+    args, rest = parser.parse_known_args()
+    if args.persistence:
+        from benchmarks.bench_emulator_state import main as persistence
+        return persistence(rest)
 
     from notifyctl.emulator import control
 
@@ -373,11 +379,11 @@ def pipeline(endpoint: str, pid: int, args: argparse.Namespace) -> None:
     # -- sustained ---------------------------------------------------------------------
     best: tuple[float, float] | None = None
     for rate in (float(r) for r in args.rates.split(",")):
-        delivered_per_s, backlog = offered(publish, sent, rate, args.duration)
+        delivered_per_s, backlog, target = offered(publish, sent, rate, args.duration)
         ok = backlog <= rate and delivered_per_s >= 0.95 * rate
         line(f"offered {rate:.0f}/s for {args.duration:.0f} s: delivered", f"{delivered_per_s:.0f} /s",
              f"backlog at end {backlog}; {load()}", ok)
-        drain(sent() + backlog)
+        drain(target)
         if not ok:
             break
         best = (rate, delivered_per_s)
@@ -401,9 +407,10 @@ def pipeline(endpoint: str, pid: int, args: argparse.Namespace) -> None:
     line(f"RSS after idling {args.idle:.0f} s", f"{rss_mb(pid):.0f} MB", load())
 
 
-def offered(publish: Any, sent: Any, rate: float, duration: float) -> tuple[float, int]:
+def offered(publish: Any, sent: Any, rate: float,
+            duration: float) -> tuple[float, int, int]:
     """Offer `rate` events/s for `duration` s; (delivered/s over the second half, backlog
-    at the end of publishing)."""
+    at the end of publishing, the sent count once all of them are delivered)."""
     count = int(rate * duration)
     start = sent()
     samples: list[tuple[float, int]] = []
@@ -425,7 +432,7 @@ def offered(publish: Any, sent: Any, rate: float, duration: float) -> tuple[floa
     end_s, delivered = time.monotonic() - t0, sent() - start
     half = [s for s in samples if s[0] >= end_s / 2] or samples[-1:]
     rate_second_half = (delivered - half[0][1]) / max(end_s - half[0][0], 1e-9)
-    return rate_second_half, count - delivered
+    return rate_second_half, count - delivered, start + count
 
 
 def wait_invocations(endpoint: str, name: str, count: int, timeout: float = 120) -> None:

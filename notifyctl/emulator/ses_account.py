@@ -342,6 +342,19 @@ def account(account_id: str, region: str) -> SesAccount:
         return _accounts[key]
 
 
+def saved() -> dict[tuple[str, str], SesAccount]:
+    """Every account's SES state, for the emulator's snapshot (state.py)."""
+    with _accounts_lock:
+        return dict(_accounts)
+
+
+def restore(accounts: dict[tuple[str, str], SesAccount]) -> None:
+    """Accounts from a snapshot (None: `local reset`, no account state at all)."""
+    with _accounts_lock:
+        _accounts.clear()
+        _accounts.update(accounts)
+
+
 def mailbox_request(method: str, doc: Any) -> tuple[str, Any]:
     """`/_notifyctl/ses/mailboxes`: GET lists the scripted recipients of an account and
     region; POST {"address", "behaviour": bounce | complain | deliver, "account"?,

@@ -32,6 +32,8 @@ What moto does without Docker, and what each patch changes:
 |                                                               |   (EphemeralStorage), task root ro      |
 | (our runtime) memory unlimited                                | killed at MemorySize: Runtime.ExitError |
 |                                                               |   "signal: killed", REPORT Status error |
+| (our runtime) a deleted or updated function's idle workers    | lambda_: Delete/UpdateFunctionCode/     |
+|   lived on until the 15-minute idle timeout                   |   Configuration retire them at once     |
 | CreateFunction Active at once; updates Successful at once;    | Pending -> Active, InProgress ->        |
 |   overlapping updates and PublishVersion accepted             |   Successful after a delay              |
 |                                                               |   (function_states.py); conflicts ->    |
@@ -65,6 +67,8 @@ What moto does without Docker, and what each patch changes:
 |   group defaults to CodeDeployDefault.OneAtATime              |   LambdaAllAtOnce, config checked       |
 | CodeDeploy: no UpdateDeploymentGroup, DeleteDeploymentGroup,  | answered (bootstrap/teardown reconcile  |
 |   DeleteApplication                                           |   them; functional tests install this)  |
+| CodeDeploy GetDeploymentGroup: loadBalancerInfo {} for a      | omitted, as AWS does (Terraform saw an  |
+|   group without one                                           |   empty block: a perpetual plan diff)   |
 | every call allowed (moto's IAM check, off by default, ignores | iam: calls with a function's role keys  |
 |   Resource/Condition, knows no resource policies, answers    |   (STS-issued) authorised by            |
 |   every service in IAM's error shape)                         |   iam_policy (identity + topic/queue    |
