@@ -56,4 +56,9 @@ def strip_notifyctl_tags(client: Any, *, region: str = "us-east-1") -> list[str]
             cd.untag_resource(ResourceArn=f"{base}:deploymentgroup:{app}/{group}",
                               TagKeys=KEYS)
         done.append(f"codedeploy {app}")
+    sesv2 = client("sesv2")
+    for name in sesv2.list_configuration_sets()["ConfigurationSets"]:
+        arn = f"arn:aws:ses:{region}:{account}:configuration-set/{name}"
+        sesv2.untag_resource(ResourceArn=arn, TagKeys=KEYS)
+        done.append(f"configuration set {name}")
     return done

@@ -44,6 +44,11 @@ PARENT: dict[str, str] = {
     "event-invoke-config": FUNCTION,
     "lambda-permission": FUNCTION,
     "sns-subscription": TOPIC,
+    # The SES feedback loop (issue 17); the account's suppression settings are an
+    # account setting, owned by nobody (never adopted, never torn down).
+    "event-destination": "ses-config-set",
+    "feedback-permission": "feedback-function",
+    "feedback-sns-sub": "ses-events-topic",
 }
 
 

@@ -736,8 +736,8 @@ class Planner:
                     "Tags": self.specs.tag_list()}),),
                 note="suppression: the account's list (no override on the set)")
         tags = reads.configuration_set_tags(sesv2, arn)
-        if not is_ours(tags, self.env):
-            return _conflict(CONFIGURATION_SET, name, tags, self.specs)
+        if (foreign := self._foreign(CONFIGURATION_SET, name, tags)) is not None:
+            return foreign
         changes: dict[str, tuple[Any, Any]] = {}
         calls: list[ApiCall] = []
         reputation = bool((live.get("ReputationOptions") or {}).get("ReputationMetricsEnabled"))

@@ -40,9 +40,11 @@ def states(run: Any) -> dict[str, str]:
 def test_untagged_resources_are_not_ours_and_their_children_follow(
         run: Any, untagged: Any) -> None:
     got = states(run)
-    # SES identities carry no tags: used as they are, whoever verified them
+    # SES identities carry no tags: used as they are, whoever verified them; the
+    # account's suppression settings are an account setting, nobody's
     assert {k for k, v in got.items() if v != "not-ours"} == {
-        "ses-identity notifications@example.com"}, got
+        "ses-identity notifications@example.com",
+        "account-suppression account 123456789012 (us-east-1)"}, got
     plan = json.loads(run("-o", "json", "bootstrap", "--plan").stdout)
     alias = next(s for s in plan if s["resource"] == "lambda-alias")
     assert alias["action"] == "conflict"
@@ -60,7 +62,8 @@ def test_adopt_plan_tags_nothing_and_shows_every_equivalent_resource(
             "iam-policy", "log-group", "codedeploy-app", "deployment-group",
             "cloudwatch-alarm", "hook-function"} <= {s["resource"] for s in data["plan"]}
     assert data["adopted"] == []
-    assert "present" not in {v for k, v in states(run).items() if "ses-identity" not in k}
+    assert "present" not in {v for k, v in states(run).items()
+                             if "ses-identity" not in k and "account-suppression" not in k}
 
 
 def test_adopt_yes_makes_everything_ours_and_bootstrap_has_nothing_to_do(
