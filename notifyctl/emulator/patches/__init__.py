@@ -82,6 +82,8 @@ What moto does without Docker, and what each patch changes:
 |   else returns every event; logStreamNamePrefix ignored       |   -exclusions, %regex%, JSON,           |
 |                                                               |   space-delimited); prefix honoured     |
 | DynamoDB TTL never deletes                                    | ttl.TtlSweeper (server.py), not a patch |
+|                                                               | dynamodb: puts/updates feed the         |
+|                                                               |   sweeper's expiry index (ttl.py)       |
 | (server) one lock for every service; an SQS long poll held it | one lock per service group (backends.   |
 |   while it waited (all other calls stalled)                   |   MotoLock); sqs: the wait releases it  |
 | CloudWatch keeps every datapoint forever (one list, scanned  | cloudwatch (metric_store.py): newest    |
@@ -138,6 +140,7 @@ def _service_modules() -> list[Any]:
     from notifyctl.emulator.patches import (
         cloudwatch,
         codedeploy,
+        dynamodb,
         iam,
         lambda_,
         logs,
@@ -147,7 +150,7 @@ def _service_modules() -> list[Any]:
         sqs,
     )
 
-    return [lambda_, sns, sqs, ses, sesv2, logs, cloudwatch, codedeploy, iam]
+    return [lambda_, sns, sqs, ses, sesv2, logs, cloudwatch, codedeploy, dynamodb, iam]
 
 
 def install(the_hub: Hub) -> None:
