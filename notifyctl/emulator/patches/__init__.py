@@ -90,6 +90,8 @@ What moto does without Docker, and what each patch changes:
 |   by every read)                                              |   2,000 raw per series, then 1-minute / |
 |                                                               |   1-hour statistics, AWS's retention    |
 | SNS topics keep every published message; SES every sent email | sns / ses: the newest 1,000 (recent.py) |
+| (server) every request lists moto's package directory to find | dispatch: listed once at start          |
+|   its service (~150 system calls)                             |                                         |
 
 Each patch names the moto attribute it replaces; `install` checks that they all
 exist before touching any, so a moto that moved things fails loudly at start.
@@ -140,6 +142,7 @@ def _service_modules() -> list[Any]:
     from notifyctl.emulator.patches import (
         cloudwatch,
         codedeploy,
+        dispatch,
         dynamodb,
         iam,
         lambda_,
@@ -150,7 +153,7 @@ def _service_modules() -> list[Any]:
         sqs,
     )
 
-    return [lambda_, sns, sqs, ses, sesv2, logs, cloudwatch, codedeploy, dynamodb, iam]
+    return [lambda_, sns, sqs, ses, sesv2, logs, cloudwatch, codedeploy, dynamodb, dispatch, iam]
 
 
 def install(the_hub: Hub) -> None:
