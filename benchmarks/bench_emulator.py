@@ -1,6 +1,7 @@
 """Benchmark of the embedded emulator, against the goals of its issue.
 
     python benchmarks/bench_emulator.py [--warm 300] [--cold 5] [--publishes 60] [--burst 100]
+    python benchmarks/bench_emulator.py --persistence [--emails 10000] [--items 10000]
 
 1. start: `notifyctl local start` (a fresh process) until it returns (it waits for readiness)
 2. cold invoke: a new function's first Invoke, client round trip, and the REPORT's
@@ -110,7 +111,12 @@ def main() -> int:
     parser.add_argument("--idle", type=float, default=30.0)
     parser.add_argument("--cpu-only", type=int, default=0, metavar="N",
                         help="after warm-up, measure CPU per delivery over N deliveries, then stop")
-    args = parser.parse_args()
+    parser.add_argument("--persistence", action="store_true",
+                        help="only snapshot/restore and status counters (bench_emulator_state.py)")
+    args, rest = parser.parse_known_args()
+    if args.persistence:
+        from benchmarks.bench_emulator_state import main as persistence
+        return persistence(rest)
 
     from notifyctl.emulator import control
 

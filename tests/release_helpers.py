@@ -56,9 +56,12 @@ def change_one_line(root: Path, marker: str) -> None:
 
 
 def seed_function(lam: Any, iam: Any, function_name: str, alias: str, package: Package,
-                  config: FunctionConfig, *, role_name: str = "notifier-test-role",
+                  config: FunctionConfig, *, owner: Any, role_name: str = "notifier-test-role",
                   publish: bool = True) -> dict[str, Any]:
-    """Create role + function (+ version 1 and alias -> 1 when publish)."""
+    """Create role + function (+ version 1 and alias -> 1 when publish), tagged as
+    environment `owner`'s as bootstrap tags it (commands refuse an untagged one)."""
+    from notifyctl.infra.specs import tags_for
+
     try:
         role_arn = iam.get_role(RoleName=role_name)["Role"]["Arn"]
     except Exception:
@@ -66,7 +69,7 @@ def seed_function(lam: Any, iam: Any, function_name: str, alias: str, package: P
                                    AssumeRolePolicyDocument=_TRUST)["Role"]["Arn"]
     created = lam.create_function(FunctionName=function_name, Role=role_arn,
                                   Code={"ZipFile": package.data}, Publish=False,
-                                  **config.as_api())
+                                  Tags=tags_for(owner), **config.as_api())
     # As on AWS, a new function is Pending for a moment: PublishVersion waits for Active.
     lam.get_waiter("function_active_v2").wait(FunctionName=function_name,
                                               WaiterConfig={"Delay": 0.05, "MaxAttempts": 600})
@@ -89,7 +92,8 @@ def deploy_series(aws: Any, env: Any, workdir: Path,
     lam = aws.client("lambda")
     src = source_tree(workdir)
     wanted = desired_function_config(env)
-    seed_function(lam, aws.client("iam"), env.function_name, env.alias_name, build(src), wanted)
+    seed_function(lam, aws.client("iam"), env.function_name, env.alias_name, build(src), wanted,
+                  owner=env)
     for marker in markers:
         change_one_line(src, marker)
         deploy(lam, env.function_name, env.alias_name, build(src), wanted, sleep=lambda s: None)

@@ -19,7 +19,9 @@ provider "aws" {
   # notifyctl's emulator (`notifyctl local start`) answers every service used here
   # on one endpoint; endpoint_url = null means AWS itself.
   endpoints {
+    cloudwatch     = var.endpoint_url
     cloudwatchlogs = var.endpoint_url
+    codedeploy     = var.endpoint_url
     dynamodb       = var.endpoint_url
     iam            = var.endpoint_url
     lambda         = var.endpoint_url
@@ -307,4 +309,327 @@ resource "aws_sns_topic_subscription" "live" {
   protocol   = "lambda"
   endpoint   = aws_lambda_alias.live.arn
   depends_on = [aws_lambda_permission.sns]
+}
+
+resource "aws_iam_role" "codedeploy" {
+  name = "${var.prefix}-codedeploy-role"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Principal = {
+          Service = "codedeploy.amazonaws.com"
+        }
+        Action = "sts:AssumeRole"
+        Condition = {
+          StringEquals = {
+            "aws:SourceAccount" = local.account_id
+          }
+        }
+      },
+    ]
+  })
+  tags = local.tags
+}
+
+resource "aws_iam_role_policy" "codedeploy" {
+  name = "codedeploy-lambda"
+  role = aws_iam_role.codedeploy.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid    = "ShiftAliasTraffic"
+        Effect = "Allow"
+        Action = [
+          "lambda:GetAlias",
+          "lambda:UpdateAlias",
+          "lambda:GetProvisionedConcurrencyConfig",
+        ]
+        Resource = [
+          "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.prefix}-notifier",
+          "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.prefix}-notifier:live",
+        ]
+      },
+      {
+        Sid    = "WatchReleaseAlarms"
+        Effect = "Allow"
+        Action = "cloudwatch:DescribeAlarms"
+        Resource = [
+          "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.prefix}-notifier-errors",
+          "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.prefix}-notifier-throttles",
+          "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.prefix}-notifier-failures-visible",
+        ]
+      },
+      {
+        Sid    = "InvokeLifecycleHooks"
+        Effect = "Allow"
+        Action = "lambda:InvokeFunction"
+        Resource = [
+          "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.prefix}-notifier-hook-before",
+          "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.prefix}-notifier-hook-after",
+        ]
+      },
+    ]
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "errors" {
+  alarm_name        = "${var.prefix}-notifier-errors"
+  alarm_description = "notifyctl: ${var.prefix}-notifier:live errors; stops and rolls back a release"
+  namespace         = "AWS/Lambda"
+  metric_name       = "Errors"
+  dimensions = {
+    FunctionName = "${var.prefix}-notifier"
+    Resource     = "${var.prefix}-notifier:live"
+  }
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 1
+  datapoints_to_alarm = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = false
+  tags                = local.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "throttles" {
+  alarm_name        = "${var.prefix}-notifier-throttles"
+  alarm_description = "notifyctl: ${var.prefix}-notifier:live throttles; stops and rolls back a release"
+  namespace         = "AWS/Lambda"
+  metric_name       = "Throttles"
+  dimensions = {
+    FunctionName = "${var.prefix}-notifier"
+    Resource     = "${var.prefix}-notifier:live"
+  }
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 1
+  datapoints_to_alarm = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = false
+  tags                = local.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "failures_visible" {
+  alarm_name        = "${var.prefix}-notifier-failures-visible"
+  alarm_description = "notifyctl: events on ${var.prefix}-notifier-failures; stops and rolls back a release"
+  namespace         = "AWS/SQS"
+  metric_name       = "ApproximateNumberOfMessagesVisible"
+  dimensions = {
+    QueueName = "${var.prefix}-notifier-failures"
+  }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 1
+  datapoints_to_alarm = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = false
+  tags                = local.tags
+}
+
+resource "aws_codedeploy_app" "notifier" {
+  name             = "${var.prefix}-notifier"
+  compute_platform = "Lambda"
+  tags             = local.tags
+}
+
+resource "aws_codedeploy_deployment_group" "live" {
+  app_name              = aws_codedeploy_app.notifier.name
+  deployment_group_name = "${var.prefix}-notifier-live"
+  service_role_arn      = aws_iam_role.codedeploy.arn
+
+  # Only a default: every `notifyctl deploy-lambda` names its own strategy (release.strategy).
+  deployment_config_name = "CodeDeployDefault.LambdaAllAtOnce"
+
+  deployment_style {
+    deployment_option = "WITH_TRAFFIC_CONTROL"
+    deployment_type   = "BLUE_GREEN"
+  }
+
+  alarm_configuration {
+    alarms = [
+      aws_cloudwatch_metric_alarm.errors.alarm_name,
+      aws_cloudwatch_metric_alarm.throttles.alarm_name,
+      aws_cloudwatch_metric_alarm.failures_visible.alarm_name,
+    ]
+    enabled                   = true
+    ignore_poll_alarm_failure = false
+  }
+
+  auto_rollback_configuration {
+    enabled = true
+    events = [
+      "DEPLOYMENT_FAILURE",
+      "DEPLOYMENT_STOP_ON_ALARM",
+      "DEPLOYMENT_STOP_ON_REQUEST",
+    ]
+  }
+
+  tags = local.tags
+
+  # CodeDeploy checks that it may assume the role and read the alarms.
+  depends_on = [aws_iam_role_policy.codedeploy]
+}
+
+resource "aws_iam_role" "hooks" {
+  name = "${var.prefix}-notifier-hook-role"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Principal = {
+          Service = "lambda.amazonaws.com"
+        }
+        Action = "sts:AssumeRole"
+        Condition = {
+          StringEquals = {
+            "aws:SourceAccount" = local.account_id
+          }
+        }
+      },
+    ]
+  })
+  tags = local.tags
+}
+
+resource "aws_iam_role_policy" "hooks" {
+  name = "lifecycle-hooks"
+  role = aws_iam_role.hooks.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "InvokeTargetVersion"
+        Effect   = "Allow"
+        Action   = "lambda:InvokeFunction"
+        Resource = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.prefix}-notifier:*"
+      },
+      {
+        Sid      = "ReadDedupRecord"
+        Effect   = "Allow"
+        Action   = "dynamodb:GetItem"
+        Resource = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${var.prefix}-dedup"
+      },
+      {
+        Sid      = "ReadTargetErrors"
+        Effect   = "Allow"
+        Action   = "cloudwatch:GetMetricStatistics"
+        Resource = "*"
+      },
+      {
+        Sid    = "ReportHookStatus"
+        Effect = "Allow"
+        Action = [
+          "codedeploy:GetDeployment",
+          "codedeploy:PutLifecycleEventHookExecutionStatus",
+        ]
+        Resource = "arn:${local.partition}:codedeploy:${local.region}:${local.account_id}:deploymentgroup:${var.prefix}-notifier/${var.prefix}-notifier-live"
+      },
+      {
+        Sid    = "WriteOwnLogs"
+        Effect = "Allow"
+        Action = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = [
+          "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.prefix}-notifier-hook-before:*",
+          "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.prefix}-notifier-hook-after:*",
+        ]
+      },
+    ]
+  })
+}
+
+resource "aws_cloudwatch_log_group" "before_allow_traffic" {
+  name              = "/aws/lambda/${var.prefix}-notifier-hook-before"
+  retention_in_days = var.log_retention_days
+  tags              = local.tags
+}
+
+resource "aws_lambda_function" "before_allow_traffic" {
+  function_name = "${var.prefix}-notifier-hook-before"
+  description   = "notifyctl BeforeAllowTraffic hook of ${var.prefix}-notifier"
+  role          = aws_iam_role.hooks.arn
+  handler       = "book_notifier.hooks.before_allow_traffic"
+  runtime       = var.function_runtime
+  timeout       = 60
+  memory_size   = 128
+
+  # The notifier's package with another handler.
+  filename         = "${path.module}/book_notifier.zip"
+  source_code_hash = filebase64sha256("${path.module}/book_notifier.zip")
+
+  environment {
+    variables = {
+      TARGET_FUNCTION    = "${var.prefix}-notifier"
+      ALIAS              = "live"
+      TABLE_NAME         = "${var.prefix}-dedup"
+      TOPIC_ARN          = "arn:${local.partition}:sns:${local.region}:${local.account_id}:${var.prefix}-book-events"
+      LINK_BASE_URL      = "http://localhost:8000/books/"
+      LINK_ALLOWED_HOSTS = ""
+      ALLOW_HTTP_LINKS   = "true"
+    }
+  }
+
+  tags = local.tags
+  depends_on = [
+    aws_cloudwatch_log_group.before_allow_traffic,
+    aws_iam_role_policy.hooks,
+  ]
+
+  lifecycle {
+    # `notifyctl deploy-lambda` uploads each release's code to the hooks (they test it);
+    # Terraform creates them from the package beside this file, then leaves their code.
+    ignore_changes = [filename, source_code_hash]
+  }
+}
+
+resource "aws_cloudwatch_log_group" "after_allow_traffic" {
+  name              = "/aws/lambda/${var.prefix}-notifier-hook-after"
+  retention_in_days = var.log_retention_days
+  tags              = local.tags
+}
+
+resource "aws_lambda_function" "after_allow_traffic" {
+  function_name = "${var.prefix}-notifier-hook-after"
+  description   = "notifyctl AfterAllowTraffic hook of ${var.prefix}-notifier"
+  role          = aws_iam_role.hooks.arn
+  handler       = "book_notifier.hooks.after_allow_traffic"
+  runtime       = var.function_runtime
+  timeout       = 60
+  memory_size   = 128
+
+  # The notifier's package with another handler.
+  filename         = "${path.module}/book_notifier.zip"
+  source_code_hash = filebase64sha256("${path.module}/book_notifier.zip")
+
+  environment {
+    variables = {
+      TARGET_FUNCTION    = "${var.prefix}-notifier"
+      ALIAS              = "live"
+      TABLE_NAME         = "${var.prefix}-dedup"
+      TOPIC_ARN          = "arn:${local.partition}:sns:${local.region}:${local.account_id}:${var.prefix}-book-events"
+      LINK_BASE_URL      = "http://localhost:8000/books/"
+      LINK_ALLOWED_HOSTS = ""
+      ALLOW_HTTP_LINKS   = "true"
+    }
+  }
+
+  tags = local.tags
+  depends_on = [
+    aws_cloudwatch_log_group.after_allow_traffic,
+    aws_iam_role_policy.hooks,
+  ]
+
+  lifecycle {
+    # `notifyctl deploy-lambda` uploads each release's code to the hooks (they test it);
+    # Terraform creates them from the package beside this file, then leaves their code.
+    ignore_changes = [filename, source_code_hash]
+  }
 }

@@ -59,6 +59,11 @@ def bootstrap(
     no_verify: bool = typer.Option(
         False, "--no-verify", help="With --source: skip the check that the package imports "
         "and its handler resolves in a clean interpreter before uploading."),
+    adopt: bool = typer.Option(
+        False, "--adopt", help="Adopt resources with this environment's names that "
+        "notifyctl did not tag (built by Terraform or a console): show whether each is "
+        "equivalent to notifyctl's, and tag the equivalent ones as ours (asks first; "
+        "--yes to skip, --plan to only show). Creates and changes nothing else."),
 ) -> None:
     """Create or reconcile the pipeline's infrastructure (plan, then apply).
 
@@ -76,6 +81,9 @@ def bootstrap(
 
     app = context.get(ctx)
     out = app.out
+    if adopt:
+        _adopt(app, plan_only=plan_only, yes=yes)
+        return
     with out.status("planning ..."):
         specs, the_plan = lib.plan(app.aws, app.env, source=source)
     if plan_only:
@@ -124,6 +132,65 @@ def bootstrap(
     out.result(data, render)
 
 
+def _adopt(app: Any, *, plan_only: bool, yes: bool) -> None:
+    """`bootstrap --adopt`: the adoption plan, consent, then only its tag calls.
+    Exit 1 when a resource stays a conflict (not equivalent, or another
+    environment's)."""
+    from notifyctl.cli.plan_view import DisplayExecutor
+    from notifyctl.infra import bootstrap as lib
+    from notifyctl.infra.diff import step_diff
+
+    out = app.out
+    with out.status("comparing ..."):
+        _specs, full = lib.plan(app.aws, app.env, adopt=True)
+    the_plan = lib.adoption(full)
+    pending = lib.pending_after_adoption(full)
+
+    def render_plan(con: Console) -> None:
+        from rich.markup import escape
+
+        if the_plan.steps:
+            DisplayExecutor(con, show_calls=out.verbose).execute(the_plan)
+        else:
+            con.print("nothing to adopt: every resource with this environment's names "
+                      "is ours or missing")
+        for step in the_plan.conflicts:
+            lines = step_diff(step)
+            if lines:
+                con.print(f"[bold]{step.resource} {escape(step.name)}[/bold] differs:")
+                for line in lines:
+                    con.print(f"  {escape(line)}", highlight=False)
+
+    data: dict[str, Any] = {"environment": app.env.name, "plan": the_plan.describe(),
+                            "adopted": [], "conflicts": [s.describe()
+                                                         for s in the_plan.conflicts],
+                            "pending_changes": pending}
+    if plan_only or not the_plan.changes:
+        out.result(data, render_plan)
+        if the_plan.conflicts and not plan_only:
+            raise typer.Exit(1)
+        return
+    if not out.json:
+        render_plan(out.console)
+    _confirm(app, yes=yes, local=False, what="adopt resources of",
+             question=f"Tag {len(the_plan.changes)} resource(s) as environment "
+                      f"{app.env.name!r}'s? (teardown then deletes them too)")
+    result = lib.apply(app.aws, the_plan)
+    data["adopted"] = [f"{s.resource} {s.name}" for s in result.applied]
+
+    def render(con: Console) -> None:
+        from rich.markup import escape
+
+        for step in result.applied:
+            con.print(f"[cyan]adopted[/cyan] {step.resource} {escape(step.name)}")
+        if pending:
+            con.print(f"{pending} other change(s) remain: run `notifyctl bootstrap`")
+
+    out.result(data, render)
+    if the_plan.conflicts:
+        raise typer.Exit(1)
+
+
 def status(ctx: typer.Context) -> None:
     """Show every resource (present / missing / drifted), the function's versions and
     where `live` points, SES verification, DKIM, quota and sandbox, and the failure
@@ -164,7 +231,10 @@ def status(ctx: typer.Context) -> None:
         if report.queue:
             con.print(f"failure queue {report.queue.name}: {report.queue.depth} "
                       f"message(s) waiting")
-        if not report.ok:
+        if any(r.state == "not-ours" for r in report.resources):
+            con.print("[bold red]not ours:[/bold red] resources with this environment's "
+                      "names lack its tags; see `notifyctl bootstrap --adopt`")
+        elif not report.ok:
             con.print("[bold red]incomplete:[/bold red] run `notifyctl bootstrap`")
 
     app.out.result(report.as_dict(), render)
@@ -178,9 +248,11 @@ def teardown(
     delete_data: bool = typer.Option(False, "--delete-data",
                                      help="Also delete the de-duplication table and its data."),
 ) -> None:
-    """Delete this environment's resources (only those tagged as this environment's).
+    """Delete this environment's resources: every one tagged as this environment's,
+    whoever created it (bootstrap, or Terraform/a console then `bootstrap --adopt`).
 
-    Keeps the de-duplication table unless --delete-data, and the SES identity.
+    Untagged resources with our names are left alone. Keeps the de-duplication table
+    unless --delete-data, and the SES identity.
     """
     from notifyctl.infra import teardown as lib
 
@@ -191,12 +263,13 @@ def teardown(
     to_delete = [i for i in items if i.action == lib.DELETE]
     if to_delete:
         if not out.json:
-            out.info("will delete:")
+            out.info(f"will delete every resource tagged as environment {app.env.name!r}'s, "
+                     "whoever created it (including adopted ones):")
             for i in to_delete:
                 out.info(f"  - {i.resource} {i.name}")
         _confirm(app, yes=yes, local=False, what="tear down",
-                 question=f"Delete {len(to_delete)} resource(s) of environment "
-                          f"{app.env.name!r}?")
+                 question=f"Delete {len(to_delete)} resource(s) tagged as environment "
+                          f"{app.env.name!r}'s?")
     result = lib.execute(items, app.env,
                          on_item=lambda i: out.debug(f"{i.action}: {i.resource} {i.name}"))
 

@@ -90,17 +90,22 @@ def deploy_lambda(
         package.write(out_path)
 
     from notifyctl.cli.progress import StepSpinner
+    from notifyctl.infra import ownership
     from notifyctl.release import deployments
     from notifyctl.release.deploy import deploy
     from notifyctl.release.function_spec import desired_function_config
     from notifyctl.release.strategy import config_name
 
     env = app.env
+    config = config_name(strategy or env.release.strategy)
+    # A function of our name that is not ours (Terraform's, before `bootstrap --adopt`)
+    # is refused, as are the hooks and CodeDeploy application a release uses.
+    ownership.check(app.aws, env, ownership.FUNCTION,
+                    *((ownership.HOOK_FUNCTION, ownership.CODEDEPLOY_APP) if config else ()))
     if not plan and not no_verify:
         from notifyctl.cli.package_check import check_package_imports
 
         check_package_imports(app, package.data)
-    config = config_name(strategy or env.release.strategy)
     release_target = (deployments.target_for(env, config, app.aws.client("lambda"))
                       if config else None)
     with StepSpinner(app.out) as spinner:
@@ -226,11 +231,13 @@ def rollback(
     left: undo a rollback with the --to-version it prints). During a CodeDeploy
     release, stops it with rollback instead (live goes back to the version it served
     before the release)."""
+    from notifyctl.infra import ownership
     from notifyctl.release import deployments
     from notifyctl.release.rollback import rollback as run_rollback
 
     app = context.get(ctx)
     env = app.env
+    ownership.check(app.aws, env, ownership.ALIAS)
     running = deployments.running_release(app.aws.client("codedeploy"), env)
     if running is not None:
         from notifyctl.cli import release_view

@@ -78,9 +78,12 @@ def watch(
 def stop(ctx: typer.Context,
          deployment_id: str = typer.Argument(..., metavar="ID", help="d-XXXXXXXXX")) -> None:
     """Stop a deployment and roll live back to the version it served before."""
+    from notifyctl.infra import ownership
     from notifyctl.release import deployments
 
     app = context.get(ctx)
+    # Stopping with rollback moves `live` back: the function must be ours.
+    ownership.check(app.aws, app.env, ownership.ALIAS)
     message = deployments.stop(app.aws.client("codedeploy"), deployment_id)
     app.out.result({"deployment_id": deployment_id, "stopping": True, "message": message},
                    lambda con: con.print(f"{deployment_id}: {message} (rollback on); follow "

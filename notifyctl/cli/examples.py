@@ -11,7 +11,8 @@ import typer
 EXAMPLES: dict[str, list[str]] = {
     "config show": ["notifyctl config show",
                     "notifyctl --env prod --region eu-west-2 config show -o json"],
-    "bootstrap": ["notifyctl bootstrap --plan", "notifyctl --env dev bootstrap --yes"],
+    "bootstrap": ["notifyctl bootstrap --plan", "notifyctl --env dev bootstrap --yes",
+                  "notifyctl --env prod bootstrap --adopt --plan"],
     "status": ["notifyctl status", "notifyctl --env prod status -o json"],
     "teardown": ["notifyctl teardown", "notifyctl --env dev teardown --yes --delete-data"],
     "publish-book": ["notifyctl publish-book --email jane@example.com --title Dune",
@@ -39,9 +40,12 @@ EXAMPLES: dict[str, list[str]] = {
     "deployments stop": ["notifyctl deployments stop d-4Q1C2RZ3V"],
     "local start": ["notifyctl local start",
                     "notifyctl local start --port 0   # any free port, printed",
-                    "notifyctl local start --ses-sandbox --enforce-iam all"],
+                    "notifyctl local start --ses-sandbox --enforce-iam all",
+                    "notifyctl local start --fresh   # discard the saved state, start empty"],
     "local stop": ["notifyctl local stop", "notifyctl --endpoint-url http://127.0.0.1:4570 "
-                                           "local stop"],
+                                           "local stop",
+                   "notifyctl local stop --timeout 60   # let running deliveries finish"],
+    "local reset": ["notifyctl local reset", "notifyctl local reset --port 4570 -o json"],
     "local status": ["notifyctl local status", "notifyctl local status --port 4570 -o json"],
     "local outbox": ["notifyctl local outbox", "notifyctl local outbox --since 10m "
                                                "--to jane@example.com --limit 5"],

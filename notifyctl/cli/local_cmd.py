@@ -1,4 +1,4 @@
-"""`notifyctl local start|stop|status|outbox`: the embedded AWS emulator."""
+"""`notifyctl local start|stop|status|outbox|reset`: the embedded AWS emulator."""
 
 from __future__ import annotations
 
@@ -77,8 +77,14 @@ def start(
         True, "--ses-auto-verify/--no-ses-auto-verify",
         help="Verify SES identities at once (default); off: Pending until "
              "`notifyctl local ses verify ADDRESS`."),
+    fresh: bool = typer.Option(
+        False, "--fresh", help="Start empty: discard the state the last run on this port "
+                               "saved (resources, items, messages, the outbox)."),
 ) -> None:
-    """Start the emulator in the background and wait until it answers."""
+    """Start the emulator in the background and wait until it answers.
+
+    It restores what the last run on the same port saved (`local stop` saves it, and a
+    snapshot is taken every 5 s), unless --fresh."""
     from notifyctl.emulator import control, iam_enforce
     from notifyctl.errors import UsageError
 
@@ -99,7 +105,8 @@ def start(
     host, port = _where(app, host, port)
     where = f"{host}:{port}" if port else f"{host} (any free port)"
     with app.out.status(f"starting the emulator on {where} (up to {timeout:g} s)"):
-        info = control.start(host, port, time_scale=scale, timeout=timeout, extra_env=settings)
+        info = control.start(host, port, time_scale=scale, timeout=timeout, extra_env=settings,
+                             fresh=fresh)
     data = info.to_dict()
 
     def render(con: Console) -> None:
@@ -115,22 +122,64 @@ def start(
 
 
 @local_app.command("stop")
-def stop(ctx: typer.Context, host: str | None = HOST, port: int | None = PORT) -> None:
-    """Stop the emulator (its functions' environments stop with it)."""
+def stop(
+    ctx: typer.Context,
+    host: str | None = HOST,
+    port: int | None = PORT,
+    timeout: float = typer.Option(
+        10.0, "--timeout", min=0, metavar="S",
+        help="Wait up to S seconds for async deliveries under way; those still running "
+             "then are saved with the queued ones and run again at the next start."),
+) -> None:
+    """Stop the emulator, saving its state (the next `local start` restores it).
+
+    Only an emulator started from this state directory: another one is refused, with
+    its pid."""
     from notifyctl.emulator import control
 
     app = context.get(ctx)
     host, port = _where(app, host, port)
-    info = control.stop(host, port)
-    data: dict[str, Any] = {"stopped": info is not None, "port": port}
-    if info is not None:
-        data.update(pid=info.pid, endpoint=info.endpoint)
+    with app.out.status(f"stopping the emulator on {host}:{port} (up to {timeout:g} s for "
+                        "deliveries under way)"):
+        report = control.stop(host, port, timeout=timeout)
+    data: dict[str, Any] = {"stopped": report is not None, "port": port}
+    if report is not None:
+        data.update(report.to_dict())
 
     def render(con: Console) -> None:
-        if info is None:
+        if report is None:
             con.print(f"No emulator is running on {host}:{port}.")
-        else:
-            con.print(f"Stopped the emulator at {info.endpoint} (pid {info.pid}).")
+            return
+        con.print(f"Stopped the emulator at {report.info.endpoint} (pid {report.info.pid}).")
+        if report.snapshot is None:
+            con.print("[yellow]It did not answer the stop request: stopped with SIGTERM "
+                      "(it saves its state on the way out; see its log).[/yellow]")
+            return
+        con.print(f"Saved its state in {report.snapshot['path']}: {report.queued} queued async "
+                  f"events, {report.unfinished} deliveries that did not finish within "
+                  f"{timeout:g} s (they run again at the next start), {report.finished} "
+                  "finished first.")
+
+    app.out.result(data, render)
+
+
+@local_app.command("reset")
+def reset(ctx: typer.Context, host: str | None = HOST, port: int | None = PORT) -> None:
+    """Empty the running emulator: every resource, item, message, log, email and queued
+    event (as a fresh start, without restarting it)."""
+    from notifyctl.emulator import control
+
+    app = context.get(ctx)
+    endpoint = control.endpoint_for(*_where(app, host, port))
+    with app.out.status(f"emptying the emulator at {endpoint}"):
+        done = control.reset(endpoint)
+    data = {"endpoint": endpoint, **done}
+
+    def render(con: Console) -> None:
+        con.print(f"Emptied the emulator at {endpoint}: {done.get('emails', 0)} emails, "
+                  f"{done.get('async_events', 0)} queued async events, "
+                  f"{done.get('environments', 0)} warm environments dropped with every "
+                  "resource.")
 
     app.out.result(data, render)
 
@@ -175,9 +224,7 @@ def status(
                   f"emails in the outbox {st.details.get('outbox', 0)}")
         for note in st.details.get("runtime", {}).get("runtime_notes", []):
             con.print(f"[yellow]WARNING: {note}[/yellow]")
-        pending = st.details.get("async", {}).get("pending", 0)
-        if pending:
-            con.print(f"async events waiting (retries included): {pending}")
+        _render_async(con, st.details)
         for fn in st.details.get("functions", []):
             versions = ", ".join(f"{v}: {c['warm']} warm" + (f"/{c['busy']} busy" if c["busy"] else "")
                                  for v, c in fn.get("versions", {}).items())
@@ -217,8 +264,7 @@ def outbox(
         endpoint = app.options.endpoint_url
     else:
         endpoint = control.endpoint_for(*_where(app, host, port))
-    page = outbox_lib.select(outbox_lib.read(endpoint), since_ms=since_ms, to=to,
-                             limit=limit or None)
+    page = outbox_lib.query(endpoint, since_ms=since_ms, to=to, limit=limit or None)
     page = outbox_lib.OutboxPage(_with_sns_ids(app, page.emails), page.total, page.matched)
 
     def render(con: Console) -> None:
@@ -237,6 +283,24 @@ def outbox(
                         "--output json for the bodies[/dim]")
 
     app.out.result(page.to_dict(), render)
+
+
+def _render_async(con: Console, details: dict[str, Any]) -> None:
+    """Async deliveries: queued, in flight, retried, dead-lettered, refused (and why)."""
+    stats = details.get("async", {})
+    con.print(f"async events: {stats.get('pending', 0)} queued (retries included), "
+              f"{stats.get('in_flight', 0)} in flight, {stats.get('retries', 0)} retried, "
+              f"{stats.get('dead_letters', 0)} dead-lettered, {stats.get('failed', 0)} failed "
+              f"after retries, {stats.get('sns_failed', 0)} refused")
+    for item in details.get("refused", [])[-5:]:
+        con.print(f"  [yellow]refused[/yellow] {item.get('time')} {item.get('function')}: "
+                  f"{item.get('reason')}", markup=True)
+    saved = details.get("persistence", {})
+    last = saved.get("last_snapshot")
+    if saved:
+        con.print(f"[dim]state: {saved.get('state_dir')}, saved every "
+                  f"{saved.get('interval_s')} s and at stop"
+                  + (f"; last snapshot {last['bytes']} bytes" if last else "") + "[/dim]")
 
 
 def _with_sns_ids(app: context.AppContext, emails: list[Any]) -> list[Any]:

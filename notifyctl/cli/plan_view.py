@@ -7,8 +7,9 @@ from typing import Any
 from notifyctl.plans.executor import ExecutionResult
 from notifyctl.plans.model import Plan, summarize_changes
 
-SYMBOLS = {"create": "+", "update": "~", "unchanged": "=", "conflict": "!"}
-STYLES = {"create": "green", "update": "yellow", "unchanged": "dim", "conflict": "bold red"}
+SYMBOLS = {"create": "+", "update": "~", "unchanged": "=", "conflict": "!", "adopt": "&"}
+STYLES = {"create": "green", "update": "yellow", "unchanged": "dim", "conflict": "bold red",
+          "adopt": "cyan"}
 
 
 class DisplayExecutor:
@@ -47,6 +48,7 @@ class DisplayExecutor:
         self.console.print(
             f"[bold]plan:[/bold] {counts['create']} to create, {counts['update']} to update, "
             f"{counts['unchanged']} unchanged"
+            + (f", {counts['adopt']} to adopt" if counts["adopt"] else "")
             + (f", [bold red]{counts['conflict']} conflict(s)[/bold red]"
                if counts["conflict"] else ""))
         return ExecutionResult()

@@ -10,4 +10,6 @@ Layout:
   delivery.py  asynchronous invocation: SNS -> Lambda, retries, destinations
   control.py   start/stop/status of the background process (pid + log under the XDG state dir)
   outbox.py    the emails SES accepted, read from a running emulator
+  outbox_store.py  where the emulator keeps them (SQLite in its state directory)
+  state.py     the snapshot: what survives `local stop` / `local start` and a crash
 """

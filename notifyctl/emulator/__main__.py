@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="deprecated: the same as --time-scale")
     parser.add_argument("--port-file", type=Path, default=None,
                         help="write {\"port\": N} here once listening (for --port 0)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="discard the state saved in --state-dir and start empty")
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port: expected 0 to 65535, got {args.port}")
@@ -37,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     state_dir = args.state_dir or control.state_root() / f"emulator-{args.port}"
     scale = args.time_scale if args.time_scale is not None else args.retry_scale
     return server.serve(args.host, args.port, state_dir, time_scale=scale,
-                        port_file=args.port_file)
+                        port_file=args.port_file, fresh=args.fresh)
 
 
 if __name__ == "__main__":

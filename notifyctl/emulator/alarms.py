@@ -277,6 +277,15 @@ class AlarmHistory:
             items.append(item)
             del items[:-self._limit]
 
+    def saved(self) -> dict[tuple[str, str, str], list[HistoryItem]]:
+        """A copy for the emulator's snapshot (state.py)."""
+        with self._lock:
+            return {key: list(items) for key, items in self._items.items()}
+
+    def restore(self, items: dict[tuple[str, str, str], list[HistoryItem]]) -> None:
+        with self._lock:
+            self._items = {key: list(value) for key, value in items.items()}
+
     def query(self, account_id: str, region: str, *, alarm_name: str | None = None,
               item_type: str | None = None, start: float | None = None,
               end: float | None = None, newest_first: bool = True) -> list[HistoryItem]:

@@ -6,6 +6,7 @@ Only the emulator process imports this module (it imports moto).
 
 from __future__ import annotations
 
+import calendar
 import random
 import threading
 import time
@@ -24,6 +25,7 @@ from moto.utilities.utils import get_partition
 
 from notifyctl.emulator.delivery import AsyncConfig, FunctionNotFound, Target
 from notifyctl.emulator.function_states import FunctionStates
+from notifyctl.emulator.outbox_store import OutboxStore
 from notifyctl.emulator.runtime.pool import FunctionSpec, Invocation, Layer, LoggingConfig
 
 # Lock groups, in the one order every thread takes them (a thread holding a group
@@ -437,14 +439,13 @@ class CapturedEmail:
 
 
 class SesCapture:
-    """Inside the emulator: every email SES accepted, with both bodies (moto keeps only one).
+    """Inside the emulator: every email SES accepted, with both bodies (moto keeps only one),
+    kept in an OutboxStore (on disk in the state directory; never dropped).
 
     The operator's side (the CLI reading it over HTTP) is `emulator/outbox.py`."""
 
-    def __init__(self, limit: int = 10_000) -> None:
-        self._lock = threading.Lock()
-        self._items: list[CapturedEmail] = []
-        self._limit = limit
+    def __init__(self, store: OutboxStore | None = None) -> None:
+        self.store = store or OutboxStore(None)
         self.pending = threading.local()  # bodies seen by the response layer
 
     def record_simple(self, message: Any, source: str, subject: str, body: str,
@@ -483,13 +484,18 @@ class SesCapture:
         ))
 
     def _add(self, email: CapturedEmail) -> None:
-        with self._lock:
-            self._items.append(email)
-            del self._items[:-self._limit]
+        self.store.add(asdict(email), _ms_of(email.time))
+
+    def count(self) -> int:
+        return self.store.count()
 
     def to_json(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [asdict(e) for e in self._items]
+        return list(self.store.all())
+
+
+def _ms_of(iso: str) -> int:
+    return int(calendar.timegm(time.strptime(iso[:19], "%Y-%m-%dT%H:%M:%S")) * 1000
+               + int(iso[20:23] or 0))
 
 
 def _iso_now() -> str:

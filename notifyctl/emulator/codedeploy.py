@@ -388,6 +388,26 @@ class CodeDeployEngine:
             self._closed = True
             self._cond.notify_all()
 
+    # -- persistence (emulator/state.py) ------------------------------------------------
+    def saved(self) -> list[Deployment]:
+        with self._cond:
+            return list(self._deployments.values())
+
+    def restore(self, deployments: list[Deployment]) -> None:
+        """Deployments from a snapshot. One that was running when the emulator stopped
+        cannot go on (its thread is gone): it ends Failed (INTERNAL_ERROR, the code this
+        engine gives its own failures) and rolls back when the group says so."""
+        with self._cond:
+            self._deployments.update({d.deployment_id: d for d in deployments})
+        for d in deployments:
+            if d.active:
+                self._end(d, "Failed", "INTERNAL_ERROR",
+                          "The emulator stopped during this deployment.", "DEPLOYMENT_FAILURE")
+
+    def clear(self) -> None:
+        with self._cond:
+            self._deployments.clear()
+
     # -- the run ----------------------------------------------------------------------
     def _run(self, d: Deployment) -> None:
         try:

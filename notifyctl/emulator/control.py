@@ -87,7 +87,7 @@ class EmulatorStatus:
                         started_at=self.info.started_at)
         if self.details:
             for key in ("uptime_s", "moto_version", "runtime", "functions", "totals", "async",
-                        "outbox"):
+                        "outbox", "refused", "persistence"):
                 if key in self.details:
                     data[key] = self.details[key]
         return data
@@ -261,28 +261,32 @@ def emulator_environment(environ: Mapping[str, str],
 def start(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | str | None = None,
           wait: bool = True, *, timeout: float = START_TIMEOUT_S, time_scale: float | None = None,
           extra_env: dict[str, str] | None = None,
-          retry_scale: float | None = None) -> EmulatorInfo:
+          retry_scale: float | None = None, fresh: bool = False) -> EmulatorInfo:
     """Start the emulator in the background (idempotent) and return where it listens.
 
     `time_scale`: real seconds per AWS second (emulator/clock.py); `retry_scale` is its
-    deprecated former name. Already running here -> its info with already_running=True. The port taken by
+    deprecated former name. Already running here -> its info with already_running=True
+    (with `fresh`: UsageError, it cannot be emptied by a start). The port taken by
     something else -> OperationError. With wait=True, returns once it answers.
+    The state saved in its state dir is restored; `fresh` discards it first.
     """
     scale = time_scale if time_scale is not None else retry_scale
     check_options(port, scale)
     root = Path(state_dir) if state_dir else state_root()
     if port == 0:
         return _start_on_any_port(host, root, timeout=timeout, time_scale=scale,
-                                  extra_env=extra_env, wait=wait)
+                                  extra_env=extra_env, wait=wait, fresh=fresh)
     record_path, log_path, work_dir = _paths(root, port)
     endpoint = endpoint_for(host, port)
     record = _read_record(record_path)
     if record is not None and _alive(record.pid):
         doc = health(record.endpoint)
         if doc is not None and doc.get("pid") == record.pid:
+            _refuse_fresh(fresh, record.endpoint, record.pid)
             return EmulatorInfo(**{**record.to_dict(), "already_running": True})
     doc = health(endpoint, timeout=0.5)
     if doc is not None:  # ours, started elsewhere (another state dir)
+        _refuse_fresh(fresh, endpoint, int(doc.get("pid", 0)))
         return EmulatorInfo(endpoint=endpoint, pid=int(doc.get("pid", 0)), host=host, port=port,
                             log_file=None, state_dir=doc.get("state_dir"),
                             started_at=float(doc.get("started_at", 0)), already_running=True)
@@ -290,7 +294,7 @@ def start(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | 
         raise OperationError(f"port {port} on {host} is in use by another program",
                              hint="choose another port with --port, or stop that program")
     root.mkdir(parents=True, exist_ok=True)
-    proc = _launch(host, port, work_dir, log_path, scale, extra_env)
+    proc = _launch(host, port, work_dir, log_path, scale, extra_env, fresh=fresh)
     info = EmulatorInfo(endpoint=endpoint, pid=proc.pid, host=host, port=port,
                         log_file=str(log_path), state_dir=str(work_dir), started_at=time.time())
     tmp = record_path.with_suffix(f".tmp{proc.pid}")
@@ -306,11 +310,18 @@ def start(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | 
     return info
 
 
+def _refuse_fresh(fresh: bool, endpoint: str, pid: int) -> None:
+    if fresh:
+        raise UsageError(f"--fresh: the emulator at {endpoint} (pid {pid}) is already running "
+                         "with its state", hint="empty it with `notifyctl local reset`, or "
+                                                "`notifyctl local stop` first")
+
+
 def _launch(host: str, port: int, work_dir: Path, log_path: Path, time_scale: float | None,
             extra_env: dict[str, str] | None,
-            port_file: Path | None = None) -> subprocess.Popen[bytes]:
+            port_file: Path | None = None, *, fresh: bool = False) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "notifyctl.emulator", "--host", host, "--port", str(port),
-               "--state-dir", str(work_dir)]
+               "--state-dir", str(work_dir)] + (["--fresh"] if fresh else [])
     if time_scale is not None:
         command += ["--time-scale", str(time_scale)]
     if port_file is not None:
@@ -325,7 +336,8 @@ def _launch(host: str, port: int, work_dir: Path, log_path: Path, time_scale: fl
 
 
 def _start_on_any_port(host: str, root: Path, *, timeout: float, time_scale: float | None,
-                       extra_env: dict[str, str] | None, wait: bool) -> EmulatorInfo:
+                       extra_env: dict[str, str] | None, wait: bool,
+                       fresh: bool = False) -> EmulatorInfo:
     """--port 0: the emulator binds a free port and reports it; we file it under that port.
 
     The port is known only once the emulator has bound it, so this always waits for
@@ -335,7 +347,7 @@ def _start_on_any_port(host: str, root: Path, *, timeout: float, time_scale: flo
     root.mkdir(parents=True, exist_ok=True)
     name = f"emulator-auto-{uuid.uuid4().hex[:8]}"
     log_path, work_dir, port_file = root / f"{name}.log", root / name, root / f"{name}.port"
-    proc = _launch(host, 0, work_dir, log_path, time_scale, extra_env, port_file)
+    proc = _launch(host, 0, work_dir, log_path, time_scale, extra_env, port_file, fresh=fresh)
     try:
         doc = wait_ready("", pid=proc.pid, timeout=timeout, log_file=log_path,
                          port_file=port_file, host=host)
@@ -354,7 +366,19 @@ def _start_on_any_port(host: str, root: Path, *, timeout: float, time_scale: flo
     return info
 
 
+def _wait_exit(pid: int, timeout: float) -> None:
+    child = _children.get(pid)
+    if child is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=timeout)
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.02)
+
+
 def _terminate(pid: int, timeout: float) -> None:
+    """SIGTERM (the emulator saves its state and exits), SIGKILL after `timeout`."""
     child = _children.pop(pid, None)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
@@ -374,9 +398,41 @@ def _terminate(pid: int, timeout: float) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+@dataclass(frozen=True)
+class StopReport:
+    """An emulator stopped: which, and what became of its queued async events."""
+
+    info: EmulatorInfo
+    queued: int | None = None  # saved in the snapshot (None: it did not say: SIGTERM)
+    finished: int | None = None  # deliveries under way that ended before the stop
+    unfinished: int | None = None  # still running at the timeout: saved, run again later
+    snapshot: dict[str, Any] | None = None  # state.SaveReport
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"pid": self.info.pid, "endpoint": self.info.endpoint,
+                "state_dir": self.info.state_dir, "queued": self.queued,
+                "finished": self.finished, "unfinished": self.unfinished,
+                "snapshot": self.snapshot}
+
+
+def _owned(root: Path, state_dir: str | None) -> bool:
+    if not state_dir:
+        return False
+    try:
+        return Path(state_dir).resolve().is_relative_to(root.resolve())
+    except OSError:
+        return False
+
+
 def stop(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | str | None = None,
-         *, timeout: float = STOP_TIMEOUT_S) -> EmulatorInfo | None:
-    """Stop the emulator on host:port; None if none was running."""
+         *, timeout: float = STOP_TIMEOUT_S) -> StopReport | None:
+    """Stop the emulator on host:port; None if none was running.
+
+    Only one whose state directory is under ours (`state_dir`, default the XDG state
+    dir): another user's or another state dir's emulator is refused (OperationError
+    naming its pid). The emulator is asked first (POST /_notifyctl/stop): it waits up
+    to `timeout` s for deliveries under way, saves its state with the queued events,
+    answers with the counts and exits; one that does not answer gets SIGTERM."""
     root = Path(state_dir) if state_dir else state_root()
     record_path, _, _ = _paths(root, port)
     record = _read_record(record_path)
@@ -384,15 +440,60 @@ def stop(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | s
     if record is not None and _alive(record.pid) and _is_emulator_pid(record.pid):
         info = record
     else:
-        doc = health(endpoint_for(host, port))
+        endpoint = endpoint_for(host, port)
+        doc = health(endpoint)
         if doc is not None and doc.get("pid"):
-            info = EmulatorInfo(endpoint=endpoint_for(host, port), pid=int(doc["pid"]), host=host,
+            info = EmulatorInfo(endpoint=endpoint, pid=int(doc["pid"]), host=host,
                                 port=port, log_file=None, state_dir=doc.get("state_dir"),
                                 started_at=float(doc.get("started_at", 0)))
+            if not _owned(root, info.state_dir):
+                raise OperationError(
+                    f"the emulator at {endpoint} (pid {info.pid}) was not started from this "
+                    f"state directory ({root}): its state is in {info.state_dir or '?'}",
+                    hint=f"stop it where it was started (`notifyctl local stop` with that "
+                         f"XDG_STATE_HOME), or with `kill {info.pid}` if it is yours")
+    report = None
     if info is not None:
-        _terminate(info.pid, timeout)
+        report = _ask_to_stop(info, timeout)
+        if report.snapshot is not None:  # it answered and is exiting by itself
+            _wait_exit(info.pid, STOP_TIMEOUT_S)
+        _terminate(info.pid, STOP_TIMEOUT_S)
     record_path.unlink(missing_ok=True)
-    return info
+    return report
+
+
+def _ask_to_stop(info: EmulatorInfo, timeout: float) -> StopReport:
+    """POST /_notifyctl/stop; a report without counts when it does not answer."""
+    body = json.dumps({"timeout": timeout}).encode("utf-8")
+    request = urllib.request.Request(f"{info.endpoint}/_notifyctl/stop", data=body,
+                                     method="POST",
+                                     headers={"Content-Type": "application/json"})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=timeout + START_TIMEOUT_S) as resp:
+            data = json.loads(resp.read().decode("utf-8"))
+    except (OSError, ValueError, urllib.error.URLError):
+        return StopReport(info)
+    if not isinstance(data, dict):
+        return StopReport(info)
+    return StopReport(info, data.get("queued"), data.get("finished"), data.get("unfinished"),
+                      data.get("snapshot"))
+
+
+def reset(endpoint: str, timeout: float = 60.0) -> dict[str, int]:
+    """`local reset`: empty the running emulator at `endpoint` (moto, our engines, the
+    async queue, the outbox). Returns what it dropped."""
+    request = urllib.request.Request(f"{endpoint}/_notifyctl/reset", data=b"{}", method="POST")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=timeout) as resp:
+            return dict(json.loads(resp.read().decode("utf-8")))
+    except urllib.error.HTTPError as exc:
+        raise OperationError(f"{endpoint} did not reset (HTTP {exc.code}): is it a notifyctl "
+                             "emulator of this version?") from None
+    except (OSError, ValueError) as exc:
+        raise OperationError(f"no emulator answers at {endpoint}: {exc}",
+                             hint="start one with `notifyctl local start`") from None
 
 
 def status(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,

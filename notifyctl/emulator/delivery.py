@@ -51,6 +51,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -71,6 +72,7 @@ LEASE_ROUNDING_S = 1.5
 # Error types of attempts that ended without the function's own error handling.
 CRASH_ERROR_PREFIXES = ("Runtime.", "Sandbox.")
 THROTTLE_DELAY_S = 1.0
+REFUSED_KEPT = 20  # the last refused deliveries /_notifyctl/status shows
 SNS_PRINCIPAL = "sns.amazonaws.com"
 
 
@@ -124,6 +126,16 @@ class Backend(Protocol):
                             attributes: dict[str, str]) -> None: ...
     def may_invoke(self, account_id: str, region: str, function: str, *, principal: str,
                    source_arn: str | None) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Drained:
+    """What `pause` left: events still queued, deliveries it waited for, and those still
+    running when its time ran out."""
+
+    queued: int
+    finished: int
+    unfinished: int
 
 
 @dataclass(order=True)
@@ -204,6 +216,10 @@ class Dispatcher:
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._closed = False
+        self._paused = False  # stop(): no new deliveries start; the queue is kept
+        self._running: dict[int, AsyncEvent] = {}  # by seq: the deliveries under way
+        # The last deliveries SNS could not make (client-side errors), for status and the log.
+        self.refused: deque[dict[str, Any]] = deque(maxlen=REFUSED_KEPT)
         self.stats = {"queued": 0, "in_flight": 0, "succeeded": 0, "failed": 0, "retries": 0,
                       "throttled": 0, "sns_failed": 0, "dropped": 0, "destinations": 0,
                       "dead_letters": 0}
@@ -226,6 +242,10 @@ class Dispatcher:
         with self._cond:
             return {**self.stats, "pending": len(self._heap)}
 
+    def snapshot_refused(self) -> list[dict[str, Any]]:
+        with self._cond:
+            return list(self.refused)
+
     def idle(self) -> bool:
         with self._cond:
             return not self._heap and self.stats["in_flight"] == 0
@@ -235,19 +255,65 @@ class Dispatcher:
             self._closed = True
             self._cond.notify_all()
 
+    # -- persistence (emulator/state.py) -------------------------------------------------
+    def pause(self, timeout: float, *, clock: Callable[[], float] = time.monotonic) -> Drained:
+        """Start no more deliveries and wait up to `timeout` s for those under way."""
+        deadline = clock() + timeout
+        with self._cond:
+            self._paused = True
+            running = len(self._running)
+            while self._running and clock() < deadline:
+                self._cond.wait(min(0.05, max(deadline - clock(), 0.001)))
+            return Drained(queued=len(self._heap), finished=running - len(self._running),
+                           unfinished=len(self._running))
+
+    def resume(self) -> None:
+        with self._cond:
+            self._paused = False
+            self._cond.notify_all()
+
+    def saved_events(self) -> list[tuple[float, AsyncEvent]]:
+        """(seconds until due, event) for every queued event and every delivery still under
+        way (those run again after a restore: at least once, as Lambda's queue)."""
+        now = time.monotonic()
+        with self._cond:
+            return ([(0.0, e) for e in self._running.values()]
+                    + [(max(0.0, q.due - now), q.event) for q in sorted(self._heap)])
+
+    def restore(self, saved: list[tuple[float, AsyncEvent]]) -> None:
+        for delay, event in saved:
+            with self._cond:
+                heapq.heappush(self._heap, _Queued(time.monotonic() + delay, next(self._seq),
+                                                   event))
+                self._cond.notify()
+
+    def clear(self) -> int:
+        """`local reset`: forget every queued event (deliveries under way finish)."""
+        with self._cond:
+            dropped = len(self._heap)
+            self._heap.clear()
+            self.refused.clear()
+            for key in self.stats:
+                if key != "in_flight":
+                    self.stats[key] = 0
+            return dropped
+
     # -- internals -------------------------------------------------------------------
     def _loop(self) -> None:
         while True:
             with self._cond:
                 while not self._closed:
-                    if self._heap and self._heap[0].due <= time.monotonic():
+                    if (not self._paused and self._heap
+                            and self._heap[0].due <= time.monotonic()):
                         break
-                    wait = self._heap[0].due - time.monotonic() if self._heap else None
+                    wait = (self._heap[0].due - time.monotonic()
+                            if self._heap and not self._paused else None)
                     self._cond.wait(wait)
                 if self._closed:
                     return
                 item = heapq.heappop(self._heap)
                 self.stats["in_flight"] += 1
+                self._running[item.seq] = item.event
             try:
                 self._deliver(item.event)
             except Exception as exc:  # noqa: BLE001 - one bad event must not kill the thread
@@ -255,6 +321,8 @@ class Dispatcher:
             finally:
                 with self._cond:
                     self.stats["in_flight"] -= 1
+                    self._running.pop(item.seq, None)
+                    self._cond.notify_all()
 
     def _count(self, key: str) -> None:
         with self._cond:
@@ -359,6 +427,10 @@ class Dispatcher:
         (RedrivePolicy) gets the notification when it has one; otherwise it is dropped."""
         self._count("sns_failed" if event.source == "sns" else "dropped")
         who = "SNS" if event.source == "sns" else "Lambda"
+        with self._cond:
+            self.refused.append({"time": iso_now(self._clock), "source": event.source,
+                                 "function": event.function, "topic": event.topic_arn,
+                                 "reason": why, "request_id": event.request_id})
         if event.source == "sns" and event.sns_dead_letter:
             try:
                 notification = json.dumps(json.loads(event.payload)["Records"][0]["Sns"])

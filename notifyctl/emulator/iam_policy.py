@@ -80,6 +80,7 @@ class Request:
     principal_arns: tuple[str, ...] = ()
     account: str = ""
     context: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    service: str = ""  # a service principal acting (e.g. ses.amazonaws.com publishing to SNS)
 
     def value(self, key: str) -> list[str] | None:
         lowered = key.lower()
@@ -198,7 +199,8 @@ def _principal_matches(principal: Any, request: Request) -> bool:
             return True
         if value in request.principal_arns:
             return True
-    return False  # Service / Federated principals are not callers with credentials here
+    # a service acting on the account's behalf (SES publishing events to a topic)
+    return bool(request.service) and request.service in _as_list(principal.get("Service"))
 
 
 def _names_caller(st: Mapping[str, Any], request: Request) -> bool:
@@ -209,6 +211,8 @@ def _names_caller(st: Mapping[str, Any], request: Request) -> bool:
         return True
     if not isinstance(principal, Mapping):
         return "NotPrincipal" in st
+    if request.service and request.service in _as_list(principal.get("Service")):
+        return True
     return any(v == "*" or v in request.principal_arns for v in _as_list(principal.get("AWS")))
 
 

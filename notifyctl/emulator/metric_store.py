@@ -169,14 +169,15 @@ class SeriesIndex:
         self._size = 0
         self._last: Any = None
         self._rewrites = 0
+        self._list: list[Any] | None = None  # the list indexed (a restored backend has another)
 
     def refresh(self, data: list[Any]) -> None:
         """Index what `data` (the backend's list, read under its lock) gained since the
         last call, or all of it when it was rewritten."""
         size, rewrites = len(data), _rewrites.get(id(data), 0)
-        if (rewrites != self._rewrites or size < self._size
+        if (data is not self._list or rewrites != self._rewrites or size < self._size
                 or (self._size and data[self._size - 1] is not self._last)):
-            self._series, self._size, self._rewrites = {}, 0, rewrites
+            self._series, self._size, self._rewrites, self._list = {}, 0, rewrites, data
         for datum in data[self._size:]:
             key = (datum.namespace, datum.name,
                    frozenset((d.name, d.value) for d in datum.dimensions))

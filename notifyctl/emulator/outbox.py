@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -121,15 +122,30 @@ def with_sns_message_ids(emails: list[AcceptedEmail], dynamodb: Any,
 
 def read(endpoint: str, timeout: float = 5.0) -> list[AcceptedEmail]:
     """Every email the emulator at `endpoint` accepted, newest last."""
-    url = endpoint.rstrip("/") + "/_notifyctl/outbox"
+    return [AcceptedEmail.from_json(item) for item in _get(endpoint, "outbox", timeout)]
+
+
+def query(endpoint: str, *, since_ms: int | None = None, to: str | None = None,
+          limit: int | None = DEFAULT_LIMIT, timeout: float = 15.0) -> OutboxPage:
+    """The page `select` would choose, chosen by the emulator (its outbox is on disk and
+    indexed: only the page crosses the wire). limit None or 0: all (the emulator caps an
+    answer at 10,000 emails)."""
+    params = {k: v for k, v in (("since_ms", since_ms), ("to", to), ("limit", limit or None))
+              if v is not None}
+    data = _get(endpoint, "outbox/page?" + urllib.parse.urlencode(params), timeout)
+    return OutboxPage([AcceptedEmail.from_json(item) for item in data["emails"]],
+                      int(data["total"]), int(data["matched"]))
+
+
+def _get(endpoint: str, route: str, timeout: float) -> Any:
+    url = endpoint.rstrip("/") + "/_notifyctl/" + route
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(url, timeout=timeout) as resp:
-            items = json.loads(resp.read().decode("utf-8"))
+            return json.loads(resp.read().decode("utf-8"))
     except urllib.error.HTTPError as exc:
         raise OperationError(f"{endpoint} is not a notifyctl emulator (HTTP {exc.code} from "
                              f"its outbox)", hint="start one with `notifyctl local start`") from None
     except (OSError, ValueError) as exc:
         raise OperationError(f"no emulator answers at {endpoint}: {exc}",
                              hint="start one with `notifyctl local start`") from None
-    return [AcceptedEmail.from_json(item) for item in items]

@@ -42,6 +42,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import parseaddr
+from typing import Any
 
 from notifyctl.emulator import clock
 
@@ -51,6 +52,8 @@ ENV_QUOTA = "NOTIFYCTL_EMULATOR_SES_QUOTA"  # production "MAX24H/RATE", e.g. 500
 SIMULATOR_DOMAIN = "simulator.amazonses.com"
 DAY_S = 24 * 3600.0
 SUPPRESSION_REASONS = ("BOUNCE", "COMPLAINT")
+MAILBOX_BEHAVIOURS = ("bounce", "complain", "deliver")  # scripted recipients (mailbox_request)
+DEFAULT_ACCOUNT, DEFAULT_REGION = "123456789012", "us-east-1"
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,77 @@ ERROR_CODES = {
 
 
 @dataclass(frozen=True)
+class SendDataPoint:
+    """One 15-minute interval of GetSendStatistics."""
+
+    start: float  # real epoch seconds
+    delivery_attempts: int
+    bounces: int
+    complaints: int
+    rejects: int
+
+
+STATS_INTERVAL_S = 15 * 60.0  # GetSendStatistics: "each data point ... a 15-minute interval"
+STATS_KEPT_S = 14 * DAY_S  # "the last two weeks of sending activity"
+# What each counted event adds to: (data point field, reputation counter or None).
+_COUNTED = {"Send": ("delivery_attempts", "attempts"), "Bounce": ("bounces", "bounces"),
+            "Complaint": ("complaints", "complaints"), "Reject": ("rejects", None),
+            "Delivery": (None, None)}
+
+
+@dataclass
+class SendingStats:
+    """Counts in 15-minute buckets over two weeks (both scaled by the time scale), so
+    memory is bounded by the window, never by the number of messages.
+
+    Two views: GetSendStatistics counts every message; the reputation counters leave out
+    what AWS leaves out of Reputation.BounceRate / ComplaintRate (the mailbox simulator).
+    """
+
+    time_scale: float = 1.0
+    clock: Callable[[], float] = time.time
+    _buckets: deque[dict[str, float]] = field(default_factory=deque)
+
+    def record(self, metric: str, n: int, *, reputation: bool) -> None:
+        point, rep = _COUNTED.get(metric, (None, None))
+        if n <= 0 or (point is None and rep is None):
+            return
+        bucket = self._bucket()
+        if point is not None:
+            bucket[point] += n
+        if rep is not None and reputation:
+            bucket["rep_" + rep] += n
+
+    def _bucket(self) -> dict[str, float]:
+        now = self.clock()
+        width = STATS_INTERVAL_S * self.time_scale
+        start = now - (now % width) if width > 0 else now
+        while self._buckets and self._buckets[0]["start"] <= now - STATS_KEPT_S * self.time_scale:
+            self._buckets.popleft()
+        if not self._buckets or self._buckets[-1]["start"] != start:
+            self._buckets.append({"start": start, "delivery_attempts": 0, "bounces": 0,
+                                  "complaints": 0, "rejects": 0, "rep_attempts": 0,
+                                  "rep_bounces": 0, "rep_complaints": 0})
+        return self._buckets[-1]
+
+    def points(self) -> list[SendDataPoint]:
+        self._bucket()  # drops what left the window
+        return [SendDataPoint(b["start"], int(b["delivery_attempts"]), int(b["bounces"]),
+                              int(b["complaints"]), int(b["rejects"]))
+                for b in self._buckets
+                if b["delivery_attempts"] or b["bounces"] or b["complaints"] or b["rejects"]]
+
+    def rates(self) -> tuple[float, float]:
+        """(bounce rate, complaint rate) over the window, 0.0 before any counted send."""
+        self._bucket()
+        attempts = sum(b["rep_attempts"] for b in self._buckets)
+        if not attempts:
+            return 0.0, 0.0
+        return (sum(b["rep_bounces"] for b in self._buckets) / attempts,
+                sum(b["rep_complaints"] for b in self._buckets) / attempts)
+
+
+@dataclass(frozen=True)
 class Suppressed:
     address: str
     reason: str  # BOUNCE | COMPLAINT
@@ -120,8 +194,13 @@ class SesAccount:
     sending_enabled: bool = True
     suppressed_reasons: list[str] = field(default_factory=lambda: list(SUPPRESSION_REASONS))
     suppressed: dict[str, Suppressed] = field(default_factory=dict)
-    _sends: deque[tuple[float, int]] = field(default_factory=deque)
-    _day_total: int = 0  # sum of _sends' counts
+    # Scripted mailboxes (`mailboxes` on the emulator): address -> bounce | complain | deliver,
+    # the local stand-in for a real mailbox that does not exist or whose owner complains.
+    mailboxes: dict[str, str] = field(default_factory=dict)
+    stats: SendingStats | None = None
+    config_set_stats: dict[str, SendingStats] = field(default_factory=dict)
+    _sends: deque[tuple[float, int, int]] = field(default_factory=deque)  # (t, all, quota)
+    _day_total: int = 0  # sum of _sends' quota counts
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -130,22 +209,25 @@ class SesAccount:
 
     def sent_last_24h(self) -> int:
         with self._lock:
-            return self._count(DAY_S * self.time_scale)
+            return self._count(DAY_S * self.time_scale, quota=True)
 
-    def _count(self, window_s: float) -> int:
-        """Recipients sent in the last window_s (at most a day): the day's running total,
-        or the newest sends counted from the right (summing the whole day on every
-        send made sending slower as the day filled)."""
+    def _count(self, window_s: float, *, quota: bool) -> int:
+        """Recipients sent to in the last window_s (at most a day): all of them for the
+        rate; for the daily quota without the mailbox simulator's (AWS: simulator mail is
+        "limited by your account's maximum sending rate, but [does not] affect your daily
+        sending quota"). The day's quota is a running total; shorter windows are counted
+        from the right (summing the whole day on every send made sending slower as the
+        day filled)."""
         now = self.clock()
         while self._sends and self._sends[0][0] <= now - DAY_S * self.time_scale:
-            self._day_total -= self._sends.popleft()[1]
-        if window_s >= DAY_S * self.time_scale:
+            self._day_total -= self._sends.popleft()[2]
+        if quota and window_s >= DAY_S * self.time_scale:
             return self._day_total
         count = 0
-        for t, n in reversed(self._sends):
+        for t, n, q in reversed(self._sends):
             if t <= now - window_s:
                 break
-            count += n
+            count += q if quota else n
         return count
 
     def admit(self, recipients: list[str], is_verified: Callable[[str], bool]) -> None:
@@ -159,17 +241,48 @@ class SesAccount:
                                  f"identities failed the check in region "
                                  f"{self.region.upper()}: {', '.join(failed)}")
         n = len(recipients)
+        counted = sum(1 for r in recipients if not is_simulator(r))
         with self._lock:
-            if self._count(1.0 * self.time_scale) + n > self.limits.max_rate:
+            if self._count(1.0 * self.time_scale, quota=False) + n > self.limits.max_rate:
                 raise SesRefused("rate", "Maximum sending rate exceeded.")
-            if self._count(DAY_S * self.time_scale) + n > self.limits.max_24h:
+            if self._count(DAY_S * self.time_scale, quota=True) + counted > self.limits.max_24h:
                 raise SesRefused("quota", "Daily message quota exceeded.")
-            self._sends.append((self.clock(), n))
-            self._day_total += n
+            self._sends.append((self.clock(), n, counted))
+            self._day_total += counted
 
     def deliverable(self, recipients: Iterable[str]) -> list[str]:
         """The recipients not on the account's suppression list."""
         return [r for r in recipients if parseaddr(r)[1].lower() not in self.suppressed]
+
+    # -- sending statistics -----------------------------------------------------------
+    def _stats(self, config_set: str | None = None) -> SendingStats:
+        if config_set is not None:
+            found = self.config_set_stats.get(config_set)
+            if found is None:
+                found = self.config_set_stats[config_set] = SendingStats(self.time_scale,
+                                                                         self.clock)
+            return found
+        if self.stats is None:
+            self.stats = SendingStats(self.time_scale, self.clock)
+        return self.stats
+
+    def record(self, metric: str, n: int, *, simulator: bool,
+               config_set: str | None = None) -> None:
+        """Count an event (Send / Delivery / Bounce / Complaint / Reject) of `n` recipients
+        in the account's statistics and, when given, the configuration set's."""
+        with self._lock:
+            self._stats().record(metric, n, reputation=not simulator)
+            if config_set is not None:
+                self._stats(config_set).record(metric, n, reputation=not simulator)
+
+    def send_statistics(self) -> list[SendDataPoint]:
+        with self._lock:
+            return self._stats().points()
+
+    def reputation(self, config_set: str | None = None) -> tuple[float, float]:
+        """(bounce rate, complaint rate): the account's, or a configuration set's."""
+        with self._lock:
+            return self._stats(config_set).rates()
 
     # -- the suppression list ---------------------------------------------------------
     def put_suppressed(self, address: str, reason: str) -> None:
@@ -184,6 +297,13 @@ class SesAccount:
             raise SuppressionDisabled("Suppression list management is disabled while the "
                                       "account is in the sandbox.")
         return self.suppressed.pop(parseaddr(address)[1].lower(), None) is not None
+
+    def auto_suppress(self, address: str, reason: str, message_id: str,
+                      feedback_id: str) -> None:
+        """SES adding an address after a hard bounce or complaint (also in the sandbox,
+        where only managing the list by hand is disabled)."""
+        key = parseaddr(address)[1].lower()
+        self.suppressed[key] = Suppressed(key, reason, self.clock(), message_id, feedback_id)
 
     def get_suppressed(self, address: str) -> Suppressed | None:
         return self.suppressed.get(parseaddr(address)[1].lower())
@@ -222,7 +342,70 @@ def account(account_id: str, region: str) -> SesAccount:
         return _accounts[key]
 
 
+def saved() -> dict[tuple[str, str], SesAccount]:
+    """Every account's SES state, for the emulator's snapshot (state.py)."""
+    with _accounts_lock:
+        return dict(_accounts)
+
+
+def restore(accounts: dict[tuple[str, str], SesAccount]) -> None:
+    """Accounts from a snapshot (None: `local reset`, no account state at all)."""
+    with _accounts_lock:
+        _accounts.clear()
+        _accounts.update(accounts)
+
+
+def mailbox_request(method: str, doc: Any) -> tuple[str, Any]:
+    """`/_notifyctl/ses/mailboxes`: GET lists the scripted recipients of an account and
+    region; POST {"address", "behaviour": bounce | complain | deliver, "account"?,
+    "region"?} scripts one ("deliver" forgets it: an ordinary mailbox again)."""
+    doc = doc if isinstance(doc, dict) else None
+    if doc is None:
+        return "400 Bad Request", {"message": "expected a JSON object"}
+    found = account(str(doc.get("account") or DEFAULT_ACCOUNT),
+                    str(doc.get("region") or DEFAULT_REGION))
+    if method == "GET":
+        return "200 OK", {"mailboxes": dict(sorted(found.mailboxes.items()))}
+    if method != "POST":
+        return "405 Method Not Allowed", {"message": "GET or POST"}
+    address = parseaddr(str(doc.get("address") or ""))[1].lower()
+    behaviour = str(doc.get("behaviour") or "")
+    if "@" not in address or behaviour not in MAILBOX_BEHAVIOURS:
+        return "400 Bad Request", {"message": "expected {\"address\": ..., \"behaviour\": "
+                                              + " | ".join(MAILBOX_BEHAVIOURS) + "}"}
+    if behaviour == "deliver":
+        found.mailboxes.pop(address, None)
+    else:
+        found.mailboxes[address] = behaviour
+    return "200 OK", {"address": address, "behaviour": behaviour}
+
+
 # -- The operator's side (stdlib only: the CLI imports it) ------------------------------
+
+def script_mailbox(endpoint: str, address: str, behaviour: str, *, region: str = DEFAULT_REGION,
+                   account_id: str = DEFAULT_ACCOUNT, timeout: float = 5.0) -> dict[str, str]:
+    """Make `address` bounce or complain on a running emulator, as a real mailbox that does
+    not exist (or whose owner marks mail as spam) would; "deliver" undoes it."""
+    from notifyctl.errors import OperationError, UsageError
+
+    url = endpoint.rstrip("/") + "/_notifyctl/ses/mailboxes"
+    body = json.dumps({"address": address, "behaviour": behaviour, "region": region,
+                       "account": account_id}).encode("utf-8")
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=timeout) as resp:
+            return dict(json.loads(resp.read().decode("utf-8")))
+    except urllib.error.HTTPError as exc:
+        if exc.code == 400:
+            raise UsageError(f"{address} {behaviour}: expected an address and one of "
+                             f"{', '.join(MAILBOX_BEHAVIOURS)}") from None
+        raise OperationError(f"the emulator at {endpoint} refused: HTTP {exc.code}") from None
+    except (OSError, ValueError) as exc:
+        raise OperationError(f"no emulator answers at {endpoint}: {exc}",
+                             hint="start one with `notifyctl local start`") from None
+
 
 def verify(endpoint: str, identity: str, *, region: str = "us-east-1",
            account_id: str = "123456789012", timeout: float = 5.0) -> dict[str, str]:

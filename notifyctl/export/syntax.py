@@ -87,6 +87,25 @@ class File:
     blocks: tuple[Block, ...]
 
 
+@dataclass(frozen=True)
+class Resource:
+    """A resource's address in the module."""
+
+    type: str
+    name: str
+
+    @property
+    def address(self) -> str:
+        return f"{self.type}.{self.name}"
+
+    def attr(self, attribute: str) -> str:
+        """A string value referencing one of its attributes (a template)."""
+        return ref(f"{self.address}.{attribute}")
+
+    def expr(self, attribute: str) -> Expr:
+        return Expr(f"{self.address}.{attribute}")
+
+
 def block(type_: str, *labels: str, body: list[Item] | tuple[Item, ...] = ()) -> Block:
     return Block(type_, tuple(labels), tuple(body))
 

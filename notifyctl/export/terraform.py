@@ -32,6 +32,7 @@ from typing import Any
 
 from notifyctl.config.schema import Environment
 from notifyctl.errors import UsageError
+from notifyctl.export import release
 from notifyctl.export.syntax import (
     Attribute,
     Block,
@@ -41,13 +42,13 @@ from notifyctl.export.syntax import (
     Item,
     JsonEncode,
     Ref,
+    Resource,
     Value,
     attrs,
     block,
     ref,
 )
 from notifyctl.infra import dns_records, policies
-from notifyctl.infra import planner as _planner
 from notifyctl.infra.specs import (
     INLINE_POLICY_NAME,
     MAX_EVENT_AGE_S,
@@ -66,7 +67,8 @@ PROVIDER_VERSION = "~> 5.0"
 # Easy DKIM always gives three tokens (three CNAME records).
 DKIM_TOKENS = 3
 # Services the module calls, as the provider's `endpoints` block names them.
-ENDPOINT_SERVICES = ("cloudwatchlogs", "dynamodb", "iam", "lambda", "ses", "sns", "sqs", "sts")
+ENDPOINT_SERVICES = ("cloudwatch", "cloudwatchlogs", "codedeploy", "dynamodb", "iam", "lambda",
+                     "ses", "sns", "sqs", "sts")
 
 # SQS attribute (infra.specs queue_attributes) -> aws_sqs_queue argument and type.
 QUEUE_ARGUMENTS: dict[str, tuple[str, type]] = {
@@ -80,33 +82,10 @@ PERMISSION_ARGUMENTS = {
     "Qualifier": "qualifier",
 }
 
-# bootstrap's kinds this module does not write yet: issue 16's release resources
-# (the CodeDeploy application, group and role, the release alarms, the lifecycle hooks
-# with their role and log groups). After `terraform apply`, `notifyctl bootstrap`
-# creates them on top; `status` lists them missing until then.
-NOT_EXPORTED = frozenset({
-    _planner.CODEDEPLOY_ROLE, _planner.ALARM, _planner.CODEDEPLOY_APP,
-    _planner.DEPLOYMENT_GROUP, _planner.HOOK_ROLE, _planner.HOOK_LOG_GROUP,
-    _planner.HOOK_FUNCTION})
-
-
-@dataclass(frozen=True)
-class Resource:
-    """A resource's address in the module."""
-
-    type: str
-    name: str
-
-    @property
-    def address(self) -> str:
-        return f"{self.type}.{self.name}"
-
-    def attr(self, attribute: str) -> str:
-        """A string value referencing one of its attributes (a template)."""
-        return ref(f"{self.address}.{attribute}")
-
-    def expr(self, attribute: str) -> Expr:
-        return Expr(f"{self.address}.{attribute}")
+# bootstrap's kinds this module does not write (none today: issue 16's release
+# resources are in export.release). A kind listed here is left to `bootstrap`,
+# which creates it on top of `terraform apply`.
+NOT_EXPORTED: frozenset[str] = frozenset()
 
 
 LOG_GROUP = Resource("aws_cloudwatch_log_group", "notifier")
@@ -321,7 +300,8 @@ def _resources(specs: Specs, v: dict[str, Variable]) -> list[Block]:
             Attribute("depends_on", [Ref(PERMISSION.address)]),
         ]),
     ]
-    return blocks
+    return blocks + release.resources(specs, log_retention=v["log_retention_days"].expr,
+                                      tags=TAGS, package=f"${{path.module}}/{PACKAGE_FILE}")
 
 
 def _table(specs: Specs, v: dict[str, Variable]) -> Block:

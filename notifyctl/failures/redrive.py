@@ -204,11 +204,18 @@ REDRIVE_VISIBILITY_S = 300
 
 def prepare(clients: ClientFactory, env: Any, ids: list[str], all_: bool, *, dry_run: bool,
             clock: Callable[[], float] | None = None) -> tuple[FailureList, list[RedriveStep]]:
-    """Read both places (hiding the queue messages unless dry_run) and plan."""
+    """Read both places (hiding the queue messages unless dry_run) and plan.
+
+    Unless dry_run, the queue, the table and the function must be this
+    environment's (infra.ownership): redrive changes the first two and invokes the
+    third."""
     import time
 
     from notifyctl.failures.source import list_failures
+    from notifyctl.infra import ownership
 
+    if not dry_run:
+        ownership.check(clients, env, ownership.QUEUE, ownership.TABLE, ownership.FUNCTION)
     found = list_failures(clients, env, visibility_s=0 if dry_run else REDRIVE_VISIBILITY_S,
                           clock=clock or time.time)
     try:

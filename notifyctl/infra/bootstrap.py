@@ -14,7 +14,7 @@ from notifyctl.infra import dns_records
 from notifyctl.infra.planner import make_plan
 from notifyctl.infra.specs import Specs, build_specs
 from notifyctl.plans.executor import ExecutionResult, Executor, Reporter
-from notifyctl.plans.model import Plan
+from notifyctl.plans.model import ADOPT, CONFLICT, CREATE, UPDATE, Plan
 from notifyctl.plans.waits import FUNCTION_STATE_TIMEOUT_S
 
 PROCEED, ASK, REFUSE = "proceed", "ask", "refuse"
@@ -24,13 +24,28 @@ def specs_for(aws: ClientFactory, env: Environment) -> Specs:
     return build_specs(env, aws.account_id, aws.region, aws.partition)
 
 
-def plan(aws: ClientFactory, env: Environment, *, source: Path | None = None) -> tuple[Specs, Plan]:
+def plan(aws: ClientFactory, env: Environment, *, source: Path | None = None,
+         adopt: bool = False) -> tuple[Specs, Plan]:
     """Read-only: the specifications of `env` and the plan that reconciles them.
 
     `source` is the function's source; its package is built (locally) only when
-    a configuration fix must upload again the code `live` serves."""
+    a configuration fix must upload again the code `live` serves. `adopt`: compare
+    resources with our names but without our tags (see `adoption`)."""
     specs = specs_for(aws, env)
-    return specs, make_plan(aws, specs, package_sha256=package_sha256(source))
+    return specs, make_plan(aws, specs, package_sha256=package_sha256(source), adopt=adopt)
+
+
+def adoption(the_plan: Plan) -> Plan:
+    """`bootstrap --adopt`'s plan, from a plan made with adopt=True: the ADOPT steps
+    (tag calls only) and the conflicts (with their differences). Nothing else is
+    created or changed by adopting: the next `bootstrap` does that, on resources
+    that are then ours."""
+    return Plan(tuple(s for s in the_plan.steps if s.action in (ADOPT, CONFLICT)))
+
+
+def pending_after_adoption(the_plan: Plan) -> int:
+    """How many create/update steps the adopt plan leaves to the next `bootstrap`."""
+    return sum(1 for s in the_plan.steps if s.action in (CREATE, UPDATE))
 
 
 def package_sha256(source: Path | None) -> Callable[[], str]:
@@ -62,8 +77,8 @@ def refuse_conflicts(the_plan: Plan, env_name: str) -> None:
     """A plan with a conflict is never applied, not even its other steps.
 
     A conflict without changes is a resource that is not this environment's
-    (never adopted); one with changes is a change notifyctl will not make (its
-    note says why and what to do instead)."""
+    (adopted only by `bootstrap --adopt`, with consent); one with changes is a
+    change notifyctl will not make (its note says why and what to do instead)."""
     from notifyctl.errors import OperationError
 
     foreign = [s for s in the_plan.conflicts if not s.changes]
@@ -71,8 +86,9 @@ def refuse_conflicts(the_plan: Plan, env_name: str) -> None:
         names = ", ".join(f"{s.resource} {s.name}" for s in foreign)
         raise OperationError(f"refusing to apply: {names} exist(s) but are not this "
                              f"environment's (no notifyctl tags for env {env_name!r})",
-                             hint="notifyctl never adopts resources it did not create; use "
-                                  "another prefix, or remove or tag them yourself.")
+                             hint="`notifyctl bootstrap --adopt` shows whether each is "
+                                  "equivalent to notifyctl's and, if you agree, tags it as "
+                                  "ours; or use another prefix.")
     if the_plan.conflicts:
         step = the_plan.conflicts[0]
         raise OperationError(f"refusing to apply: {step.resource} {step.name}: {step.note}")

@@ -13,6 +13,7 @@ from typing import Any
 
 from notifyctl.aws.calls import LAMBDA_NOT_FOUND, ClientFactory, get_or_none
 from notifyctl.infra import policies, reads
+from notifyctl.infra.ownership import ADOPT_COMMAND, PARENT, adoptable
 from notifyctl.infra.specs import (
     GROUP_DEFAULT_CONFIG,
     INLINE_POLICY_NAME,
@@ -27,6 +28,7 @@ from notifyctl.infra.specs import (
     is_ours,
 )
 from notifyctl.plans.model import (
+    ADOPT,
     CODE,
     CONFLICT,
     CREATE,
@@ -103,18 +105,37 @@ def _tag_changes(live: dict[str, str], wanted: dict[str, str]) -> dict[str, tupl
 
 def _conflict(kind: str, name: str, tags: dict[str, str], specs: Specs) -> Step:
     owner = tags.get("notifyctl:env")
-    why = (f"exists but belongs to notifyctl environment {owner!r}" if owner
-           else "exists without notifyctl's tags (not created by notifyctl for this "
-                "environment)")
+    if owner and owner != specs.env.name:
+        return Step(CONFLICT, kind, name,
+                    note=f"exists but belongs to notifyctl environment {owner!r}; it will not "
+                         f"be adopted or changed. Rename the prefix of environment "
+                         f"{specs.env.name!r}.")
     return Step(CONFLICT, kind, name,
-                note=f"{why}; it will not be adopted or changed. Rename the prefix of "
-                     f"environment {specs.env.name!r}, or remove/tag the resource yourself.")
+                note="exists without notifyctl's tags for this environment (built by "
+                     f"Terraform or a console?): left alone; `{ADOPT_COMMAND}` can adopt it")
+
+
+def _not_equivalent(step: Step) -> Step:
+    """An adoption candidate whose configuration differs: it stays a conflict, with
+    the differences (not the tags) as its changes, for the operator to read."""
+    changes = {k: v for k, v in step.changes.items() if k != "Tags"}
+    fields = ", ".join(changes) or "its configuration"
+    why = f"{step.note} " if step.action == CONFLICT and step.note else ""
+    return Step(CONFLICT, step.resource, step.name, changes,
+                note=f"{why}not equivalent to notifyctl's specification ({fields} differ): "
+                     "not adopted. Make it equal (in Terraform or the console), or delete "
+                     "it, then adopt again.")
 
 
 class Planner:
     def __init__(self, client: Callable[[str], Any], specs: Specs, *,
-                 package_sha256: Callable[[], str] | None = None) -> None:
+                 package_sha256: Callable[[], str] | None = None, adopt: bool = False) -> None:
         self._client = client
+        # --adopt: resources with our names but without our tags are compared as if
+        # ours (infra.ownership); `adopting` holds them, `foreign` the ones refused.
+        self.adopt = adopt
+        self.adopting: set[tuple[str, str]] = set()
+        self.foreign: set[tuple[str, str]] = set()
         # The CodeSha256 of the package this source builds (local, no AWS call),
         # asked only when a configuration fix must restore the code `live` serves.
         self._package_sha256 = package_sha256
@@ -139,7 +160,42 @@ class Planner:
         for hook in self.specs.hooks:
             steps += [self._log_group(HOOK_LOG_GROUP, f"/aws/lambda/{hook.name}"),
                       self.hook_function(hook)]
-        return Plan(tuple(steps))
+        return Plan(self._ownership(steps))
+
+    def _foreign(self, kind: str, name: str, tags: dict[str, str]) -> Step | None:
+        """None when the resource is ours (or, with --adopt, a candidate to compare
+        as if it were); otherwise the conflict step that leaves it alone."""
+        if is_ours(tags, self.env):
+            return None
+        if self.adopt and adoptable(tags, self.env):
+            self.adopting.add((kind, name))
+            return None
+        self.foreign.add((kind, name))
+        return _conflict(kind, name, tags, self.specs)
+
+    def _ownership(self, steps: list[Step]) -> tuple[Step, ...]:
+        """Adoption candidates become ADOPT steps (equivalent: only the tag calls)
+        or conflicts (the differences shown); untaggable resources follow their
+        parent's ownership (`ownership.PARENT`)."""
+        out: list[Step] = []
+        for step in steps:
+            if (step.resource, step.name) in self.adopting:
+                differs = step.action == CONFLICT or any(k != "Tags" for k in step.changes)
+                if differs:
+                    self.foreign.add((step.resource, step.name))
+                    step = _not_equivalent(step)
+                else:
+                    step = Step(ADOPT, step.resource, step.name, step.changes,
+                                tuple(c for c in step.calls if c.method.startswith("tag_")),
+                                note=f"equivalent: tag it as environment "
+                                     f"{self.env.name!r}'s")
+            out.append(step)
+        foreign_kinds = {kind for kind, _ in self.foreign}
+        return tuple(
+            Step(CONFLICT, s.resource, s.name,
+                 note=f"follows its {PARENT[s.resource]}, which is not ours: not changed")
+            if PARENT.get(s.resource) in foreign_kinds else s
+            for s in out)
 
     # ------------------------------------------------------------ log group
     def log_group(self) -> Step:
@@ -160,8 +216,8 @@ class Planner:
                                                          "retentionInDays": retention}),
             ))
         tags = reads.log_group_tags(logs, arn)
-        if not is_ours(tags, self.env):
-            return _conflict(kind, name, tags, self.specs)
+        if (foreign := self._foreign(kind, name, tags)) is not None:
+            return foreign
         changes: dict[str, tuple[Any, Any]] = {}
         calls: list[ApiCall] = []
         if live.get("retentionInDays") != retention:
@@ -209,8 +265,8 @@ class Planner:
                                               "deletion_protection": (None, protect)},
                         tuple(create))
         tags = reads.table_tags(ddb, table["TableArn"])
-        if not is_ours(tags, self.env):
-            return _conflict(TABLE, name, tags, self.specs)
+        if (foreign := self._foreign(TABLE, name, tags)) is not None:
+            return foreign
         key = [(k["AttributeName"], k["KeyType"]) for k in table.get("KeySchema", [])]
         if key != [(PARTITION_KEY, "HASH")]:
             return Step(CONFLICT, TABLE, name, {"KeySchema": (key, [(PARTITION_KEY, "HASH")])},
@@ -263,8 +319,8 @@ class Planner:
                         output=QUEUE_URL, output_key="QueueUrl"),
             ))
         tags = reads.queue_tags(sqs, url)
-        if not is_ours(tags, self.env):
-            return _conflict(QUEUE, name, tags, self.specs)
+        if (foreign := self._foreign(QUEUE, name, tags)) is not None:
+            return foreign
         attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]).get(
             "Attributes", {})
         changes: dict[str, tuple[Any, Any]] = {}
@@ -299,8 +355,8 @@ class Planner:
                                                 "Tags": self.specs.tag_list()}),
             ))
         tags = reads.topic_tags(sns, arn)
-        if not is_ours(tags, self.env):
-            return _conflict(TOPIC, name, tags, self.specs)
+        if (foreign := self._foreign(TOPIC, name, tags)) is not None:
+            return foreign
         changes: dict[str, tuple[Any, Any]] = {}
         calls: list[ApiCall] = []
         live_policy = policies.normalize(attrs["Policy"]) if attrs.get("Policy") else None
@@ -349,8 +405,8 @@ class Planner:
                             "Tags": self.specs.tag_list()}),
                          put_inline))
         tags = reads.role_tags(iam, name)
-        if not is_ours(tags, self.env):
-            return _conflict(kind, name, tags, self.specs)
+        if (foreign := self._foreign(kind, name, tags)) is not None:
+            return foreign
         changes: dict[str, tuple[Any, Any]] = {}
         calls: list[ApiCall] = []
         live_trust = policies.normalize(role["AssumeRolePolicyDocument"])
@@ -385,8 +441,8 @@ class Planner:
                     "Tags": self.specs.tag_list()}),
             ), note=f"attach {arn} to the web app's instance role")
         tags = reads.policy_tags(iam, arn)
-        if not is_ours(tags, self.env):
-            return _conflict(PUBLISHER_POLICY, name, tags, self.specs)
+        if (foreign := self._foreign(PUBLISHER_POLICY, name, tags)) is not None:
+            return foreign
         version = iam.get_policy_version(PolicyArn=arn, VersionId=live["DefaultVersionId"])
         live_doc = policies.normalize(version["PolicyVersion"]["Document"])
         changes: dict[str, tuple[Any, Any]] = {}
@@ -474,8 +530,8 @@ class Planner:
                 ApiCall("wait", "function_active", {"FunctionName": name}),
             ))
         tags = live.get("Tags") or {}
-        if not is_ours(tags, self.env):
-            return _conflict(FUNCTION, name, tags, self.specs)
+        if (foreign := self._foreign(FUNCTION, name, tags)) is not None:
+            return foreign
         latest = live["Configuration"]
         # Drift is what `live` serves, not $LATEST: a configuration update whose
         # publish failed leaves $LATEST new and `live` old (issue 11, bug 1).
@@ -632,8 +688,8 @@ class Planner:
                 "threshold": (None, f"{spec.comparison} {spec.threshold:g}"),
                 "Period": (None, spec.period_s)}, (put,))
         tags = reads.alarm_tags(cw, live["AlarmArn"])
-        if not is_ours(tags, self.env):
-            return _conflict(ALARM, spec.name, tags, self.specs)
+        if (foreign := self._foreign(ALARM, spec.name, tags)) is not None:
+            return foreign
         changes = {k: (live.get(k), v) for k, v in _alarm_facts(wanted).items()
                    if _alarm_facts(live).get(k) != v}
         calls: list[ApiCall] = [put] if changes else []
@@ -655,8 +711,8 @@ class Planner:
                     "applicationName": name, "computePlatform": "Lambda",
                     "tags": self.specs.tag_list()}),))
         tags = reads.codedeploy_tags(cd, self.arns.codedeploy_application)
-        if not is_ours(tags, self.env):
-            return _conflict(CODEDEPLOY_APP, name, tags, self.specs)
+        if (foreign := self._foreign(CODEDEPLOY_APP, name, tags)) is not None:
+            return foreign
         if live.get("computePlatform") != "Lambda":
             return Step(CONFLICT, CODEDEPLOY_APP, name,
                         {"computePlatform": (live.get("computePlatform"), "Lambda")},
@@ -691,8 +747,8 @@ class Planner:
                     **wanted, "tags": self.specs.tag_list()}),),
                 note="every deployment names its own strategy (release.strategy)")
         tags = reads.codedeploy_tags(cd, self.arns.deployment_group)
-        if not is_ours(tags, self.env):
-            return _conflict(DEPLOYMENT_GROUP, spec.name, tags, self.specs)
+        if (foreign := self._foreign(DEPLOYMENT_GROUP, spec.name, tags)) is not None:
+            return foreign
         changes = {k: (live.get(k), v) for k, v in wanted.items()
                    if _group_fact(k, live.get(k)) != _group_fact(k, v)}
         calls: list[ApiCall] = []
@@ -722,8 +778,8 @@ class Planner:
                     "Tags": dict(self.specs.tags), **wanted}),
                 ApiCall("wait", "function_active", {"FunctionName": hook.name})), note=note)
         tags = live.get("Tags") or {}
-        if not is_ours(tags, self.env):
-            return _conflict(HOOK_FUNCTION, hook.name, tags, self.specs)
+        if (foreign := self._foreign(HOOK_FUNCTION, hook.name, tags)) is not None:
+            return foreign
         conf = live["Configuration"]
         facts = {"Role": conf.get("Role"), "Handler": conf.get("Handler"),
                  "Runtime": conf.get("Runtime"), "Timeout": conf.get("Timeout"),
@@ -794,6 +850,6 @@ def permission_facts(statement: dict[str, Any]) -> dict[str, Any]:
 
 
 def make_plan(aws: ClientFactory, specs: Specs, *,
-              package_sha256: Callable[[], str] | None = None) -> Plan:
-    """Plan `specs` against the account `aws` points at."""
-    return Planner(aws.client, specs, package_sha256=package_sha256).plan()
+              package_sha256: Callable[[], str] | None = None, adopt: bool = False) -> Plan:
+    """Plan `specs` against the account `aws` points at (`adopt`: see infra.ownership)."""
+    return Planner(aws.client, specs, package_sha256=package_sha256, adopt=adopt).plan()

@@ -7,6 +7,7 @@ tests/unit/test_policies.py checks every document against that list.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 VERSION = "2012-10-17"
@@ -189,8 +190,20 @@ def sns_invoke_permission(*, function_name: str, qualifier: str, statement_id: s
 
 
 def normalize(doc: Any) -> Any:
-    """A policy document in a canonical form, so that equal policies compare equal
-    (AWS may return single-element lists as strings, reorder keys, URL-decode...)."""
+    """A policy document in a canonical form, so that equivalent policies compare equal.
+
+    AWS (and Terraform's `jsonencode`, or a console) may write the same policy in
+    several forms; each pair below is one policy to IAM/SNS/SQS/Lambda, so it is one
+    form here:
+
+        "Statement": {...}                     "Statement": [{...}]
+        "Action": "sns:Publish"                "Action": ["sns:Publish"]
+        statements / string lists in any order (evaluation is order-insensitive)
+        "Principal": "*"                       "Principal": {"AWS": "*"}
+        "AWS": "123456789012"                  "AWS": "arn:aws:iam::123456789012:root"
+        condition key "aws:SourceArn"          "AWS:SourceArn" (keys are case-insensitive)
+        keys in any order; a URL-encoded document (IAM's GetRolePolicy)
+    """
     import json
     from urllib.parse import unquote
 
@@ -199,7 +212,41 @@ def normalize(doc: Any) -> Any:
         if text.startswith("%7B") or text.startswith("%7b"):
             text = unquote(text)
         doc = json.loads(text)
+    if isinstance(doc, dict) and "Statement" in doc:
+        statements = doc["Statement"]
+        if isinstance(statements, dict):
+            statements = [statements]
+        canon = [_canon(_statement(s)) for s in statements]
+        doc = {**doc, "Statement": sorted(canon, key=lambda s: json.dumps(s, sort_keys=True))}
     return _canon(doc)
+
+
+_ROOT_ARN = re.compile(r"^arn:[a-z-]+:iam::(\d{12}):root$")
+
+
+def _statement(statement: Any) -> Any:
+    """One statement's principal and condition keys in their canonical form."""
+    if not isinstance(statement, dict):
+        return statement
+    out = dict(statement)
+    for key in ("Principal", "NotPrincipal"):
+        principal = out.get(key)
+        if principal == "*":
+            principal = {"AWS": "*"}
+        if isinstance(principal, dict) and "AWS" in principal:
+            accounts = principal["AWS"] if isinstance(principal["AWS"], list) else [
+                principal["AWS"]]
+            principal = {**principal, "AWS": [
+                m.group(1) if isinstance(a, str) and (m := _ROOT_ARN.match(a)) else a
+                for a in accounts]}
+        if principal is not None:
+            out[key] = principal
+    condition = out.get("Condition")
+    if isinstance(condition, dict):
+        out["Condition"] = {op: ({k.lower(): v for k, v in keys.items()}
+                                 if isinstance(keys, dict) else keys)
+                            for op, keys in condition.items()}
+    return out
 
 
 def _canon(value: Any) -> Any:

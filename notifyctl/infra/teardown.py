@@ -1,7 +1,11 @@
 """`notifyctl teardown`: delete this environment's resources, and nothing else.
 
-A resource is deleted only if it carries this environment's tags, checked again
-right before its delete call. Order (dependents first):
+A resource is deleted only if it carries this environment's tags (infra.ownership),
+checked again right before its delete call, WHOEVER CREATED IT: bootstrap, or
+Terraform/a console followed by `bootstrap --adopt` (adopting is consenting to
+that). One not tagged as ours is left alone (the reason names `--adopt`).
+Untaggable resources go with their parent (the function's alias, permission and
+invoke config; the topic's subscription). Order (dependents first):
 
     CodeDeploy application (its deployment group goes with it) -> release alarms
     -> CodeDeploy role -> hook functions, their log groups, their role ->
@@ -25,8 +29,8 @@ from typing import Any
 from notifyctl.aws.calls import SNS_NOT_FOUND, ClientFactory, is_error
 from notifyctl.config.schema import Environment
 from notifyctl.errors import NotifyctlError, OperationError
+from notifyctl.infra import ownership, reads
 from notifyctl.infra import planner as p
-from notifyctl.infra import reads
 from notifyctl.infra.specs import INLINE_POLICY_NAME, Arns, is_ours
 
 DELETE, KEEP, ABSENT, NOT_OURS = "delete", "keep", "absent", "not-ours"
@@ -298,14 +302,17 @@ def plan_teardown(aws: ClientFactory, env: Environment, *, delete_data: bool = F
         elif delete is None:
             items.append(Item(kind, name, KEEP, keep_reason))
         elif not is_ours(tags, env):
-            items.append(Item(kind, name, NOT_OURS,
-                              f"not tagged managed-by=notifyctl, notifyctl:env={env.name}: "
-                              "left alone"))
+            items.append(Item(kind, name, NOT_OURS, _not_ours_reason(kind, name, tags, env)))
         elif kind == p.TABLE and r.table_protected:
             items.append(Item(kind, name, KEEP, TABLE_PROTECTED))
         else:
             items.append(Item(kind, name, DELETE, probe=probe, delete=delete))
     return items
+
+
+def _not_ours_reason(kind: str, name: str, tags: dict[str, str], env: Environment) -> str:
+    """The refusal every changing command gives (ownership.not_ours_error), as a reason."""
+    return f"left alone: {ownership.not_ours_error(kind, name, env, tags).message}"
 
 
 def _failure(item: Item, done: Result, exc: BaseException) -> OperationError:

@@ -18,9 +18,12 @@ from typing import Any
 CREATE = "create"
 UPDATE = "update"
 UNCHANGED = "unchanged"
-# A same-named resource exists without this environment's tags: never adopted.
+# A same-named resource exists without this environment's tags (or, with
+# `bootstrap --adopt`, is not equivalent to the specification): left alone.
 CONFLICT = "conflict"
-ACTIONS = (CREATE, UPDATE, UNCHANGED, CONFLICT)
+# `bootstrap --adopt`: an equivalent resource without our tags gets them (tag calls only).
+ADOPT = "adopt"
+ACTIONS = (CREATE, UPDATE, UNCHANGED, CONFLICT, ADOPT)
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ class Step:
 
     @property
     def changing(self) -> bool:
-        return self.action in (CREATE, UPDATE)
+        return self.action in (CREATE, UPDATE, ADOPT)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -157,6 +160,8 @@ def summarize_changes(step: Step) -> str:
     """One line of what a step changes (the plan table and `status`)."""
     if step.action == CREATE:
         return "new"
+    if step.action == ADOPT:
+        return "tag as ours"
     if step.action == UNCHANGED:
         return step.note if step.resource in ("lambda-alias",) else ""
     parts = []

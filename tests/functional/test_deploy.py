@@ -56,7 +56,7 @@ def lam(aws_clients: Any) -> Any:
 def deployed(aws_clients: Any, env: Any, src: Path) -> Any:
     """The function as bootstrap leaves it: version 1, live -> 1."""
     seed_function(aws_clients.client("lambda"), aws_clients.client("iam"), env.function_name,
-                  env.alias_name, build(src), desired_function_config(env))
+                  env.alias_name, build(src), desired_function_config(env), owner=env)
     return env
 
 
@@ -78,7 +78,7 @@ def published(lam: Any, env: Any) -> list[str]:
 def test_first_deploy_publishes_version_1_and_creates_live(
         cli: Any, aws_clients: Any, env: Any, src: Path, lam: Any) -> None:
     seed_function(lam, aws_clients.client("iam"), env.function_name, "live", build(src),
-                  desired_function_config(env), publish=False)
+                  desired_function_config(env), publish=False, owner=env)
     out = deploy_json(cli, "--source", str(src))
     assert out["version"] == "1" and out["previous_version"] is None
     assert out["unchanged"] is False

@@ -38,7 +38,7 @@ def deployed(aws_clients: Any, src: Path, tmp_path: Path,
     monkeypatch.setenv("NOTIFYCTL_ENV", "test")
     env = load(str(path), "test")[0]
     seed_function(aws_clients.client("lambda"), aws_clients.client("iam"), env.function_name,
-                  env.alias_name, build(src), desired_function_config(env))
+                  env.alias_name, build(src), desired_function_config(env), owner=env)
     return env
 
 

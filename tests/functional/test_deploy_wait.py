@@ -131,7 +131,7 @@ def setup(aws_clients: Any, tmp_path: Path) -> tuple[Any, Any, Path]:
     env = load(str(REPO / "config" / "notifyctl.yaml"), "dev")[0]
     src = source_tree(tmp_path)
     seed_function(aws_clients.client("lambda"), aws_clients.client("iam"), env.function_name,
-                  env.alias_name, build(src), desired_function_config(env))
+                  env.alias_name, build(src), desired_function_config(env), owner=env)
     return env, SlowLambda(aws_clients.client("lambda")), src
 
 

@@ -57,11 +57,15 @@ def destination_record(request_id: str, event: dict[str, Any]) -> str:
 
 @pytest.fixture
 def places(aws_clients: Any, env: Any) -> dict[str, Any]:
+    from notifyctl.infra.specs import tags_for
+
     sqs, ddb = aws_clients.client("sqs"), aws_clients.client("dynamodb")
-    url = sqs.create_queue(QueueName=env.dlq_name)["QueueUrl"]
+    ours = tags_for(env)  # as bootstrap tags them: redrive refuses what is not ours
+    url = sqs.create_queue(QueueName=env.dlq_name, tags=ours)["QueueUrl"]
     ddb.create_table(TableName=env.table_name, BillingMode="PAY_PER_REQUEST",
                      AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                     Tags=[{"Key": k, "Value": v} for k, v in ours.items()])
     sqs.send_message(QueueUrl=url, MessageBody=destination_record(
         "req-paused", sns_event("m-paused", "ev-paused")))
     sqs.send_message(QueueUrl=url, MessageBody=destination_record(

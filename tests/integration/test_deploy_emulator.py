@@ -72,7 +72,7 @@ def setup(emulator: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any
     clients = AwsClients(AwsSettings(None, "us-east-1", emulator.endpoint, True, True))
     src = write_source(tmp_path / "src", "release-1")
     seed_function(clients.client("lambda"), clients.client("iam"), env.function_name,
-                  env.alias_name, build(src), desired_function_config(env),
+                  env.alias_name, build(src), desired_function_config(env), owner=env,
                   role_name=f"{prefix}-role")
     return env, clients, src
 

@@ -194,6 +194,8 @@ def test_local_start_status_stop_from_the_cli(cli: Any) -> None:
     assert again.exit_code == 0 and "already running" in again.stdout
     assert json.loads(status.stdout)["running"] is True
     assert json.loads(status.stdout)["pid"] == info["pid"]
-    assert json.loads(stopped.stdout) == {"stopped": True, "port": int(port), "pid": info["pid"],
-                                          "endpoint": info["endpoint"]}
+    stop_doc = json.loads(stopped.stdout)
+    assert {k: stop_doc[k] for k in ("stopped", "port", "pid", "endpoint")} == {
+        "stopped": True, "port": int(port), "pid": info["pid"], "endpoint": info["endpoint"]}
+    assert stop_doc["queued"] == 0 and stop_doc["snapshot"]["path"].endswith("snapshot.bin")
     assert json.loads(after.stdout)["running"] is False

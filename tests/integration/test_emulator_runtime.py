@@ -103,6 +103,31 @@ def test_new_code_retires_the_old_environments(runtime: Any) -> None:
     assert rt.status()[0]["warm"] == 1
 
 
+def test_retiring_a_function_stops_its_idle_environments_at_once(runtime: Any) -> None:
+    """Issue 20: DeleteFunction / UpdateFunctionCode / UpdateFunctionConfiguration call
+    retire(): the old workers go now, not after the 15-minute idle timeout."""
+    rt, _ = runtime
+    pid = json.loads(rt.invoke(spec("a"), "{}").payload)["pid"]
+    rt.invoke(spec("a", version="1"), "{}")
+    other = spec("a", name="other", arn="arn:aws:lambda:us-east-1:123456789012:function:other")
+    rt.invoke(other, "{}")
+
+    assert rt.retire("123456789012", "us-east-1", "fn", "$LATEST") == 1
+    assert {f["name"]: f["warm"] for f in rt.status()} == {"fn": 1, "other": 1}
+    assert not _process_alive(pid)
+    assert rt.retire("123456789012", "us-east-1", "fn") == 1  # every version
+    assert rt.retire_all() == 1
+    assert sum(f["warm"] for f in rt.status()) == 0
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(") ", 1)[1][:1] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def test_logging_records_are_single_events_in_lambda_format(runtime: Any) -> None:
     rt, recorder = runtime
 

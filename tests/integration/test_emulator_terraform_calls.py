@@ -37,3 +37,23 @@ def test_event_invoke_config_last_modified_is_a_json_number(emulator: Any) -> No
     for body in (*put, *get):
         assert isinstance(body["LastModified"], int | float), body
         assert body["FunctionArn"].endswith(f":{fn['FunctionName']}:1")
+
+
+def test_a_lambda_deployment_group_has_no_load_balancer_info(emulator: Any) -> None:
+    # moto answered loadBalancerInfo {} for every group; Terraform read it as an empty
+    # load_balancer_info block and planned to remove it on every run.
+    import uuid
+
+    cd = emulator.client("codedeploy")
+    app = f"lb-{uuid.uuid4().hex[:8]}"
+    cd.create_application(applicationName=app, computePlatform="Lambda")
+    cd.create_deployment_group(
+        applicationName=app, deploymentGroupName="live",
+        serviceRoleArn="arn:aws:iam::123456789012:role/codedeploy",
+        deploymentStyle={"deploymentType": "BLUE_GREEN",
+                         "deploymentOption": "WITH_TRAFFIC_CONTROL"})
+    group = cd.get_deployment_group(applicationName=app,
+                                    deploymentGroupName="live")["deploymentGroupInfo"]
+    assert "loadBalancerInfo" not in group, group
+    assert group["deploymentStyle"]["deploymentType"] == "BLUE_GREEN"
+    cd.delete_application(applicationName=app)

@@ -43,6 +43,13 @@ TERRAFORM_TYPES = {
     planner.INVOKE_CONFIG: {"aws_lambda_function_event_invoke_config"},
     planner.PERMISSION: {"aws_lambda_permission"},
     planner.SUBSCRIPTION: {"aws_sns_topic_subscription"},
+    planner.CODEDEPLOY_ROLE: {"aws_iam_role", "aws_iam_role_policy"},
+    planner.ALARM: {"aws_cloudwatch_metric_alarm"},
+    planner.CODEDEPLOY_APP: {"aws_codedeploy_app"},
+    planner.DEPLOYMENT_GROUP: {"aws_codedeploy_deployment_group"},
+    planner.HOOK_ROLE: {"aws_iam_role", "aws_iam_role_policy"},
+    planner.HOOK_LOG_GROUP: {"aws_cloudwatch_log_group"},
+    planner.HOOK_FUNCTION: {"aws_lambda_function"},
 }
 
 
@@ -113,7 +120,9 @@ def test_names_and_tags_are_bootstraps_own(name: str) -> None:
         isinstance(a, Attribute) and a.name == "tags" for a in b.body)]
     assert all(module.attribute(".".join(b.labels), "tags") == tags_for(env)
                for b in every_tagged)
-    assert len(every_tagged) == 7  # what bootstrap tags (SES identities and the rest take none)
+    # what bootstrap tags (SES identities, inline policies and the rest take none): the 7
+    # of the pipeline and issue 16's 11 release resources
+    assert len(every_tagged) == 18
 
 
 @pytest.mark.parametrize("name", ENVS)
@@ -146,7 +155,7 @@ def test_notifyctl_keeps_the_release_terraform_creates_only_the_first() -> None:
 def test_every_resource_bootstrap_creates_has_its_terraform_resource(name: str) -> None:
     env = _env(name)
     types = {address.split(".")[0] for address in terraform.build(env).resources}
-    # issue 16's release resources are not exported yet (terraform.NOT_EXPORTED)
+    # every kind is exported today (terraform.NOT_EXPORTED is empty)
     assert set(TERRAFORM_TYPES) | terraform.NOT_EXPORTED == set(planner.KINDS)
     assert not set(TERRAFORM_TYPES) & terraform.NOT_EXPORTED
     for kind, wanted in TERRAFORM_TYPES.items():
@@ -193,3 +202,44 @@ def test_configuration_text_terraform_would_interpolate_is_refused() -> None:
     env = replace(_env("local"), project="books-${oops}")
     with pytest.raises(UsageError, match=r"environment.project"):
         terraform.build(env)
+
+
+@pytest.mark.parametrize("name", ENVS)
+def test_the_release_resources_are_bootstraps_own(name: str) -> None:
+    from notifyctl.export.release import ALARM_ARGUMENTS, ALARM_NAMES, HOOK_NAMES
+
+    env = _env(name)
+    module, specs = Evaluated(env), build_specs(env, ACCOUNT, env.region, PARTITION)
+    assert module.attribute("aws_iam_role.codedeploy", "assume_role_policy") \
+        == specs.codedeploy_trust_policy
+    assert module.attribute("aws_iam_role_policy.codedeploy", "policy") \
+        == specs.codedeploy_policy
+    assert module.attribute("aws_iam_role.hooks", "assume_role_policy") == specs.trust_policy
+    assert module.attribute("aws_iam_role_policy.hooks", "policy") == specs.hook_policy
+    for resource, alarm in zip(ALARM_NAMES, specs.alarms, strict=True):
+        address = f"aws_cloudwatch_metric_alarm.{resource}"
+        wanted = alarm.params()
+        wanted["Dimensions"] = {d["Name"]: d["Value"] for d in wanted["Dimensions"]}
+        assert {k: module.attribute(address, arg) for k, arg in ALARM_ARGUMENTS.items()} \
+            == wanted
+    group = specs.deployment_group
+    assert group is not None
+    address = "aws_codedeploy_deployment_group.live"
+    assert module.attribute(address, "deployment_group_name") == group.name
+    assert module.attribute("aws_codedeploy_app.notifier", "name") == group.application
+    assert module.attribute(address, "events", nested="auto_rollback_configuration") \
+        == list(group.rollback_events)
+    alarms = module.attribute(address, "alarms", nested="alarm_configuration")
+    assert [a.text for a in alarms] == [f"aws_cloudwatch_metric_alarm.{n}.alarm_name"
+                                        for n in ALARM_NAMES]
+    for hook in specs.hooks:
+        fn = f"aws_lambda_function.{HOOK_NAMES[hook.event]}"
+        api = hook.as_api("role")
+        assert module.attribute(fn, "function_name") == hook.name
+        assert [module.attribute(fn, k) for k in ("handler", "runtime", "timeout",
+                                                   "memory_size")] \
+            == [api["Handler"], api["Runtime"], api["Timeout"], api["MemorySize"]]
+        assert module.attribute(fn, "variables", nested="environment") \
+            == api["Environment"]["Variables"]
+        assert module.attribute(f"aws_cloudwatch_log_group.{HOOK_NAMES[hook.event]}",
+                                "name") == f"/aws/lambda/{hook.name}"

@@ -129,3 +129,7 @@ def test_the_series_index_rebuilds_after_the_list_is_rewritten(
     index.refresh(data)
     assert index.since("AWS/Lambda", "Duration", dims, NOW - 5000) == _naive(
         data, "Duration", NOW - 5000)
+    restored = [datum(1.0, NOW - 1)]  # a backend restored from a snapshot: another list
+    index.refresh(restored)
+    assert index.since("AWS/Lambda", "Duration", dims, NOW - 5000) == _naive(
+        restored, "Duration", NOW - 5000)

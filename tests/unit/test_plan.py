@@ -94,7 +94,8 @@ def test_display_executor_prints_the_same_plan_without_calling_aws() -> None:
     assert "retentionInDays: 30 -> 90" in text
     assert "sns.create_topic" in text
     assert "1 to create, 1 to update, 1 unchanged, 1 conflict(s)" in text
-    assert plan.counts() == {"create": 1, "update": 1, "unchanged": 1, "conflict": 1}
+    assert plan.counts() == {"create": 1, "update": 1, "unchanged": 1, "conflict": 1,
+                             "adopt": 0}
     assert not plan.up_to_date
 
 

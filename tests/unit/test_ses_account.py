@@ -24,13 +24,23 @@ def test_sandbox_quota_is_200_recipients_per_24_hours() -> None:
     clock = FakeClock(1_000_000.0)
     account = SesAccount(region="eu-west-1", sandbox=True, clock=clock)
     for _ in range(200):
-        account.admit(["success@simulator.amazonses.com"], lambda r: False)
+        account.admit(["reader@verified.example"], lambda r: True)
         clock.sleep(1.0)
     assert account.sent_last_24h() == 200
-    assert refused(account, ["success@simulator.amazonses.com"]) == \
+    assert refused(account, ["reader@verified.example"]) == \
         "quota: Daily message quota exceeded."
+    account.admit(["success@simulator.amazonses.com"], lambda r: False)  # not in the quota
     clock.sleep(24 * 3600 - 199)  # the first send leaves the window
-    account.admit(["success@simulator.amazonses.com"], lambda r: False)
+    account.admit(["reader@verified.example"], lambda r: True)
+
+
+def test_the_mailbox_simulator_counts_for_the_rate_but_not_the_daily_quota() -> None:
+    clock = FakeClock(0.0)
+    account = SesAccount(region="eu-west-1", sandbox=True, clock=clock)
+    account.admit(["bounce@simulator.amazonses.com"], lambda r: False)
+    assert account.sent_last_24h() == 0
+    assert refused(account, ["success@simulator.amazonses.com"]) == \
+        "rate: Maximum sending rate exceeded."
 
 
 def test_quota_window_follows_the_time_scale() -> None:

@@ -32,6 +32,8 @@ What moto does without Docker, and what each patch changes:
 |                                                               |   (EphemeralStorage), task root ro      |
 | (our runtime) memory unlimited                                | killed at MemorySize: Runtime.ExitError |
 |                                                               |   "signal: killed", REPORT Status error |
+| (our runtime) a deleted or updated function's idle workers    | lambda_: Delete/UpdateFunctionCode/     |
+|   lived on until the 15-minute idle timeout                   |   Configuration retire them at once     |
 | CreateFunction Active at once; updates Successful at once;    | Pending -> Active, InProgress ->        |
 |   overlapping updates and PublishVersion accepted             |   Successful after a delay              |
 |                                                               |   (function_states.py); conflicts ->    |
@@ -65,6 +67,8 @@ What moto does without Docker, and what each patch changes:
 |   group defaults to CodeDeployDefault.OneAtATime              |   LambdaAllAtOnce, config checked       |
 | CodeDeploy: no UpdateDeploymentGroup, DeleteDeploymentGroup,  | answered (bootstrap/teardown reconcile  |
 |   DeleteApplication                                           |   them; functional tests install this)  |
+| CodeDeploy GetDeploymentGroup: loadBalancerInfo {} for a      | omitted, as AWS does (Terraform saw an  |
+|   group without one                                           |   empty block: a perpetual plan diff)   |
 | every call allowed (moto's IAM check, off by default, ignores | iam: calls with a function's role keys  |
 |   Resource/Condition, knows no resource policies, answers    |   (STS-issued) authorised by            |
 |   every service in IAM's error shape)                         |   iam_policy (identity + topic/queue    |
@@ -78,6 +82,39 @@ What moto does without Docker, and what each patch changes:
 |                                                               |   identities, suppressed = not sent)    |
 | sesv2 GetAccount, Put/Get/List/DeleteSuppressedDestination,   | sesv2: implemented over ses_account     |
 |   PutAccountSending/SuppressionAttributes: 404                 |                                         |
+| SES: a send is the end of it (moto publishes a fixed sample  | ses + ses_simulator.py: the mailbox     |
+|   JSON for any address containing "bounce"/"success", to      |   simulator, the account list and       |
+|   domain identities only, synchronously)                      |   scripted mailboxes produce AWS's      |
+|                                                               |   event JSON (ses_events.py) after the  |
+|                                                               |   send, to config-set SNS destinations  |
+|                                                               |   and identity topics, via SNS publish  |
+|                                                               |   when the topic policy lets SES (as   |
+|                                                               |   ses.amazonaws.com, SourceArn/Account) |
+| hard bounce / complaint: no suppression; suppressed address   | added per the account's (or the set's)  |
+|   accepted silently                                           |   SuppressedReasons; Bounce Permanent/  |
+|                                                               |   OnAccountSuppressionList             |
+| SendEmail ignores ConfigurationSetName and Tags              | unknown set ConfigurationSetDoesNot-    |
+|                                                               |   Exist, paused set refused, invalid   |
+|                                                               |   tag InvalidParameterValue            |
+| sesv2 configuration set: SendingOptions nested in itself,     | rendered as AWS does; Put*Options,     |
+|   later tags lost, Put*Options and event destination calls   |   Create/Get/Update/DeleteConfiguration-|
+|   404, deleting a missing set 500                             |   SetEventDestination(s), NotFound      |
+| ses v1: one event destination per set, names unique across   | per set; Update/Delete answered;        |
+|   sets, Update/DeleteConfigurationSetEventDestination 500,    |   DescribeConfigurationSet renders      |
+|   DescribeConfigurationSet lists [None] / no options          |   destinations and options              |
+| ses v1 GetIdentityNotificationAttributes: no topics, headers  | topics, ForwardingEnabled and header    |
+|   always false; SetIdentityHeadersInNotificationsEnabled 500; |   flags read back; unsetting is         |
+|   unsetting an unset topic 500                                |   idempotent                            |
+| SendTemplatedEmail: not counted, not in the outbox; a missing | counted as a send, rendered into the   |
+|   template attribute is never noticed                         |   outbox, or a Rendering Failure event |
+| sesv2 PutEmailIdentityFeedbackAttributes / ConfigurationSet-  | answered; forwarding defaults to on,   |
+|   Attributes 404; FeedbackForwardingStatus always false       |   v1 and v2 read the same setting; the |
+|                                                               |   identity's default set routes sends  |
+| GetSendStatistics: one point, all-time sends, 0 bounces       | 15-minute points over two weeks        |
+|                                                               |   (ses_account.SendingStats)            |
+| no AWS/SES metrics                                            | Send/Delivery/Bounce/Complaint/Reject + |
+|                                                               |   Reputation.BounceRate/ComplaintRate   |
+|                                                               |   (account; set with reputation on)     |
 | FilterLogEvents: only single terms and phrases, everything    | logs: logs_filter (terms, ?groups,      |
 |   else returns every event; logStreamNamePrefix ignored       |   -exclusions, %regex%, JSON,           |
 |                                                               |   space-delimited); prefix honoured     |

@@ -213,9 +213,10 @@ _resources_installed = False
 
 def install_resources() -> None:
     """The patches that need no engine (idempotent): a group's alarmConfiguration
-    rendered, UpdateDeploymentGroup, DeleteDeploymentGroup and DeleteApplication,
-    which moto lacks. `bootstrap`/`teardown` reconcile these resources, so the
-    functional tests (moto in-process) install this part too (tests/conftest.py)."""
+    rendered and an unset loadBalancerInfo left out; UpdateDeploymentGroup,
+    DeleteDeploymentGroup and DeleteApplication, which moto lacks.
+    `bootstrap`/`teardown` reconcile these resources, so the functional tests
+    (moto in-process) install this part too (tests/conftest.py)."""
     global _resources_installed
     if _resources_installed:
         return
@@ -231,6 +232,10 @@ def install_resources() -> None:
         alarm = group.alarm_configuration
         data["alarmConfiguration"] = alarm if isinstance(alarm, dict) else \
             {"enabled": False, "ignorePollAlarmFailure": False, "alarms": []}
+        # AWS leaves out a structure that was never set (a Lambda group has no load
+        # balancer); moto's {} reads as an empty load_balancer_info block to Terraform.
+        if not data.get("loadBalancerInfo"):
+            data.pop("loadBalancerInfo", None)
         return data
 
     def update_deployment_group(self: Any) -> Any:

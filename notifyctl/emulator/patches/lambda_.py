@@ -304,6 +304,7 @@ def apply() -> None:  # noqa: C901 - one closure per replaced moto method, kept 
             return original_update_code(self, function_name, qualifier, body)
         result = original_update_code(self, function_name, qualifier, body)
         _end_update(fn, previous)
+        hub().runtime.retire(*_key(fn), "$LATEST")
         return result if body.get("Publish") else fn.get_configuration()
 
     original_update_config = LambdaBackend.update_function_configuration
@@ -314,6 +315,7 @@ def apply() -> None:  # noqa: C901 - one closure per replaced moto method, kept 
         _store_extras(fn, body)
         original_update_config(self, function_name, qualifier, body)
         _end_update(fn, previous)
+        hub().runtime.retire(*_key(fn), "$LATEST")
         return fn.get_configuration()
 
     original_publish_backend = LambdaBackend.publish_version
@@ -347,6 +349,7 @@ def apply() -> None:  # noqa: C901 - one closure per replaced moto method, kept 
         name, qual = split_function(function_name, qualifier)
         if qual is None:
             hub().states.forget(_key(fn))
+        hub().runtime.retire(*_key(fn), qual)  # its workers go now, not after 15 minutes
 
     # -- event invoke configs, per qualifier --------------------------------------------
     def _config_target(self: Any, index: int) -> tuple[Any, str]:

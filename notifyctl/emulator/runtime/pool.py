@@ -286,6 +286,32 @@ class Runtime:
                     "account_concurrency": self.account_concurrency,
                     "max_environments": self.max_environments}
 
+    def retire(self, account_id: str, region: str, name: str,
+               version: str | None = None) -> int:
+        """Stop now the idle environments of a function (every version, or `version`):
+        DeleteFunction, UpdateFunctionCode/Configuration. A busy one finishes its
+        invocation and is not kept. Returns how many were stopped."""
+        return self._retire(lambda s: (s.account_id, s.region, s.name) == (account_id, region, name)
+                            and (version is None or s.version == version))
+
+    def retire_all(self) -> int:
+        """`local reset`: every function's idle environments stopped."""
+        return self._retire(lambda s: True)
+
+    def _retire(self, doomed: Any) -> int:
+        with self._lock:
+            envs: list[ExecutionEnvironment] = []
+            for spec in [s for s in self._pools if doomed(s)]:
+                pool = self._pools.pop(spec)
+                pool.retired = True
+                envs += pool.idle
+                pool.idle = []
+                if self._by_slot.get(spec.slot) == spec:
+                    del self._by_slot[spec.slot]
+        for env in envs:
+            self._flush_and_kill(env)
+        return len(envs)
+
     def close(self) -> None:
         with self._lock:
             self._closed = True

@@ -1,0 +1,118 @@
+"""Adopting what Terraform built (issue 19, "Done when"): a stack applied from a
+module WITHOUT notifyctl's tags -> `status` calls it not-ours and every changing
+command refuses it -> `bootstrap --adopt --yes` -> everything ours, `bootstrap
+--plan` nothing to do, `deploy-lambda` + `rollback` work -> the Terraform user adds
+notifyctl's tags to their code (README "Adopting existing resources": the documented
+way, so Terraform keeps the tags instead of removing them) -> `terraform plan` no
+changes -> `terraform destroy` clean.
+
+The untagged module is the export with every `tags` argument removed (built from
+the same blocks, not edited as text): the names, documents and settings a careful
+Terraform user would have written. Skips, with the reason, where terraform or the
+provider mirror is missing; ~3-4 minutes, Terraform's own time dominating.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from terraform_cli import Terraform, find_mirror, unavailable
+
+from notifyctl.config.loader import load
+from notifyctl.export import module as export_module
+from notifyctl.export import terraform
+from notifyctl.export.syntax import Attribute, Block, File
+from tests.integration.conftest import emulator_config
+
+pytestmark = [pytest.mark.integration,
+              pytest.mark.skipif(unavailable() is not None, reason=str(unavailable()))]
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _json(result: Any) -> Any:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _without_tags(file: File) -> File:
+    """The file as a Terraform user who never heard of notifyctl's tags writes it."""
+    def strip(b: Block) -> Block:
+        return replace(b, body=tuple(
+            strip(i) if isinstance(i, Block) else i for i in b.body
+            if not (isinstance(i, Attribute) and i.name == "tags")))
+    return replace(file, blocks=tuple(strip(b) for b in file.blocks))
+
+
+def _states(run: Any) -> dict[str, str]:
+    status = json.loads(run("-o", "json", "status").stdout)
+    return {f"{r['resource']} {r['name']}": r["state"] for r in status["resources"]}
+
+
+@pytest.mark.timeout(900)
+def test_a_terraform_built_stack_is_adopted_and_operated_without_either_undoing_the_other(
+        cli: Any, emulator: Any, tmp_path: Path) -> None:
+    prefix = f"tfa-{uuid.uuid4().hex[:8]}"
+    config = tmp_path / "notifyctl.yaml"
+    config.write_text(emulator_config(emulator.endpoint, prefix, sender=f"{prefix}@example.com"),
+                      encoding="utf-8")
+
+    def run(*args: str) -> Any:
+        return cli("--config", str(config), "--env", "local", "--endpoint-url",
+                   emulator.endpoint, *args)
+
+    module_dir = tmp_path / "module"
+    _json(run("-o", "json", "export", "terraform", "--out", str(module_dir)))
+    built = terraform.build(load(str(config), "local")[0])
+    tagged = export_module.render(built, export_module.HCL)
+    assert tagged["main.tf"] == (module_dir / "main.tf").read_text(encoding="utf-8")
+    untagged = replace(built, files=tuple(_without_tags(f) for f in built.files))
+    for name, text in export_module.render(untagged, export_module.HCL).items():
+        (module_dir / name).write_text(text, encoding="utf-8")
+    assert "local.tags" not in (module_dir / "main.tf").read_text(encoding="utf-8")
+
+    mirror = find_mirror()
+    assert mirror is not None
+    tf = Terraform.offline(module_dir, tmp_path, mirror, {
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"})
+    endpoint = ["-var", f"endpoint_url={emulator.endpoint}"]
+    tf.run("init", "-input=false")
+    tf.run("apply", "-auto-approve", "-input=false", *endpoint)
+    try:
+        states = _states(run)
+        assert {k for k, v in states.items() if v != "not-ours"} == {
+            f"ses-identity {prefix}@example.com"}, states  # SES identities carry no tags
+        refused = run("rollback")
+        assert refused.exit_code == 1 and "bootstrap --adopt" in refused.stderr, refused.output
+
+        adopted = _json(run("-o", "json", "bootstrap", "--adopt", "--yes"))
+        assert adopted["conflicts"] == [] and adopted["pending_changes"] == 0, adopted
+        assert set(_states(run).values()) == {"present"}
+        plan = _json(run("-o", "json", "bootstrap", "--plan"))
+        assert {step["action"] for step in plan} == {"unchanged"}, plan
+
+        source = tmp_path / "lambda_src"
+        shutil.copytree(REPO / "lambda_src", source)
+        with (source / "book_notifier" / "handler.py").open("a", encoding="utf-8") as handler:
+            handler.write("\n# release 2 (after adoption)\n")
+        deployed = _json(run("-o", "json", "deploy-lambda", "--source", str(source)))
+        assert deployed["version"] == "2", deployed
+        assert _json(run("-o", "json", "rollback"))["to_version"] == "1"
+
+        # The documented hand-off: the Terraform code now declares notifyctl's tags (the
+        # exported `local.tags`), so Terraform keeps what adopt added and changes nothing.
+        for name, text in tagged.items():
+            (module_dir / name).write_text(text, encoding="utf-8")
+        again = tf.run("plan", "-detailed-exitcode", "-input=false", *endpoint, check=False)
+        assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    finally:
+        destroyed = tf.run("destroy", "-auto-approve", "-input=false", *endpoint, check=False)
+    assert destroyed.returncode == 0, destroyed.stdout[-3000:] + destroyed.stderr[-3000:]
+    assert set(_states(run).values()) == {"missing"}

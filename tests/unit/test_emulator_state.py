@@ -1,0 +1,228 @@
+"""Issue 20: the emulator's state on disk — the outbox store, the snapshot file and its
+version check, the pickling of what moto holds, the dispatcher's pause/save/restore."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_emulator_delivery import FakeBackend, FakeRuntime, event
+
+from notifyctl.emulator import state
+from notifyctl.emulator.delivery import AsyncConfig, Dispatcher
+from notifyctl.emulator.outbox_store import OutboxStore
+
+pytestmark = pytest.mark.unit
+
+
+def email(n: int, to: str = "jane@example.com", time_ms: int = 0) -> tuple[dict[str, Any], int]:
+    return {"message_id": f"m{n}", "to": [to], "cc": [], "bcc": [], "subject": f"s{n}"}, \
+        time_ms or 1000 * n
+
+
+# -- the outbox ---------------------------------------------------------------------
+
+def test_the_outbox_keeps_every_email_past_the_old_10000_cap(tmp_path: Path) -> None:
+    store = OutboxStore(tmp_path / "outbox.sqlite3")
+    for n in range(10_050):
+        store.add(*email(n))
+    assert store.count() == 10_050
+    assert [e["message_id"] for e in store.page(limit=2).emails] == ["m10048", "m10049"]
+    assert next(iter(store.all()))["message_id"] == "m0"
+
+
+def test_the_outbox_survives_reopening_and_counts_without_reading(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.sqlite3"
+    first = OutboxStore(path)
+    first.add(*email(1))
+    first.close()
+    again = OutboxStore(path)
+    assert again.count() == 1
+    assert again.page().emails[0]["subject"] == "s1"
+
+
+def test_the_outbox_pages_by_time_and_recipient_case_insensitively() -> None:
+    store = OutboxStore(None)
+    store.add(*email(1, "Jane@Example.com", 1_000))
+    store.add(*email(2, "bob@example.com", 2_000))
+    store.add(*email(3, "jane@example.com", 3_000))
+    store.add(*email(4, "janet@example.com", 4_000))
+
+    page = store.page(to="JANE@example.com")
+    assert [e["message_id"] for e in page.emails] == ["m1", "m3"]
+    assert (page.total, page.matched) == (4, 2)
+    assert [e["message_id"] for e in store.page(since_ms=2_000, limit=1).emails] == ["m4"]
+    assert store.page(since_ms=2_000, limit=1).matched == 3
+    store.clear()
+    assert store.count() == 0 and store.page().emails == []
+
+
+# -- the snapshot file --------------------------------------------------------------
+
+class Holder:
+    """Something a weak dict refers to (held strongly elsewhere, as moto's functions)."""
+
+
+def test_locks_weak_dicts_and_lambda_defaultdicts_pickle_as_fresh_equivalents() -> None:
+    import pickle
+
+    kept = Holder()
+    data = {"lock": threading.Lock(), "rlock": threading.RLock(),
+            "cond": threading.Condition(), "weak": weakref.WeakValueDictionary({"a": kept}),
+            "aliases": defaultdict(lambda: {}, {"f": {"live": 1}}), "kept": kept}
+    data["lock"].acquire()  # a held lock comes back free
+    back = pickle.loads(state.dumps(data))
+
+    assert back["lock"].acquire(blocking=False)
+    with back["cond"]:
+        back["cond"].notify_all()
+    assert back["weak"]["a"] is back["kept"]
+    assert back["aliases"]["f"] == {"live": 1} and back["aliases"]["new"] == {}
+
+
+def test_a_defaultdict_whose_factory_builds_something_else_is_refused() -> None:
+    import pickle
+
+    with pytest.raises(pickle.PicklingError):
+        state.dumps(defaultdict(lambda: [1]))
+
+
+def header(**changes: Any) -> state.Header:
+    base = {"format": state.FORMAT, "notifyctl": "0.1.0", "moto": "5.2.5",
+            "python": "3.11.9", "saved_at": 0.0}
+    return state.Header(**{**base, **changes})
+
+
+def test_a_snapshot_reads_back_with_the_same_versions(tmp_path: Path) -> None:
+    path = tmp_path / state.FILE_NAME
+    state.write(path, header(), state.dumps({"moto": {}, "answer": 42}))
+    assert state.read(path, header(python="3.11.4", saved_at=9.0)) == {"moto": {}, "answer": 42}
+    assert state.read(tmp_path / "none", header()) is None
+    assert not list(tmp_path.glob(".*tmp"))  # the temporary file was renamed
+
+
+@pytest.mark.parametrize("other", [{"moto": "5.2.6"}, {"notifyctl": "0.2.0"},
+                                   {"format": state.FORMAT + 1}, {"python": "3.12.1"}])
+def test_a_snapshot_from_other_versions_is_refused_naming_fresh(tmp_path: Path,
+                                                                other: dict[str, Any]) -> None:
+    path = tmp_path / state.FILE_NAME
+    state.write(path, header(**other), state.dumps({}))
+    with pytest.raises(state.SnapshotRefused) as err:
+        state.read(path, header())
+    assert "--fresh" in str(err.value) and str(path) in str(err.value)
+
+
+@pytest.mark.parametrize("content", [b"garbage", b'{"format": 1}\n',
+                                     b'{"format": 1, "notifyctl": "0.1.0", "moto": "5.2.5", '
+                                     b'"python": "3.11.9", "saved_at": 0}\nnot a pickle'])
+def test_an_unreadable_snapshot_is_refused_not_a_crash(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / state.FILE_NAME
+    path.write_bytes(content)
+    with pytest.raises(state.SnapshotRefused, match="--fresh"):
+        state.read(path, header())
+
+
+def test_fresh_discards_the_snapshot_and_the_outbox(tmp_path: Path) -> None:
+    (tmp_path / state.FILE_NAME).write_bytes(b"x")
+    OutboxStore(tmp_path / "outbox.sqlite3").add(*email(1))
+    assert set(state.discard(tmp_path)) >= {state.FILE_NAME, "outbox.sqlite3"}
+    assert OutboxStore(tmp_path / "outbox.sqlite3").count() == 0
+
+
+def test_the_snapshotter_writes_only_when_something_changed(tmp_path: Path) -> None:
+    generation = [0]
+    captures: list[int] = []
+
+    def capture() -> tuple[bytes, int, float]:
+        captures.append(generation[0])
+        return state.dumps({"g": generation[0]}), 0, 0.0
+
+    snaps = state.Snapshotter(tmp_path / state.FILE_NAME, header, capture,
+                              lambda: generation[0], interval=0)
+    assert snaps.save() is not None
+    assert snaps.save() is None
+    generation[0] += 1
+    assert snaps.save() is not None
+    assert snaps.save(force=True) is not None
+    assert captures == [0, 1, 1]
+
+
+@pytest.mark.parametrize(("value", "expected"), [("", 5.0), ("0", 0.0), ("1.5", 1.5),
+                                                 ("nope", 5.0), ("-3", 0.0)])
+def test_the_snapshot_interval_comes_from_the_environment(value: str, expected: float) -> None:
+    assert state.interval_s({state.ENV_INTERVAL: value}) == expected
+
+
+# -- the async queue ----------------------------------------------------------------
+
+def test_a_paused_dispatcher_keeps_its_queue_for_the_snapshot_and_a_restore_runs_it() -> None:
+    runtime = FakeRuntime(["ok", "ok"])
+    backend = FakeBackend(AsyncConfig())
+    paused = Dispatcher(runtime, backend, retry_scale=0.0, threads=1)  # type: ignore[arg-type]
+    drained = paused.pause(0.0)
+    assert (drained.queued, drained.unfinished) == (0, 0)
+    paused.submit(event(request_id="a"))
+    paused.submit(event(request_id="b"), delay_s=3600)
+    saved = paused.saved_events()
+    paused.close()
+
+    assert runtime.calls == []  # paused: nothing started
+    assert [e.request_id for _, e in saved] == ["a", "b"]
+    assert saved[0][0] == 0.0 and 3500 < saved[1][0] <= 3600
+
+    restored = Dispatcher(runtime, backend, retry_scale=0.0, threads=1)  # type: ignore[arg-type]
+    restored.restore([(0.0, e) for _, e in saved])
+    done = threading.Event()
+    for _ in range(2000):
+        if restored.idle():
+            done.set()
+            break
+        done.wait(0.005)
+    restored.close()
+    assert sorted(runtime.calls) == ["a", "b"]
+
+
+def test_refused_sns_deliveries_are_kept_with_their_reason() -> None:
+    runtime = FakeRuntime([])
+    backend = FakeBackend(AsyncConfig(), allowed=False)
+    dispatcher = Dispatcher(runtime, backend, retry_scale=0.0, threads=1)  # type: ignore[arg-type]
+    dispatcher.submit(event(source="sns", topic_arn="arn:aws:sns:us-east-1:1:t"))
+    done = threading.Event()
+    for _ in range(2000):
+        if dispatcher.idle() and dispatcher.snapshot_refused():
+            done.set()
+            break
+        done.wait(0.005)
+    dispatcher.close()
+    (refused,) = dispatcher.snapshot_refused()
+    assert refused["topic"] == "arn:aws:sns:us-east-1:1:t"
+    assert "resource policy does not allow sns.amazonaws.com" in refused["reason"]
+    assert dispatcher.clear() == 0 and dispatcher.snapshot_refused() == []
+
+
+def test_a_slow_capture_stretches_the_interval_to_hold_moto_a_tenth_of_the_time(
+        tmp_path: Path) -> None:
+    snaps = state.Snapshotter(tmp_path / state.FILE_NAME, header,
+                              lambda: (b"", 0, 800.0), lambda: 1, interval=5.0)
+    assert snaps.next_wait() == 5.0
+    snaps.save()
+    assert snaps.next_wait() == pytest.approx(8.0)
+
+
+@pytest.mark.parametrize("size", [0, 1, 1001, 2500])
+def test_moto_histories_trimmed_by_recent_come_back_with_their_limit(size: int) -> None:
+    import pickle
+
+    from notifyctl.emulator.recent import Recent
+
+    history = Recent(1000)
+    for n in range(size):
+        history.append(n)
+    back = pickle.loads(state.dumps({"h": history}))["h"]
+    assert type(back) is Recent and back.limit == 1000 and list(back) == list(history)
+    back.append("next")
+    assert back[-1] == "next"
