@@ -114,6 +114,12 @@ class AwsClients:
                 session.get_component("config_store").set_config_provider(
                     "profile", ConstantProvider(None))
                 session.set_credentials(*EMULATOR_CREDENTIALS)
+            from notifyctl.aws.loader import service_loader
+
+            # Loads a client's model without walking every service's directory; built
+            # on first use, as botocore builds its own (`data_path` reads the profile).
+            session.lazy_register_component(
+                "data_loader", lambda: service_loader(session.get_config_variable("data_path")))
             self._session = session
         return self._session
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from notifyctl.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, NotifyctlError
 
 if TYPE_CHECKING:
+    import typer
+
     from notifyctl.cli.context import ClientsFactory
 
 BUG_REPORT = "This is a bug in notifyctl; please report it with the output of `-v`."
@@ -66,6 +68,38 @@ def hoist_global_options(argv: list[str]) -> list[str]:
     return front + rest
 
 
+def command_word(argv: list[str]) -> str | None:
+    """The command argv names once the global options are hoisted to its front; None
+    for none, or for the root's own --help / --version."""
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token in ("--", "-h", "--help", "--version"):
+            return None
+        if token in GLOBAL_WITH_VALUE:
+            i += 2
+        elif token.startswith("-"):
+            i += 1
+        else:
+            return token
+    return None
+
+
+def app_for(command: str | None) -> typer.Typer:
+    """The whole CLI; for a command of `commands.SOLO`, the root with that command alone."""
+    from notifyctl.cli import commands
+
+    if command in commands.SOLO:
+        from notifyctl.cli.root import new_app
+
+        app = new_app()
+        commands.register_solo(app, command)
+        return app
+    from notifyctl.cli.app import app as whole
+
+    return whole
+
+
 def _click_exceptions() -> tuple[type[BaseException], type[Exception]]:
     """Typer >= 0.29 vendors click as typer._click; older releases use click itself."""
     from typer import Abort
@@ -86,11 +120,10 @@ def run(argv: list[str] | None = None, *, clients: ClientsFactory | None = None)
 
     abort, click_exception = _click_exceptions()
 
-    from notifyctl.cli.app import app
     from notifyctl.cli.context import Invocation
 
     argv = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
-    command = typer.main.get_command(app)
+    command = typer.main.get_command(app_for(command_word(argv)))
     invocation = Invocation(clients)
     try:
         rv = command.main(args=argv, prog_name="notifyctl", standalone_mode=False,

@@ -33,6 +33,17 @@ def dumps(data: Any, *, indent: int | None = 2) -> str:
     return json.dumps(data, default=_json_default, indent=indent, ensure_ascii=False)
 
 
+def _may_be_terminal(stream: Any) -> bool:
+    """False only where rich's `Console.is_terminal` is surely False: not a tty, and
+    neither FORCE_COLOR nor TTY_COMPATIBLE=1 (which make rich say True) is set."""
+    if os.environ.get("FORCE_COLOR") is not None or os.environ.get("TTY_COMPATIBLE") == "1":
+        return True
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or closed: rich says False too
+        return False
+
+
 class Output:
     def __init__(self, fmt: str = "text", verbose: bool = False) -> None:
         self.fmt = fmt
@@ -70,6 +81,8 @@ class Output:
     @property
     def interactive(self) -> bool:
         """A person is watching stderr: show progress bars and spinners."""
+        if self._err is None and not _may_be_terminal(sys.stderr):
+            return False  # piped: decided without importing rich (~30 ms a start)
         return self.err.is_terminal and not os.environ.get("CI")
 
     def result(self, data: Any, render: Callable[[Console], None] | None = None) -> None:
