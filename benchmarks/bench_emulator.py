@@ -30,7 +30,11 @@
    * emulator RSS (/proc/PID/status VmRSS) at start, after warm-up (1,000 deliveries),
      after 10,000 more deliveries and after idling --idle seconds (goal < 10 % growth
      after warm-up, beyond the stored data)
-   --pipeline-only skips parts 2-7. The machine's load average is printed with each part.
+   * CPU per delivered email: the emulator process's user+system CPU (/proc/PID/stat)
+     and its workers' (its descendants'), over --cpu deliveries after warm-up, divided
+     by the deliveries; the figure to compare on a loaded machine (wall time is not)
+   --pipeline-only skips parts 2-7; --cpu-only N measures the CPU per delivery over N
+   deliveries after warm-up and stops there. The machine's load average is printed with each part.
 """
 
 from __future__ import annotations
@@ -105,6 +109,8 @@ def main() -> int:
                         help="offered rates to try, rising (stops at the first not sustained)")
     parser.add_argument("--deliveries", type=int, default=10_000)
     parser.add_argument("--idle", type=float, default=30.0)
+    parser.add_argument("--cpu-only", type=int, default=0, metavar="N",
+                        help="after warm-up, measure CPU per delivery over N deliveries, then stop")
     parser.add_argument("--persistence", action="store_true",
                         help="only snapshot/restore and status counters (bench_emulator_state.py)")
     args, rest = parser.parse_known_args()
@@ -315,6 +321,33 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process (/proc/PID/stat, fields 14 and 15)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # the process ended
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below `pid` (the emulator's function workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
 def cli(*argv: str) -> tuple[int, str, str]:
     """The notifyctl CLI in-process (no interpreter start per call)."""
     import contextlib
@@ -368,6 +401,9 @@ def pipeline(endpoint: str, pid: int, args: argparse.Namespace) -> None:
     rss_warm = rss_mb(pid)
     line("RSS after bootstrap + 1,000 deliveries (warm)", f"{rss_warm:.0f} MB", load())
     after_warm = sent()
+    if args.cpu_only:
+        measure_cpu(pid, publish, sent, drain, args.cpu_only)
+        return
 
     # -- publish -> sent at 100/s offered ----------------------------------------------
     report = publish(int(100 * min(args.duration, 30)), 100, True)
@@ -405,6 +441,21 @@ def pipeline(endpoint: str, pid: int, args: argparse.Namespace) -> None:
          f"+{growth:.1f} % over warm (goal < 10 %); {load()}", growth < 10)
     time.sleep(args.idle)
     line(f"RSS after idling {args.idle:.0f} s", f"{rss_mb(pid):.0f} MB", load())
+
+
+def measure_cpu(pid: int, publish: Any, sent: Any, drain: Any, count: int) -> None:
+    """CPU per delivered email over `count` deliveries, emulator and its workers apart."""
+    workers = descendants(pid)
+    cpu0, wcpu0 = cpu_s(pid), {w: cpu_s(w) for w in workers}
+    start, t0 = sent(), time.monotonic()
+    publish(count, None, False)
+    drain(start + count)
+    wall = time.monotonic() - t0
+    delivered = sent() - start
+    emulator_ms = (cpu_s(pid) - cpu0) * 1000 / delivered
+    workers_ms = sum(cpu_s(w) - wcpu0.get(w, 0.0) for w in descendants(pid)) * 1000 / delivered
+    line(f"emulator CPU per delivery ({delivered:,} deliveries)", f"{emulator_ms:.1f} ms",
+         f"workers {workers_ms:.1f} ms; {delivered / wall:.0f} delivered/s; {load()}")
 
 
 def offered(publish: Any, sent: Any, rate: float,

@@ -190,8 +190,18 @@ def find_caller(access_key_id: str, enforce: str) -> Caller | None:
     return None
 
 
+# A policy document as read from moto: (document text, where it comes from).
+Document = tuple[str, str]
+
+
 def identity_policies(caller: Caller, partition: str = "aws") -> list[Policy]:
     """The caller's identity policies: inline and attached managed (and its groups')."""
+    return [_parsed(doc, source) for doc, source in identity_documents(caller, partition)]
+
+
+def identity_documents(caller: Caller, partition: str = "aws") -> tuple[Document, ...]:
+    """The texts of the caller's identity policies, read from moto's IAM as it is now
+    (so whatever changed them, API or moto directly, shows at once)."""
     from moto.iam.models import iam_backends
 
     backend = iam_backends[caller.account][partition]
@@ -200,26 +210,30 @@ def identity_policies(caller: Caller, partition: str = "aws") -> list[Policy]:
         holders.append(backend.get_role(caller.name) if caller.kind == "role"
                        else backend.get_user(caller.name))
     except Exception:  # the role was deleted: no policies, everything implicitly denied
-        return []
+        return ()
     if caller.kind == "user":
         holders.extend(backend.get_groups_for_user(caller.name))
-    return [p for holder in holders for p in policies_of(holder)]
+    return tuple(d for holder in holders for d in documents_of(holder))
 
 
 def policies_of(holder: Any) -> list[Policy]:
     """Inline + attached managed policies of a moto role, user or group."""
-    out = [_parsed(doc, name) for name, doc in holder.policies.items()]
+    return [_parsed(doc, source) for doc, source in documents_of(holder)]
+
+
+def documents_of(holder: Any) -> list[Document]:
+    out = [(doc, name) for name, doc in holder.policies.items()]
     for arn, managed in holder.managed_policies.items():
         for version in managed.versions:
             if version.is_default:
-                out.append(_parsed(version.document, arn))
+                out.append((version.document, arn))
     return out
 
 
 @lru_cache(maxsize=1024)
-def _parsed(document: str, source_id: str) -> Policy:
+def _parsed(document: str, source_id: str, kind: str = "identity") -> Policy:
     """Parsed once per document text: every call a function makes is checked."""
-    return Policy.parse(document, source_id=source_id)
+    return Policy.parse(document, source_id=source_id, kind=kind)
 
 
 # -- The request in IAM's terms ---------------------------------------------------------
@@ -403,22 +417,33 @@ def _recipients(params: Mapping[str, Any]) -> list[str]:
 def resource_policies(call: Call, resource: str) -> list[Policy]:
     """The resource policies notifyctl writes: the SNS topic's, the SQS queue's.
     Caller holds the moto lock."""
+    out = []
+    for doc, source in resource_documents(call, resource):
+        try:
+            out.append(_parsed(doc, source, "resource"))
+        except ValueError:  # not JSON: no policy, as before
+            return []
+    return out
+
+
+def resource_documents(call: Call, resource: str) -> tuple[Document, ...]:
+    """The texts of those resource policies, read from moto as they are now."""
     try:
         if call.service == "sns" and resource.startswith("arn:"):
             from moto.sns.models import sns_backends
 
             topic = sns_backends[call.account][call.region].topics.get(resource)
             if topic is not None:
-                return [Policy.parse(topic.policy, source_id=resource, kind="resource")]
+                return ((str(topic.policy), resource),)
         if call.service == "sqs" and resource.startswith("arn:"):
             from moto.sqs.models import sqs_backends
 
             queue = sqs_backends[call.account][call.region].queues.get(resource.split(":")[-1])
             if queue is not None and queue.policy:
-                return [Policy.parse(queue.policy, source_id=resource, kind="resource")]
-    except (KeyError, ValueError):
-        return []
-    return []
+                return ((str(queue.policy), resource),)
+    except KeyError:
+        return ()
+    return ()
 
 
 # -- The decision -----------------------------------------------------------------------
@@ -463,12 +488,64 @@ def authorize_on(call: Call, caller: Caller, resource: str) -> Refusal | None:
     action = action_of(call)
     if action in ALWAYS_ALLOWED:
         return None
-    request = Request(action=action, resource=resource, principal_arns=caller.principal_arns,
-                      account=caller.account, context=context_of(call, caller))
-    decision = evaluate(request, identity_policies(caller), resource_policies(call, resource))
+    identity = identity_documents(caller)
+    resource_docs = resource_documents(call, resource)
+    try:
+        documents = identity + resource_docs
+        context = _frozen(context_of(call, caller), _keys_read(documents))
+        decision = _decide(action, resource, caller.principal_arns, caller.account, context,
+                           identity, resource_docs)
+    except ValueError:  # a resource policy that is not JSON counts as none (as before)
+        context = _frozen(context_of(call, caller), _keys_read(identity))
+        decision = _decide(action, resource, caller.principal_arns, caller.account, context,
+                           identity, ())
     if decision.allowed:
         return None
     return refusal(call, caller, action, resource, decision)
+
+
+# -- Decisions, memoised ----------------------------------------------------------------
+#
+# Every call a function makes is checked (three per delivered email), and evaluating
+# costs milliseconds of the emulator's one GIL. A decision is a pure function of the
+# action, the resource, the principal, the context keys the policies' conditions read
+# (the evaluator reads no other), and the policy TEXTS in force; the memo's key is
+# exactly that, with the texts read from moto on every call. So any IAM write (a role
+# policy put or deleted, a managed policy attached or detached or given a new default
+# version, a topic or queue policy set), through the API or on moto's objects directly,
+# changes the key and the next call is decided afresh: nothing to invalidate, nothing
+# stale. A policy that conditions on the clock (aws:CurrentTime, aws:EpochTime) puts
+# the clock's value in the key, so it is decided afresh every second, as it must be.
+
+FrozenContext = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@lru_cache(maxsize=1024)
+def _keys_read(documents: tuple[Document, ...]) -> frozenset[str]:
+    """The context keys (lower case) any condition of these policies reads."""
+    keys: set[str] = set()
+    for doc, source in documents:
+        for st in _parsed(doc, source).statements():
+            block = st.get("Condition") if isinstance(st, Mapping) else None
+            if isinstance(block, Mapping):
+                for operator_keys in block.values():
+                    if isinstance(operator_keys, Mapping):
+                        keys.update(str(k).lower() for k in operator_keys)
+    return frozenset(keys)
+
+
+def _frozen(context: Mapping[str, list[str]], keys: frozenset[str]) -> FrozenContext:
+    return tuple(sorted((k, tuple(v)) for k, v in context.items() if k.lower() in keys))
+
+
+@lru_cache(maxsize=8192)
+def _decide(action: str, resource: str, principal_arns: tuple[str, ...], account: str,
+            context: FrozenContext, identity: tuple[Document, ...],
+            resource_docs: tuple[Document, ...]) -> Decision:
+    request = Request(action=action, resource=resource, principal_arns=principal_arns,
+                      account=account, context={k: list(v) for k, v in context})
+    return evaluate(request, [_parsed(doc, source) for doc, source in identity],
+                    [_parsed(doc, source, "resource") for doc, source in resource_docs])
 
 
 def refusal(call: Call, caller: Caller, action: str, resource: str,

@@ -26,6 +26,7 @@ once the list has grown by COMPACT_EVERY since the last pass.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
@@ -116,6 +117,16 @@ class Rollup(MetricAggregatedDatum):  # type: ignore[misc]
         self.min, self.max = min(self.min, low), max(self.max, high)
 
 
+_rewrites: dict[int, int] = {}  # id(a backend's metric_data) -> times rewritten
+
+
+def rewrite(data: list[Any], kept: list[Any]) -> None:
+    """Replace a backend's datapoints in place (moto itself only appends): counted, so a
+    `SeriesIndex` over the list knows to rebuild. Caller holds the CloudWatch lock."""
+    data[:] = kept
+    _rewrites[id(data)] = _rewrites.get(id(data), 0) + 1
+
+
 _compacted_at: dict[int, int] = {}  # id(backend) -> len(metric_data) after its last pass
 
 
@@ -131,5 +142,57 @@ def compact_backends(now: float) -> None:
                 size = len(backend.metric_data)
                 if size < _compacted_at.get(id(backend), 0) + COMPACT_EVERY:
                     continue
-                backend.metric_data[:] = compact(backend.metric_data, now)
+                rewrite(backend.metric_data, compact(backend.metric_data, now))
                 _compacted_at[id(backend)] = len(backend.metric_data)
+
+
+# -- Reading by series ------------------------------------------------------------------
+
+SeriesKey = tuple[str, str, frozenset[tuple[str, str]]]  # namespace, name, dimensions
+
+
+class SeriesIndex:
+    """One backend's datapoints by series (namespace, name, dimension set), each series'
+    (timestamp, datum) pairs in timestamp order: what the alarm engine reads.
+
+    The engine evaluates every alarm twice a period; it used to copy the backend's
+    whole list every tick and scan back through every series' datapoints to find one
+    series' window. Here a tick indexes only what was appended since the last one
+    (`refresh`, O(new)) and an alarm reads its window by bisection (`since`,
+    O(log n + window)). moto only appends to `metric_data`; when the list was rewritten
+    instead (our compaction, the SQS metric prune: shorter, or a different datapoint
+    where the last indexed one was), the index is rebuilt from it, once.
+    """
+
+    def __init__(self) -> None:
+        self._series: dict[SeriesKey, list[tuple[float, Any]]] = {}
+        self._size = 0
+        self._last: Any = None
+        self._rewrites = 0
+        self._list: list[Any] | None = None  # the list indexed (a restored backend has another)
+
+    def refresh(self, data: list[Any]) -> None:
+        """Index what `data` (the backend's list, read under its lock) gained since the
+        last call, or all of it when it was rewritten."""
+        size, rewrites = len(data), _rewrites.get(id(data), 0)
+        if (data is not self._list or rewrites != self._rewrites or size < self._size
+                or (self._size and data[self._size - 1] is not self._last)):
+            self._series, self._size, self._rewrites, self._list = {}, 0, rewrites, data
+        for datum in data[self._size:]:
+            key = (datum.namespace, datum.name,
+                   frozenset((d.name, d.value) for d in datum.dimensions))
+            points = self._series.setdefault(key, [])
+            stamp = _epoch(datum.timestamp) if isinstance(datum.timestamp, datetime) \
+                else float(datum.timestamp or 0)
+            if not points or points[-1][0] <= stamp:
+                points.append((stamp, datum))
+            else:  # written with an earlier timestamp: keep the order by time
+                points.insert(bisect_right(points, stamp, key=lambda p: p[0]), (stamp, datum))
+        self._size, self._last = size, (data[size - 1] if size else None)
+
+    def since(self, namespace: str, name: str, dimensions: frozenset[tuple[str, str]],
+              since: float) -> list[tuple[float, Any]]:
+        """The series' datapoints stamped at or after `since`, newest first."""
+        points = self._series.get((namespace, name, dimensions), [])
+        start = bisect_left(points, since, key=lambda p: p[0])
+        return points[start:][::-1]

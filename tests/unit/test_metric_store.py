@@ -80,3 +80,56 @@ def test_series_are_kept_apart_and_datapoints_put_as_statistics_stay() -> None:
 
     assert kept[0] is put
     assert sorted((d.name, d.sum) for d in kept[1:]) == [("Duration", 2.0), ("Errors", 1.0)]
+
+
+def _naive(data: list[Any], name: str, since: float) -> list[tuple[float, Any]]:
+    """What the alarm engine must read: every datapoint of the series at or after `since`,
+    newest first (ties: the later written first)."""
+    found = [(metric_store._epoch(d.timestamp), i, d) for i, d in enumerate(data)
+             if d.name == name and metric_store._epoch(d.timestamp) >= since]
+    return [(t, d) for t, _, d in sorted(found, key=lambda f: (f[0], f[1]), reverse=True)]
+
+
+def test_the_series_index_reads_one_series_window_as_a_scan_would() -> None:
+    from notifyctl.emulator.metric_store import SeriesIndex
+
+    data = [datum(float(i), NOW - 100 + i, name="Duration" if i % 3 else "Errors")
+            for i in range(60)]
+    index = SeriesIndex()
+    dims = frozenset({("FunctionName", "f")})
+    index.refresh(data)
+    assert index.since("AWS/Lambda", "Duration", dims, NOW - 70) == _naive(data, "Duration",
+                                                                           NOW - 70)
+    # appended later, one of them stamped in the past, one at an existing stamp
+    data += [datum(500.0, NOW - 90), datum(501.0, NOW - 10), datum(502.0, NOW - 95 + 1)]
+    index.refresh(data)
+    for since in (NOW - 200, NOW - 95, NOW - 50, NOW):
+        assert index.since("AWS/Lambda", "Duration", dims, since) == _naive(
+            data, "Duration", since)
+    assert index.since("AWS/Lambda", "Duration", frozenset(), NOW - 200) == []
+    assert index.since("AWS/Lambda", "Throttles", dims, NOW - 200) == []
+
+
+def test_the_series_index_rebuilds_after_the_list_is_rewritten(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from notifyctl.emulator.metric_store import SeriesIndex, rewrite
+
+    monkeypatch.setattr(metric_store, "RAW_PER_SERIES", 10)
+    data = [datum(float(i), NOW - 3000 + i * 60) for i in range(40)]
+    index = SeriesIndex()
+    dims = frozenset({("FunctionName", "f")})
+    index.refresh(data)
+    rewrite(data, compact(data, NOW))
+    data.append(datum(7.0, NOW))
+    index.refresh(data)
+    got = index.since("AWS/Lambda", "Duration", dims, NOW - 5000)
+    assert got == _naive(data, "Duration", NOW - 5000)
+    assert any(isinstance(d, Rollup) for _, d in got) and len(got) == len(data)
+    data[:] = data[:5]  # shortened by anyone else: rebuilt too
+    index.refresh(data)
+    assert index.since("AWS/Lambda", "Duration", dims, NOW - 5000) == _naive(
+        data, "Duration", NOW - 5000)
+    restored = [datum(1.0, NOW - 1)]  # a backend restored from a snapshot: another list
+    index.refresh(restored)
+    assert index.since("AWS/Lambda", "Duration", dims, NOW - 5000) == _naive(
+        restored, "Duration", NOW - 5000)

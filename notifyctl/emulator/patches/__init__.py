@@ -119,12 +119,16 @@ What moto does without Docker, and what each patch changes:
 |   else returns every event; logStreamNamePrefix ignored       |   -exclusions, %regex%, JSON,           |
 |                                                               |   space-delimited); prefix honoured     |
 | DynamoDB TTL never deletes                                    | ttl.TtlSweeper (server.py), not a patch |
+|                                                               | dynamodb: puts/updates feed the         |
+|                                                               |   sweeper's expiry index (ttl.py)       |
 | (server) one lock for every service; an SQS long poll held it | one lock per service group (backends.   |
 |   while it waited (all other calls stalled)                   |   MotoLock); sqs: the wait releases it  |
 | CloudWatch keeps every datapoint forever (one list, scanned  | cloudwatch (metric_store.py): newest    |
 |   by every read)                                              |   2,000 raw per series, then 1-minute / |
 |                                                               |   1-hour statistics, AWS's retention    |
 | SNS topics keep every published message; SES every sent email | sns / ses: the newest 1,000 (recent.py) |
+| (server) every request lists moto's package directory to find | dispatch: listed once at start          |
+|   its service (~150 system calls)                             |                                         |
 
 Each patch names the moto attribute it replaces; `install` checks that they all
 exist before touching any, so a moto that moved things fails loudly at start.
@@ -175,6 +179,8 @@ def _service_modules() -> list[Any]:
     from notifyctl.emulator.patches import (
         cloudwatch,
         codedeploy,
+        dispatch,
+        dynamodb,
         iam,
         lambda_,
         logs,
@@ -184,7 +190,7 @@ def _service_modules() -> list[Any]:
         sqs,
     )
 
-    return [lambda_, sns, sqs, ses, sesv2, logs, cloudwatch, codedeploy, iam]
+    return [lambda_, sns, sqs, ses, sesv2, logs, cloudwatch, codedeploy, dynamodb, dispatch, iam]
 
 
 def install(the_hub: Hub) -> None:

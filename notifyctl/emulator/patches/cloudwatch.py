@@ -77,8 +77,9 @@ class MotoAlarmStore:
         self._scale = clock_scale  # clock.Clock.scale
         self._next_sqs = 0.0
         self._next_prune = 0.0
-        # one copy of each backend's metric data per engine tick, shared by its alarms
-        self._snapshots: dict[tuple[str, str], list[Any]] = {}
+        # each backend's datapoints by series, brought up to date once per engine tick
+        self._indexes: dict[tuple[str, str], Any] = {}  # metric_store.SeriesIndex
+        self._fresh: set[tuple[str, str]] = set()
 
     def alarms(self) -> list[AlarmSpec]:
         from notifyctl.emulator.backends import MOTO_LOCK
@@ -91,27 +92,19 @@ class MotoAlarmStore:
         from moto.cloudwatch.models import MetricAggregatedDatum, MetricDatum, cloudwatch_backends
 
         from notifyctl.emulator.backends import MOTO_LOCK
+        from notifyctl.emulator.metric_store import SeriesIndex
 
         key = (spec.account_id, spec.region)
-        data = self._snapshots.get(key)
-        if data is None:
+        index = self._indexes.get(key)
+        if index is None:
+            index = self._indexes[key] = SeriesIndex()
+        if key not in self._fresh:  # once per engine tick, shared by its alarms
             with MOTO_LOCK.hold("cloudwatch"):
-                data = list(cloudwatch_backends[spec.account_id][spec.region].metric_data)
-            self._snapshots[key] = data
-        wanted = set(spec.dimensions)
+                index.refresh(cloudwatch_backends[spec.account_id][spec.region].metric_data)
+            self._fresh.add(key)
         found: list[Sample] = []
-        older = 0
-        for datum in reversed(data):  # appended in time order: stop once well past `since`
-            stamp = _epoch(datum.timestamp)
-            if stamp < since:
-                older += 1
-                if older > 50:
-                    break
-                continue
-            older = 0
-            if (datum.namespace != spec.namespace or datum.name != spec.metric_name
-                    or {(d.name, d.value) for d in datum.dimensions} != wanted):
-                continue
+        for stamp, datum in index.since(spec.namespace or "", spec.metric_name or "",
+                                        frozenset(spec.dimensions), since):
             if isinstance(datum, MetricDatum):
                 found.append(Sample.of(stamp, float(datum.value)))
             elif isinstance(datum, MetricAggregatedDatum):
@@ -146,7 +139,7 @@ class MotoAlarmStore:
     def tick(self, now: float) -> None:
         """Every (scaled) minute, SQS's ApproximateNumberOfMessagesVisible of each queue;
         those older than 15 (emulated) days are dropped, so a long session stays bounded."""
-        self._snapshots.clear()
+        self._fresh.clear()
         from notifyctl.emulator.metric_store import compact_backends
 
         compact_backends(time.time())  # bounded datapoints (metric_store.py)
@@ -176,13 +169,14 @@ class MotoAlarmStore:
     @staticmethod
     def _prune(before: float) -> None:
         from notifyctl.emulator.backends import MOTO_LOCK
+        from notifyctl.emulator.metric_store import rewrite
 
         with MOTO_LOCK.hold("cloudwatch"):
             for _, _, backend in _backends():
-                backend.metric_data[:] = [
+                rewrite(backend.metric_data, [
                     d for d in backend.metric_data
                     if not (d.namespace == "AWS/SQS" and d.name == SQS_METRIC
-                            and _epoch(d.timestamp) < before)]
+                            and _epoch(d.timestamp) < before)])
 
 
 def apply() -> None:
