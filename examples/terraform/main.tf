@@ -493,9 +493,17 @@ resource "aws_lambda_permission" "ses_events" {
 }
 
 resource "aws_sns_topic_subscription" "feedback" {
-  topic_arn  = aws_sns_topic.ses_events.arn
-  protocol   = "lambda"
-  endpoint   = aws_lambda_function.feedback.arn
+  topic_arn           = aws_sns_topic.ses_events.arn
+  protocol            = "lambda"
+  endpoint            = aws_lambda_function.feedback.arn
+  filter_policy_scope = "MessageBody"
+  filter_policy = jsonencode({
+    eventType = [
+      {
+        "anything-but" = ["Send"]
+      },
+    ]
+  })
   depends_on = [aws_lambda_permission.ses_events]
 }
 

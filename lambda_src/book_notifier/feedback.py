@@ -24,6 +24,9 @@ Rendering Failure     REJECTED_BY_SES           delivery_reason    -> FAILED
 Open, Click, ...      ignored (not published by the configuration set)
 ====================  ========================  =================  ==================
 
+bootstrap's subscription filters Send out (FilterPolicyScope MessageBody): a Delivery,
+Bounce, Complaint or DeliveryDelay of the same email resolves the record as well.
+
 The record is found by the ``notifyctl-dedup-key`` message tag (book_notifier.tags)
 that SES copies into every configuration-set event. Identity notifications carry
 no message tags (SES documents this), so one without the tag is logged as

@@ -50,6 +50,8 @@ from notifyctl.export.syntax import (
 )
 from notifyctl.infra import dns_records, policies
 from notifyctl.infra.specs import (
+    FEEDBACK_FILTER_POLICY,
+    FEEDBACK_FILTER_SCOPE,
     FEEDBACK_PERMISSION_SID,
     FEEDBACK_POLICY_NAME,
     INLINE_POLICY_NAME,
@@ -388,7 +390,9 @@ def _feedback_function(specs: Specs, v: dict[str, Variable]) -> list[Block]:
                                         for k, value in permission.items()]),
         _resource(FEEDBACK_SUBSCRIPTION, [
             *attrs(topic_arn=EVENTS_TOPIC.expr("arn"), protocol="lambda",
-                   endpoint=FEEDBACK_FUNCTION.expr("arn")),
+                   endpoint=FEEDBACK_FUNCTION.expr("arn"),
+                   filter_policy_scope=FEEDBACK_FILTER_SCOPE),
+            Attribute("filter_policy", JsonEncode(FEEDBACK_FILTER_POLICY)),
             Attribute("depends_on", [Ref(FEEDBACK_PERMISSION.address)]),
         ]),
     ]

@@ -15,6 +15,8 @@ from notifyctl.aws.calls import LAMBDA_NOT_FOUND, ClientFactory, get_or_none
 from notifyctl.infra import policies, reads
 from notifyctl.infra.ownership import ADOPT_COMMAND, PARENT, adoptable
 from notifyctl.infra.specs import (
+    FEEDBACK_FILTER_POLICY,
+    FEEDBACK_FILTER_SCOPE,
     FEEDBACK_PERMISSION_SID,
     FEEDBACK_POLICY_NAME,
     GROUP_DEFAULT_CONFIG,
@@ -704,19 +706,39 @@ class Planner:
                                   self.arns.alias, label)
 
     def _subscription(self, kind: str, topic_arn: str, topic_exists: bool, endpoint: str,
-                      label: str) -> Step:
+                      label: str, filter_policy: dict[str, Any] | None = None) -> Step:
+        """The topic's `lambda` subscription of `endpoint`; with `filter_policy`, a
+        MessageBody-scoped filter reconciled as a document (SNS re-serialises it)."""
         found = None
         if topic_exists:
             for sub in lambda_subscriptions(self.c("sns"), topic_arn):
                 if sub.get("Endpoint") == endpoint:
                     found = sub
+        wanted = {} if filter_policy is None else {
+            "FilterPolicyScope": FEEDBACK_FILTER_SCOPE, "FilterPolicy": json.dumps(filter_policy)}
         if found is None:
             return Step(CREATE, kind, label, {"Endpoint": (None, endpoint)}, (
                 ApiCall("sns", "subscribe", {"TopicArn": topic_arn, "Protocol": "lambda",
                                              "Endpoint": endpoint,
-                                             "ReturnSubscriptionArn": True}),
+                                             "ReturnSubscriptionArn": True,
+                                             **({"Attributes": wanted} if wanted else {})}),
             ))
-        return Step(UNCHANGED, kind, label, note=found.get("SubscriptionArn", ""))
+        arn = found.get("SubscriptionArn", "")
+        if not wanted or arn in ("", "PendingConfirmation"):
+            return Step(UNCHANGED, kind, label, note=arn)
+        live = self.c("sns").get_subscription_attributes(
+            SubscriptionArn=arn).get("Attributes", {})
+        live_policy = json.loads(live["FilterPolicy"]) if live.get("FilterPolicy") else None
+        live_scope = live.get("FilterPolicyScope") if live_policy is not None else None
+        if live_policy == filter_policy and live_scope == FEEDBACK_FILTER_SCOPE:
+            return Step(UNCHANGED, kind, label, note=arn)
+        # The scope first: SNS validates a policy against the scope already set.
+        return Step(UPDATE, kind, label, {
+            "FilterPolicy": (live_policy, filter_policy),
+            "FilterPolicyScope": (live_scope, FEEDBACK_FILTER_SCOPE)}, tuple(
+                ApiCall("sns", "set_subscription_attributes", {
+                    "SubscriptionArn": arn, "AttributeName": name, "AttributeValue": value})
+                for name, value in wanted.items()), note=arn)
 
     # ------------------------------------------------------------ SES feedback (issue 17)
     def configuration_set(self) -> Step:
@@ -824,7 +846,8 @@ class Planner:
         label = f"{self.env.ses_events_topic_name} -> {self.env.feedback_function_name}"
         return self._subscription(FEEDBACK_SUBSCRIPTION, self.arns.ses_events_topic,
                                   bool(self.exists.get(SES_EVENTS_TOPIC)),
-                                  self.arns.feedback_function, label)
+                                  self.arns.feedback_function, label,
+                                  filter_policy=FEEDBACK_FILTER_POLICY)
 
     # ------------------------------------------------------------ releases (issue 16)
     def alarm(self, spec: AlarmSpec) -> Step:

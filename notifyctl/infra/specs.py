@@ -263,6 +263,11 @@ FEEDBACK_TIMEOUT_S = 30
 FEEDBACK_MEMORY_MB = 128
 FEEDBACK_PERMISSION_SID = "notifyctl-ses-events-invoke"
 FEEDBACK_POLICY_NAME = "feedback"
+# The feedback subscription's filter (SNS FilterPolicyScope MessageBody): a Send event
+# changes no record that a Delivery/Bounce/Complaint/DeliveryDelay event of the same
+# email does not also change, so skipping it halves the feedback function's invocations.
+FEEDBACK_FILTER_SCOPE = "MessageBody"
+FEEDBACK_FILTER_POLICY: dict[str, Any] = {"eventType": [{"anything-but": ["Send"]}]}
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,31 @@ def test_every_policy_document_written_is_least_privilege(run: Any) -> None:
     # What AWS then holds: test_bootstrapped_account.py (one shared account).
 
 
+def test_feedback_subscription_skips_send_events_and_its_filter_is_reconciled(
+        run: Any, aws_clients: Any) -> None:
+    """The feedback function is not invoked for Send events (a MessageBody filter), and
+    a filter changed by hand is planned back as an update of that subscription only."""
+    assert run("bootstrap", "--yes").exit_code == 0
+    sns = aws_clients.client("sns")
+    topic = next(t["TopicArn"] for t in sns.list_topics()["Topics"]
+                 if t["TopicArn"].endswith("-ses-events"))
+    sub = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"][0]["SubscriptionArn"]
+    attrs = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
+    assert attrs["FilterPolicyScope"] == "MessageBody"
+    assert json.loads(attrs["FilterPolicy"]) == {"eventType": [{"anything-but": ["Send"]}]}
+
+    sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="FilterPolicy",
+                                    AttributeValue=json.dumps({"eventType": ["Bounce"]}))
+    updates = [s for s in plan_json(run) if s["action"] != UNCHANGED]
+    assert [(s["resource"], s["action"]) for s in updates] == [("feedback-sns-sub", UPDATE)]
+    assert updates[0]["changes"]["FilterPolicy"] == {
+        "live": {"eventType": ["Bounce"]}, "wanted": {"eventType": [{"anything-but": ["Send"]}]}}
+    assert run("bootstrap", "--yes").exit_code == 0
+    assert {s["action"] for s in plan_json(run)} == {UNCHANGED}
+    attrs = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
+    assert json.loads(attrs["FilterPolicy"]) == {"eventType": [{"anything-but": ["Send"]}]}
+
+
 def test_changed_retention_plans_exactly_that_update(run: Any, write_config: Any) -> None:
     assert run("bootstrap", "--yes").exit_code == 0
     changed = write_config(retention=90)
