@@ -386,45 +386,38 @@ def script_mailbox(endpoint: str, address: str, behaviour: str, *, region: str =
                    account_id: str = DEFAULT_ACCOUNT, timeout: float = 5.0) -> dict[str, str]:
     """Make `address` bounce or complain on a running emulator, as a real mailbox that does
     not exist (or whose owner marks mail as spam) would; "deliver" undoes it."""
-    from notifyctl.errors import OperationError, UsageError
-
-    url = endpoint.rstrip("/") + "/_notifyctl/ses/mailboxes"
-    body = json.dumps({"address": address, "behaviour": behaviour, "region": region,
-                       "account": account_id}).encode("utf-8")
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"Content-Type": "application/json"})
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(request, timeout=timeout) as resp:
-            return dict(json.loads(resp.read().decode("utf-8")))
-    except urllib.error.HTTPError as exc:
-        if exc.code == 400:
-            raise UsageError(f"{address} {behaviour}: expected an address and one of "
-                             f"{', '.join(MAILBOX_BEHAVIOURS)}") from None
-        raise OperationError(f"the emulator at {endpoint} refused: HTTP {exc.code}") from None
-    except (OSError, ValueError) as exc:
-        raise OperationError(f"no emulator answers at {endpoint}: {exc}",
-                             hint="start one with `notifyctl local start`") from None
+    return _post(endpoint, "/_notifyctl/ses/mailboxes",
+                 {"address": address, "behaviour": behaviour, "region": region,
+                  "account": account_id}, timeout,
+                 refused=(400, f"{address} {behaviour}: expected an address and one of "
+                               f"{', '.join(MAILBOX_BEHAVIOURS)}"))
 
 
 def verify(endpoint: str, identity: str, *, region: str = "us-east-1",
            account_id: str = "123456789012", timeout: float = 5.0) -> dict[str, str]:
     """Mark an identity verified on a running emulator (`notifyctl local ses verify`)."""
+    return _post(endpoint, "/_notifyctl/ses/verify",
+                 {"identity": identity, "region": region, "account": account_id}, timeout,
+                 refused=(404, f"{identity}: no such SES identity in {region} (create it "
+                               "first: aws sesv2 create-email-identity, or notifyctl bootstrap)"))
+
+
+def _post(endpoint: str, path: str, payload: dict[str, str], timeout: float, *,
+          refused: tuple[int, str]) -> dict[str, str]:
+    """POST to the emulator's control API; `refused` = (the HTTP status that means the
+    user's input was wrong, what to tell them)."""
     from notifyctl.errors import OperationError, UsageError
 
-    url = endpoint.rstrip("/") + "/_notifyctl/ses/verify"
-    body = json.dumps({"identity": identity, "region": region,
-                       "account": account_id}).encode("utf-8")
-    request = urllib.request.Request(url, data=body, method="POST",
+    request = urllib.request.Request(endpoint.rstrip("/") + path,
+                                     data=json.dumps(payload).encode("utf-8"), method="POST",
                                      headers={"Content-Type": "application/json"})
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(request, timeout=timeout) as resp:
             return dict(json.loads(resp.read().decode("utf-8")))
     except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            raise UsageError(f"{identity}: no such SES identity in {region} (create it first: "
-                             "aws sesv2 create-email-identity, or notifyctl bootstrap)") from None
+        if exc.code == refused[0]:
+            raise UsageError(refused[1]) from None
         raise OperationError(f"the emulator at {endpoint} refused: HTTP {exc.code}") from None
     except (OSError, ValueError) as exc:
         raise OperationError(f"no emulator answers at {endpoint}: {exc}",
