@@ -223,7 +223,7 @@ def status(ctx: typer.Context) -> None:
         ses = report.ses
         quota = ses.quota
         quota_text = (quota if isinstance(quota, str) else
-                      f"{quota.sent_last_24h or 0:g}/{quota.max_24h or 0:g} in 24 h, "
+                      f"{quota.sent_last_24h or 0:,.0f}/{quota.max_24h or 0:,.0f} in 24 h, "
                       f"{quota.max_per_second or 0:g}/s")
         sandbox = ses.sandbox
         sandbox_text = sandbox if isinstance(sandbox, str) else ("yes" if sandbox else "no")
