@@ -30,6 +30,9 @@ class Invocation:
 
     clients: ClientsFactory | None = None
     endpoint_url: str | None = None
+    # The run is the whole process (`main.main`, not a test calling `run`): a command
+    # may tune process-wide state such as the garbage collector.
+    whole_process: bool = False
 
 
 @dataclass

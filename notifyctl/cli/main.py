@@ -5,14 +5,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import traceback
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from notifyctl.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, NotifyctlError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import typer
 
     from notifyctl.cli.context import ClientsFactory
@@ -111,11 +114,13 @@ def _click_exceptions() -> tuple[type[BaseException], type[Exception]]:
     return Abort, ClickException
 
 
-def run(argv: list[str] | None = None, *, clients: ClientsFactory | None = None) -> int:
+def run(argv: list[str] | None = None, *, clients: ClientsFactory | None = None,
+        whole_process: bool = False) -> int:
     """Run the CLI and return its exit code (used by `main` and by tests).
 
     `clients` builds the AWS client factory from the resolved settings (default
-    `AwsClients`); tests pass one that shares moto-backed or failing clients."""
+    `AwsClients`); tests pass one that shares moto-backed or failing clients.
+    `whole_process`: the caller is `main` (see `Invocation.whole_process`)."""
     import typer.main
 
     abort, click_exception = _click_exceptions()
@@ -124,7 +129,7 @@ def run(argv: list[str] | None = None, *, clients: ClientsFactory | None = None)
 
     argv = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     command = typer.main.get_command(app_for(command_word(argv)))
-    invocation = Invocation(clients)
+    invocation = Invocation(clients, whole_process=whole_process)
     try:
         rv = command.main(args=argv, prog_name="notifyctl", standalone_mode=False,
                           obj=invocation)
@@ -159,5 +164,29 @@ def run(argv: list[str] | None = None, *, clients: ClientsFactory | None = None)
         return EXIT_FAILED
 
 
+def exit_now(code: int, streams: tuple[TextIO, ...] | None = None,
+             exit_process: Callable[[int], object] | None = None) -> NoReturn:
+    """Flush stdout and stderr, then end the process without the interpreter's teardown.
+
+    Teardown frees every module and object one by one: after a 10,000-event
+    `logs` read, ~0.05-0.1 s of CPU that shows nothing to anyone. Only for
+    `commands.SOLO`: they start no threads or child processes and register no atexit
+    work, so flushing the two streams is all that teardown would have done for them.
+    A reader that left (`| head`) makes the flush fail: the exit code stays the
+    command's, as `logs` itself treats a closed pipe as a normal end.
+    """
+    for stream in (sys.stdout, sys.stderr) if streams is None else streams:
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe, a closed stream
+            stream.flush()
+    (exit_process or os._exit)(code)
+    raise SystemExit(code)  # only reached when a test stands in for os._exit
+
+
 def main() -> None:
-    sys.exit(run())
+    argv = sys.argv[1:]
+    code = run(argv, whole_process=True)
+    from notifyctl.cli import commands
+
+    if command_word(hoist_global_options(argv)) in commands.SOLO:
+        exit_now(code)
+    sys.exit(code)

@@ -96,3 +96,31 @@ def test_after_a_publish_logs_by_request_shows_the_invocation(cli: Any, emulator
     assert any(e.get("data", {}).get("outcome") == "sent" for e in found[-1]["events"])
     text = cli(*base, "logs", "--since", "1m", "--by-request")
     assert text.exit_code == 0 and "sent" in text.stdout
+
+
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_the_installed_program_writes_every_line_before_it_exits(
+        emulator: Any, group: str, config: str, output: str) -> None:
+    """`python -m notifyctl logs` ends without the interpreter's teardown (main.exit_now):
+    what it wrote to a pipe must all arrive, and its exit code must be the command's."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NOTIFYCTL_"))}
+    base = [sys.executable, "-m", "notifyctl", "--config", config, "--endpoint-url",
+            emulator.endpoint, "-o", output, "logs"]
+    read = subprocess.run(base + ["--since", "1m", "--group", group, "--platform"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert read.returncode == 0, read.stderr
+    lines = read.stdout.splitlines()
+    assert len(lines) == 5  # INIT_START, START, the JSON line, END, REPORT
+    if output == "json":
+        assert [json.loads(x)["kind"] for x in lines] == [
+            "init_start", "start", "json", "end", "report"]
+    else:
+        assert lines[-1].endswith("Max Memory Used: 71 MB\tInit Duration: 180.00 ms")
+    missing = subprocess.run(base + ["--group", "/aws/lambda/never-deployed"], env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 1
+    assert "has the function been deployed? has it run?" in missing.stderr
