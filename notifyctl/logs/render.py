@@ -206,8 +206,7 @@ def event_dict(event: LogEvent) -> dict[str, Any]:
     if parsed.data is not None:
         data["data"] = parsed.data
     if parsed.report is not None:
-        data["report"] = {k: getattr(parsed.report, k) for k in parsed.report.__slots__
-                          if getattr(parsed.report, k) is not None}
+        data["report"] = {k: v for k, v in parsed.report._asdict().items() if v is not None}
     return data
 
 

@@ -118,3 +118,27 @@ def test_event_from_api_strips_the_trailing_newline_and_parses_once() -> None:
                                      "ingestionTime": 9})
     assert event.message == f"END RequestId: {RID}"
     assert (event.version, event.request_id, event.key) == ("7", RID, ("/g", "e1"))
+
+
+def test_parsed_lines_are_immutable_values() -> None:
+    """One Parsed (and Report) per line, shared defaults included: nothing may change one."""
+    report_line = parse_message("REPORT RequestId: r-1\tDuration: 12.34 ms\tBilled Duration: "
+                                "13 ms\tMemory Size: 256 MB\tMax Memory Used: 70 MB\t")
+    text = LogEvent.from_api("g", {"timestamp": 1, "message": "plain"}).parsed
+    assert text is LogEvent.from_api("g", {"timestamp": 2, "message": "other"}).parsed
+    assert report_line.report == ev.Report(duration_ms=12.34, billed_ms=13.0, memory_mb=256,
+                                           max_memory_mb=70)
+    for value, name in ((text, "kind"), (report_line, "level"),
+                        (report_line.report, "duration_ms")):
+        with pytest.raises(AttributeError):
+            setattr(value, name, "changed")
+
+
+def test_json_output_lists_the_report_figures_it_has_in_order() -> None:
+    from notifyctl.logs.render import event_dict
+
+    event = LogEvent.from_api("g", {"timestamp": 1, "logStreamName": "s", "eventId": "e",
+                                    "message": "REPORT RequestId: r-1\tDuration: 1.50 ms\t"
+                                               "Memory Size: 128 MB\tStatus: timeout\t"})
+    assert list(event_dict(event)["report"].items()) == [
+        ("duration_ms", 1.5), ("memory_mb", 128), ("status", "timeout")]
