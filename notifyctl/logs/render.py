@@ -51,6 +51,8 @@ def visible(event: LogEvent, platform: bool) -> bool:
 def _value(value: Any) -> str:
     if isinstance(value, str):
         return value if value and " " not in value and "=" not in value else json.dumps(value)
+    if type(value) is int:  # what json.dumps writes, without building an encoder per call
+        return str(value)
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
 
 

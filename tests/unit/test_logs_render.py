@@ -112,3 +112,17 @@ def test_event_dict_has_the_documented_keys() -> None:
     data = event_dict(event(json.dumps({"level": "INFO", "message": "m", "request_id": RID})))
     assert {"timestamp", "group", "stream", "eventId", "message", "request_id"} <= set(data)
     assert data["request_id"] == RID and data["version"] == "3"
+
+
+@pytest.mark.parametrize("value", [41, 0, -7, 10**20, True, False, 1.5, float("nan"), None,
+                                   [1, "a"], {"k": 2}, "two words", "a=b", ""])
+def test_field_values_are_written_as_json_writes_them(value: object) -> None:
+    """Integers take a shortcut (str); the text must not change, bools included."""
+    import json
+
+    from notifyctl.logs.render import _value
+
+    expected = (value if isinstance(value, str) and value and " " not in value
+                and "=" not in value else
+                json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str))
+    assert _value(value) == expected
