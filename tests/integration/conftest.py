@@ -190,6 +190,20 @@ def local_config(tmp_path: Path) -> Callable[[str], str]:
     return write
 
 
+@pytest.fixture
+def bootstrapped(local_config: Callable[[str], str], cli: Any,
+                 emulator: Emulator) -> Callable[[str], list[str]]:
+    """`bootstrapped(prefix)`: the `local` environment renamed to `prefix`, bootstrapped on
+    the session's emulator; the global options that address it."""
+    def build(prefix: str) -> list[str]:
+        options = ["--config", local_config(prefix), "--env", "local",
+                   "--endpoint-url", emulator.endpoint]
+        result = cli(*options, "bootstrap", "--yes")
+        assert result.exit_code == 0, result.output
+        return options
+    return build
+
+
 # A complete config for one environment on the test emulator (no repository file):
 # the tests that bootstrap whole stacks write it with their own prefix.
 _EMULATOR_CONFIG = """\
