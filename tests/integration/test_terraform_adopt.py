@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from emulator_configs import emulator_config
 from terraform_cli import EMULATOR_AWS_ENV, Terraform, find_mirror, unavailable
 
 from notifyctl.config.loader import load
 from notifyctl.export import module as export_module
 from notifyctl.export import terraform
 from notifyctl.export.syntax import Attribute, Block, File
-from tests.integration.conftest import emulator_config
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(unavailable() is not None, reason=str(unavailable()))]
