@@ -1,33 +1,76 @@
-"""DynamoDB: every item moto puts or updates is reported to the TTL sweeper's expiry
-index (emulator/ttl.py `EXPIRIES`), so a sweep reads only the items that are due
-instead of every item of every TTL table.
+"""DynamoDB: two changes, neither visible in what moto answers.
 
-Where: `Table.put_item` (PutItem, BatchWriteItem, TransactWriteItems' puts, and an
-UpdateItem that creates its item all go through it) and `DynamoDBBackend.update_item`
-(it changes the stored item in place; TransactWriteItems' updates call it). Nothing
-moto answers changes.
+1. Every item moto puts or updates is reported to the TTL sweeper's expiry index
+   (emulator/ttl.py `EXPIRIES`), so a sweep reads only the items that are due instead
+   of every item of every TTL table. Where: `Table.put_item` (PutItem, BatchWriteItem,
+   TransactWriteItems' puts, and an UpdateItem that creates its item all go through
+   it) and `DynamoDBBackend.update_item` (it changes the stored item in place;
+   TransactWriteItems' updates call it).
+
+2. Expressions are parsed once per text, not twice per request (emulator/
+   expression_cache.py says what is kept and why that is safe):
+   `UpdateExpressionParser.make` returns the kept tree; the validator's `deepcopy` of it
+   is made from its pickle; `ConditionExpressionParser._lex_condition_expression`
+   returns the kept tokens. Reserved-word checks (moto scans a 573-word list for every
+   attribute name) use a set, and a traverser's node types (a dict built per node
+   visited) are read once per processor class. Same trees, same errors, same items:
+   tests/functional/test_dynamodb_expression_cache.py runs a corpus both ways.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
-from notifyctl.emulator import ttl
+from notifyctl.emulator import expression_cache, ttl
+
+
+def _moto() -> tuple[Any, ...]:
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
+        DepthFirstTraverser,
+    )
+    from moto.dynamodb.parsing.expressions import (  # type: ignore[attr-defined]
+        UpdateExpressionParser,
+    )
+    from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
+
+    return (Table, DynamoDBBackend, UpdateExpressionParser, validators,
+            ConditionExpressionParser, ReservedKeywords, DepthFirstTraverser)
 
 
 def targets() -> list[tuple[Any, str]]:
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.table import Table
+    (Table, Backend, UpdateParser, validators, ConditionParser, Keywords,
+     Traverser) = _moto()
+    return [(Table, "put_item"), (Backend, "update_item"), (UpdateParser, "make"),
+            (validators, "deepcopy"), (ConditionParser, "_lex_condition_expression"),
+            (Keywords, "KEYWORDS"), (Traverser, "nodes_to_be_processed")]
 
-    return [(Table, "put_item"), (DynamoDBBackend, "update_item")]
+
+class _Words(list[str]):
+    """moto's reserved-word list (still a list, same order) with a set's `in`."""
+
+    def __init__(self, words: list[str]) -> None:
+        super().__init__(words)
+        self._set = frozenset(words)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self._set
 
 
 def apply() -> None:
-    from moto.dynamodb import models
-    from moto.dynamodb.models import table as table_module
+    (Table, Backend, UpdateParser, validators, ConditionParser, Keywords,
+     Traverser) = _moto()
+    _apply_ttl_index(Table, Backend)
+    _apply_expression_cache(UpdateParser, validators, ConditionParser)
+    Keywords.KEYWORDS = _Words(list(Keywords.get_reserved_keywords()))
+    _apply_traverser_memo(Traverser)
 
-    Table: Any = table_module.Table  # Any: we assign to its methods
-    Backend: Any = models.DynamoDBBackend
+
+def _apply_ttl_index(Table: Any, Backend: Any) -> None:
     original_put = Table.put_item
     original_update = Backend.update_item
 
@@ -43,3 +86,42 @@ def apply() -> None:
 
     Table.put_item = put_item
     Backend.update_item = update_item
+
+
+def _apply_expression_cache(UpdateParser: Any, validators: Any, ConditionParser: Any) -> None:
+    original_make = UpdateParser.__dict__["make"].__func__
+    original_lex = ConditionParser._lex_condition_expression
+    updates = expression_cache.UPDATES
+    conditions = expression_cache.CONDITIONS
+
+    def make(cls: Any, expression_str: Any) -> Any:
+        if cls is not UpdateParser or not isinstance(expression_str, str):
+            return original_make(cls, expression_str)  # a subclass or odd input: as moto
+        return updates.tree(expression_str, lambda text: original_make(cls, text))
+
+    def lex(self: Any) -> Any:
+        text = self.condition_expression
+        if not isinstance(text, str):
+            return original_lex(self)
+        return deque(conditions.get(text, lambda: tuple(original_lex(self))))
+
+    UpdateParser.make = classmethod(make)
+    validators.deepcopy = updates.fresh_copy
+    ConditionParser._lex_condition_expression = lex
+
+
+def _apply_traverser_memo(Traverser: Any) -> None:
+    """moto's `nodes_to_be_processed` rebuilds `_processing_map()` (a dict of bound
+    methods) for every node it visits, to return its keys. Every processor's keys are
+    classes written literally in its `_processing_map`, so they are read once per
+    processor class."""
+    original = Traverser.nodes_to_be_processed
+    by_class: dict[type, tuple[type, ...]] = {}
+
+    def nodes_to_be_processed(self: Any) -> tuple[type, ...]:
+        kinds = by_class.get(type(self))
+        if kinds is None:
+            kinds = by_class[type(self)] = original(self)
+        return kinds
+
+    Traverser.nodes_to_be_processed = nodes_to_be_processed
