@@ -12,8 +12,8 @@
    `UpdateExpressionParser.make` returns the kept tree; the validator's `deepcopy` of it
    is made from its pickle; `ConditionExpressionParser._lex_condition_expression`
    returns the kept tokens. Reserved-word checks (moto scans a 573-word list for every
-   attribute name) use a set, and a traverser's node types (a dict built per node
-   visited) are read once per processor class. Same trees, same errors, same items:
+   attribute name) use a set, and the validator's tree walks answer node-class checks
+   from a memo (`_apply_traverser_memo`). Same trees, same errors, same items:
    tests/functional/test_dynamodb_expression_cache.py runs a corpus both ways.
 """
 
@@ -29,7 +29,7 @@ def _moto() -> tuple[Any, ...]:
     from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
-    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing import ast_nodes, validators
     from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
         DepthFirstTraverser,
     )
@@ -39,15 +39,16 @@ def _moto() -> tuple[Any, ...]:
     from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
 
     return (Table, DynamoDBBackend, UpdateExpressionParser, validators,
-            ConditionExpressionParser, ReservedKeywords, DepthFirstTraverser)
+            ConditionExpressionParser, ReservedKeywords, DepthFirstTraverser, ast_nodes)
 
 
 def targets() -> list[tuple[Any, str]]:
     (Table, Backend, UpdateParser, validators, ConditionParser, Keywords,
-     Traverser) = _moto()
+     Traverser, ast) = _moto()
     return [(Table, "put_item"), (Backend, "update_item"), (UpdateParser, "make"),
             (validators, "deepcopy"), (ConditionParser, "_lex_condition_expression"),
-            (Keywords, "KEYWORDS"), (Traverser, "nodes_to_be_processed")]
+            (Keywords, "KEYWORDS"), (Traverser, "nodes_to_be_processed"),
+            (Traverser, "traverse_node_recursively"), (ast.Node, "find_clauses")]
 
 
 class _Words(list[str]):
@@ -63,11 +64,11 @@ class _Words(list[str]):
 
 def apply() -> None:
     (Table, Backend, UpdateParser, validators, ConditionParser, Keywords,
-     Traverser) = _moto()
+     Traverser, ast) = _moto()
     _apply_ttl_index(Table, Backend)
     _apply_expression_cache(UpdateParser, validators, ConditionParser)
     Keywords.KEYWORDS = _Words(list(Keywords.get_reserved_keywords()))
-    _apply_traverser_memo(Traverser)
+    _apply_traverser_memo(Traverser, ast)
 
 
 def _apply_ttl_index(Table: Any, Backend: Any) -> None:
@@ -110,18 +111,58 @@ def _apply_expression_cache(UpdateParser: Any, validators: Any, ConditionParser:
     ConditionParser._lex_condition_expression = lex
 
 
-def _apply_traverser_memo(Traverser: Any) -> None:
-    """moto's `nodes_to_be_processed` rebuilds `_processing_map()` (a dict of bound
-    methods) for every node it visits, to return its keys. Every processor's keys are
-    classes written literally in its `_processing_map`, so they are read once per
+def _apply_traverser_memo(Traverser: Any, ast: Any) -> None:
+    """The validator walks every tree ten times (one processor each) and its clause
+    checks list clauses below every clause node: ~500 `isinstance` calls per UpdateItem
+    against moto's node classes, each an ABCMeta check through Python code, plus a
+    `_processing_map()` dict built per node only to read its keys. Here the same walk
+    and the same clause listing (same order, same in-place replacement as moto's
+    `traverse_node_recursively` / `Node.find_clauses`) answer "is this node's class a
+    kind of X" from a memo per (class, X): the node classes register no virtual
+    subclasses, so that answer is `issubclass(type(node), X)` for good. A processor's
+    node types are classes written literally in its `_processing_map`: read once per
     processor class."""
-    original = Traverser.nodes_to_be_processed
-    by_class: dict[type, tuple[type, ...]] = {}
+    node_types = Traverser.nodes_to_be_processed
+    Node, Expression, Function = ast.Node, ast.Expression, ast.UpdateExpressionFunction
+    kinds_by_class: dict[type, tuple[type, ...]] = {}
+    is_a: dict[tuple[type, Any], bool] = {}
+
+    def kind_of(cls: type, kinds: Any) -> bool:
+        answer = is_a.get((cls, kinds))
+        if answer is None:
+            answer = is_a[(cls, kinds)] = issubclass(cls, kinds)
+        return answer
 
     def nodes_to_be_processed(self: Any) -> tuple[type, ...]:
-        kinds = by_class.get(type(self))
+        kinds = kinds_by_class.get(type(self))
         if kinds is None:
-            kinds = by_class[type(self)] = original(self)
+            kinds = kinds_by_class[type(self)] = node_types(self)
         return kinds
 
+    def traverse_node_recursively(self: Any, node: Any, child_id: int = -1) -> Any:
+        if not kind_of(type(node), Node):
+            return node
+        parent_node = node.parent
+        if node.children is not None:
+            for i, child_node in enumerate(node.children):
+                self.pre_processing_of_child(node, i)
+                self.traverse_node_recursively(child_node, i)
+        if kind_of(type(node), self.nodes_to_be_processed()):
+            node = self.process(node)
+            node.parent = parent_node
+            if parent_node:
+                parent_node.children[child_id] = node
+        return node
+
+    def find_clauses(self: Any, clause_types: Any) -> list[Any]:
+        clauses: list[Any] = []
+        for child in self.children or []:
+            if type(child) in clause_types:
+                clauses.append(child)
+            elif kind_of(type(child), Expression) or kind_of(type(child), Function):
+                clauses.extend(child.find_clauses(clause_types))
+        return clauses
+
     Traverser.nodes_to_be_processed = nodes_to_be_processed
+    Traverser.traverse_node_recursively = traverse_node_recursively
+    Node.find_clauses = find_clauses
