@@ -14,6 +14,10 @@ item, which moto resolves later, on every request, exactly as before:
   plus its pickle. The tree is shared by every request with that text; moto only reads
   it (placeholder listing) or deep-copies it before changing anything (the validator),
   and that copy is made from the pickle (`fresh_copy`: ~10x cheaper than deepcopy).
+  moto's first three validator passes only check the tree (one ADD/REMOVE/SET clause
+  each, no overlapping paths, no key attribute updated) against the names and the
+  table's key schema; a pass that succeeded for a text with the same inputs is not
+  walked again (`ParsedUpdate.checks`). A check that fails is never remembered.
 - `CONDITIONS`: ConditionExpression text -> the lexer's tokens (immutable named tuples).
   Names and values are looked up after lexing, per request.
 
@@ -24,12 +28,14 @@ writing a new text per request costs a parse as before and no memory.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import pickle
 import threading
+import weakref
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 LIMIT = 512
@@ -85,10 +91,24 @@ class ByText(Generic[T]):
             self._entries.clear()
 
 
+CHECKS_LIMIT = 16
+
+
 @dataclass(frozen=True)
 class ParsedUpdate:
     tree: Any  # moto's UpdateExpression node (shared: never changed in place)
     pickled: bytes | None  # None when the tree does not pickle: deepcopy then
+    # Checks that passed on this tree, with their inputs (see `passed`/`note_passed`)
+    checks: set[Hashable] = field(default_factory=set, compare=False)
+
+    def passed(self, check: Hashable) -> bool:
+        return check in self.checks
+
+    def note_passed(self, check: Hashable) -> None:
+        """Remember a pure check (same tree + same inputs -> same outcome) that passed;
+        at most CHECKS_LIMIT per text, so varying inputs cannot grow it."""
+        if len(self.checks) < CHECKS_LIMIT:
+            self.checks.add(check)
 
 
 class UpdateTrees(ByText[ParsedUpdate]):
@@ -97,6 +117,9 @@ class UpdateTrees(ByText[ParsedUpdate]):
     def __init__(self, limit: int = LIMIT) -> None:
         super().__init__(limit)
         self._by_id: dict[int, ParsedUpdate] = {}
+        # id(copy) -> (weak ref to the copy, what it was copied from): alive while the
+        # request that validates the copy holds it
+        self._copies: dict[int, tuple[weakref.ref[Any], ParsedUpdate]] = {}
 
     def tree(self, text: str, make: Callable[[str], Any]) -> Any:
         """moto's parse of `text` (the shared tree: callers must not change it)."""
@@ -124,8 +147,21 @@ class UpdateTrees(ByText[ParsedUpdate]):
         parsed = self._by_id.get(id(obj))
         if memo is None and parsed is not None and parsed.tree is obj \
                 and parsed.pickled is not None:
-            return pickle.loads(parsed.pickled)  # noqa: S301 - our own bytes
+            fresh = pickle.loads(parsed.pickled)  # noqa: S301 - our own bytes
+            with contextlib.suppress(TypeError):  # a node that takes no weak reference
+                self._copies[id(fresh)] = (weakref.ref(fresh, self._forget(id(fresh))), parsed)
+            return fresh
         return copy.deepcopy(obj, memo)
+
+    def _forget(self, key: int) -> Callable[[weakref.ref[Any]], None]:
+        return lambda _: self._copies.pop(key, None) and None
+
+    def origin(self, obj: Any) -> ParsedUpdate | None:
+        """The kept parse `obj` was copied from by fresh_copy (None for anything else)."""
+        entry = self._copies.get(id(obj))
+        if entry is None or entry[0]() is not obj:
+            return None
+        return entry[1]
 
 
 UPDATES = UpdateTrees()

@@ -162,6 +162,18 @@ def _corpus(table: str) -> list[tuple[str, dict[str, Any]]]:
         upd("SET a = :v", {":v": OK, ":t": {"S": "S"}},
             ConditionExpression="attribute_exists(nope) OR contains(ss, :t)",
             ReturnValuesOnConditionCheckFailure="ALL_OLD"),
+        # the same text passing moto's tree checks with some inputs, failing with others
+        upd("SET #x = :v, a = :w", {":v": OK, ":w": OK}, {"#x": "b"}),
+        upd("SET #x = :v, a = :w", {":v": OK, ":w": OK}, {"#x": "a"}),
+        upd("SET #k = :v", {":v": OK}, {"#k": "other"}),
+        upd("SET #k = :v", {":v": OK}, {"#k": "pk"}),
+        upd("SET sk = :v", {":v": OK}),
+        ("update_item", {"TableName": f"{table}-range", "Key": {"pk": OK, "sk": OK},
+                         "UpdateExpression": "SET sk = :v",
+                         "ExpressionAttributeValues": {":v": {"S": "moved"}}}),
+        ("update_item", {"TableName": f"{table}-range", "Key": {"pk": OK, "sk": OK},
+                         "UpdateExpression": "SET #k = :v", "ExpressionAttributeNames": {
+                             "#k": "other"}, "ExpressionAttributeValues": {":v": OK}}),
         # invalid: each error (code and message) must stay moto's
         upd("SET a = :v, a = :w", {":v": OK, ":w": OK}),
         upd("SET a = :v SET b = :w", {":v": OK, ":w": OK}),
@@ -213,6 +225,12 @@ def _corpus(table: str) -> list[tuple[str, dict[str, Any]]]:
 def _run(table: str) -> list[Any]:
     client = boto3.client("dynamodb", region_name="us-east-1")
     _table(client, table)
+    client.create_table(
+        TableName=f"{table}-range", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "sk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                   {"AttributeName": "sk", "KeyType": "RANGE"}])
     recorder = Recorder(client)
     CLOCK[0] = 1_790_000_000.0
     _real_flow(recorder, table)
@@ -220,7 +238,9 @@ def _run(table: str) -> list[Any]:
         with contextlib.suppress(Exception):  # recorded: compared below
             recorder.call(op, **kwargs)
     items = sorted(client.scan(TableName=table)["Items"], key=lambda i: i["pk"]["S"])
+    items += client.scan(TableName=f"{table}-range")["Items"]
     client.delete_table(TableName=table)
+    client.delete_table(TableName=f"{table}-range")
     return [_scrub(recorder.transcript), items]
 
 

@@ -48,7 +48,8 @@ def targets() -> list[tuple[Any, str]]:
     return [(Table, "put_item"), (Backend, "update_item"), (UpdateParser, "make"),
             (validators, "deepcopy"), (ConditionParser, "_lex_condition_expression"),
             (Keywords, "KEYWORDS"), (Traverser, "nodes_to_be_processed"),
-            (Traverser, "traverse_node_recursively"), (ast.Node, "find_clauses")]
+            (Traverser, "traverse_node_recursively"), (ast.Node, "find_clauses"),
+            (validators.Validator, "validate")]
 
 
 class _Words(list[str]):
@@ -67,6 +68,7 @@ def apply() -> None:
      Traverser, ast) = _moto()
     _apply_ttl_index(Table, Backend)
     _apply_expression_cache(UpdateParser, validators, ConditionParser)
+    _apply_check_memo(validators)
     Keywords.KEYWORDS = _Words(list(Keywords.get_reserved_keywords()))
     _apply_traverser_memo(Traverser, ast)
 
@@ -109,6 +111,44 @@ def _apply_expression_cache(UpdateParser: Any, validators: Any, ConditionParser:
     UpdateParser.make = classmethod(make)
     validators.deepcopy = updates.fresh_copy
     ConditionParser._lex_condition_expression = lex
+
+
+def _frozen(names: Any) -> Any:
+    try:
+        return frozenset(names.items()) if names else frozenset()
+    except (AttributeError, TypeError):
+        return None  # not a plain dict of strings: no memo
+
+
+def _apply_check_memo(validators: Any) -> None:
+    """moto's `Validator.validate` runs its processors in order over the private copy
+    of the tree. The first three only check (each returns every node unchanged) and
+    depend only on the tree and the inputs named in their key here; one that passed
+    for a kept text with the same inputs passes again, so it is not walked again."""
+    updates = expression_cache.UPDATES
+    pure_checks: dict[type, Any] = {
+        validators.ActionCountValidator: lambda p: ("ActionCount",),
+        validators.OverlappingPathsValidator: lambda p: (
+            "OverlappingPaths", _frozen(p.expression_attribute_names)),
+        validators.UpdateHashRangeKeyValidator: lambda p: (
+            "HashRangeKey", tuple(p.table_key_attributes),
+            _frozen(p.expression_attribute_names)),
+    }
+
+    def validate(self: Any) -> Any:
+        n = self.node_to_validate
+        origin = updates.origin(n)
+        for processor in self.processors:
+            key_of = pure_checks.get(type(processor))
+            check = key_of(processor) if origin is not None and key_of else None
+            if origin is None or check is None or None in check:
+                n = processor.traverse(n)
+            elif not origin.passed(check):
+                n = processor.traverse(n)
+                origin.note_passed(check)
+        return n
+
+    validators.Validator.validate = validate
 
 
 def _apply_traverser_memo(Traverser: Any, ast: Any) -> None:
