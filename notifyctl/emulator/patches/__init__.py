@@ -121,10 +121,12 @@ What moto does without Docker, and what each patch changes:
 | DynamoDB TTL never deletes                                    | ttl.TtlSweeper (server.py), not a patch |
 |                                                               | dynamodb: puts/updates feed the         |
 |                                                               |   sweeper's expiry index (ttl.py)       |
-| DynamoDB parses each UpdateExpression twice and each         | dynamodb: parsed once per text          |
+| DynamoDB parses each UpdateExpression twice and each          | dynamodb: parsed once per text          |
 |   ConditionExpression twice per request, deep-copies the      |   (expression_cache.py, bounded LRU),   |
-|   parsed update, scans a 573-word list per attribute name     |   copies from a pickle, a set for the   |
-|   (~10 % of the emulator's CPU per delivered email)           |   reserved words; same answers, errors  |
+|   parsed update, re-walks its pure tree checks every time,    |   copied from a pickle, tree checks     |
+|   scans a 573-word list per attribute name                    |   once per text + names + key schema,   |
+|                                                               |   a set for the reserved words; same    |
+|                                                               |   answers and errors                    |
 | (server) one lock for every service; an SQS long poll held it | one lock per service group (backends.   |
 |   while it waited (all other calls stalled)                   |   MotoLock); sqs: the wait releases it  |
 | CloudWatch keeps every datapoint forever (one list, scanned  | cloudwatch (metric_store.py): newest    |
