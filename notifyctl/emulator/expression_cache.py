@@ -38,7 +38,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-LIMIT = 512
+LIMIT = 256  # texts per cache: ~15 KB per long update + condition pair, ~4 MB at most
 
 T = TypeVar("T")
 
