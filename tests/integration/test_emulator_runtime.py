@@ -92,6 +92,35 @@ def test_overlapping_invocations_run_in_separate_environments(runtime: Any) -> N
     assert rt.status()[0]["warm"] == 3
 
 
+def test_a_burst_of_one_function_keeps_another_functions_warm_environment(
+        tmp_path: Path) -> None:
+    """Each function scales on its own (AWS: only the account's concurrency is shared).
+    The local cap is per function: a burst of `fn` up to its cap does not evict `other`'s
+    idle environment, so `other`'s next invocation is warm (same process)."""
+    rt = Runtime(tmp_path, "http://127.0.0.1:9", Recorder(), max_environments=2)
+    try:
+        other = spec("a", name="other", arn="arn:aws:lambda:us-east-1:123456789012:function:other")
+        first = json.loads(rt.invoke(other, "{}").payload)["pid"]
+        results: list[dict[str, Any]] = []
+
+        def call() -> None:
+            results.append(json.loads(rt.invoke(spec("a"), json.dumps({"hold": 0.3})).payload))
+
+        threads = [threading.Thread(target=call) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+        assert len(results) == 3
+        assert len({r["pid"] for r in results}) <= 2  # fn's own cap
+        assert {f["name"]: f["warm"] for f in rt.status()} == {"fn": 2, "other": 1}
+        assert json.loads(rt.invoke(other, "{}").payload)["pid"] == first
+        assert {f["name"]: f["cold_starts"] for f in rt.status()}["other"] == 1
+    finally:
+        rt.close()
+
+
 def test_new_code_retires_the_old_environments(runtime: Any) -> None:
     rt, _ = runtime
     old = json.loads(rt.invoke(spec("old"), "{}").payload)

@@ -4,12 +4,20 @@ A `Runtime` keeps one pool of execution environments per function version (and
 per code + configuration: updating $LATEST retires the old environments, as
 Lambda does). Each environment (environment.py: the parent's handle on a child
 process, function_process.py) runs one invocation at a time; overlapping
-invocations start more, up to a local cap on processes shared by all functions
-(NOTIFYCTL_EMULATOR_CONCURRENCY, default 8: beyond it invocations wait for a
-free process). Lambda's own limits throttle (TooManyRequestsException): the
-function's reserved concurrency, and the account's concurrency
-(NOTIFYCTL_EMULATOR_ACCOUNT_CONCURRENCY, default 1000 as on AWS). No moto here:
-logs and metrics leave through a `Telemetry` object given by the server.
+invocations start more.
+
+Scaling is per function, as on AWS (each function scales on its own; only the
+account's concurrency is shared): a function may run up to a LOCAL cap of processes
+(NOTIFYCTL_EMULATOR_CONCURRENCY, default 8, per function: beyond it that function's
+invocations wait for one of its own processes to be free). One function's burst never
+takes another's warm environments: the cap used to be one pool for all functions, and
+the notifier and the feedback function (SES's events) evicted each other's idle
+environments at every switch, so most invocations were cold starts (a boto3 import
+each) and one function's queued invocations waited on the other's. Lambda's own
+limits throttle (TooManyRequestsException): the function's reserved concurrency, and
+the account's concurrency (NOTIFYCTL_EMULATOR_ACCOUNT_CONCURRENCY, default 1000 as on
+AWS), shared by all functions. No moto here: logs and metrics leave through a
+`Telemetry` object given by the server.
 
 What the function sees (interpreter, sys.path, /tmp, /opt) is view.py's business;
 the lines of its log stream are platform_log.py's. An invocation, as the stream
@@ -211,7 +219,7 @@ class Runtime:
         self.interpreters = interpreters or InterpreterFinder()
         self.sandbox = sandbox_wanted() if sandbox is None else sandbox
         self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(self.max_environments)
+        self._slots: dict[str, threading.BoundedSemaphore] = {}  # per function (ARN)
         self._pools: dict[FunctionSpec, _Pool] = {}
         self._by_slot: dict[tuple[str, str], FunctionSpec] = {}
         self._in_flight: dict[str, int] = {}
@@ -236,11 +244,12 @@ class Runtime:
         event_text = event.decode("utf-8") if isinstance(event, bytes) else event
         self._enter(spec, resource)
         try:
-            self._slots.acquire()
+            slots = self._slots_for(spec)
+            slots.acquire()
             try:
                 result = self._run(spec, event_text, invoked_arn, request_id)
             finally:
-                self._slots.release()
+                slots.release()
         finally:
             with self._lock:
                 self._in_flight[spec.name] -= 1
@@ -321,6 +330,16 @@ class Runtime:
             env.kill()
 
     # -- admission -------------------------------------------------------------------
+    def _slots_for(self, spec: FunctionSpec) -> threading.BoundedSemaphore:
+        """The function's local cap (all its versions share it, as they share its
+        reserved concurrency)."""
+        with self._lock:
+            slots = self._slots.get(spec.arn)
+            if slots is None:
+                slots = self._slots[spec.arn] = threading.BoundedSemaphore(
+                    self.max_environments)
+            return slots
+
     def _stats_for(self, name: str) -> _Stats:
         with self._lock:
             return self._stats.setdefault(name, _Stats())
@@ -388,16 +407,18 @@ class Runtime:
             if keep:
                 env.last_used = time.monotonic()
                 pool.idle.append(env)
-            evict = self._over_capacity() if keep else []
+            evict = self._over_capacity(pool.spec.arn) if keep else []
         if not keep:
             self._flush_and_kill(env)
         for old in evict:
             self._flush_and_kill(old)
 
-    def _over_capacity(self) -> list[ExecutionEnvironment]:
-        """Idle environments beyond the cap, least recently used first (with the lock)."""
-        idle = [(w.last_used, id(w), w, p) for p in self._pools.values() for w in p.idle]
-        total = sum(len(p.idle) + len(p.busy) for p in self._pools.values())
+    def _over_capacity(self, function_arn: str) -> list[ExecutionEnvironment]:
+        """The function's idle environments beyond its cap (all its versions), least
+        recently used first (with the lock). Other functions' are never touched."""
+        pools = [p for p in self._pools.values() if p.spec.arn == function_arn]
+        idle = [(w.last_used, id(w), w, p) for p in pools for w in p.idle]
+        total = sum(len(p.idle) + len(p.busy) for p in pools)
         excess = total - self.max_environments
         evicted = []
         for _, _, env, pool in sorted(idle, key=lambda t: (t[0], t[1]))[:max(excess, 0)]:
