@@ -463,21 +463,27 @@ class Runtime:
         pool = self._pool(spec)
         env = self._checkout(pool)
         cold = env is None
+        timeout_s: float = spec.timeout_s
+        invoke_began: tuple[int, float] | None = None  # when a retried init ran in the invoke
         if env is None:
             env = self._spawn(pool)
             if env is None:
                 return self._invalid_runtime(spec, request_id)
             env.wait_ready(INIT_TIMEOUT_S)
+            if _init_timed_out(env):
+                invoke_began = (now_ms(), time.perf_counter())
+                env, timeout_s = self._reinit(pool, env, spec)
             with self._lock:
                 self._sandbox_seen = env.sandbox if env.init_error is None else self._sandbox_seen
-        start_ms = now_ms()
-        started = time.perf_counter()
+        start_ms, started = invoke_began or (now_ms(), time.perf_counter())
         init_ms = env.init_ms if not env.init_reported else None
         env.init_reported = True
-        if env.init_error is not None:
+        if timeout_s <= 0:  # the retried init used up the function's timeout
+            outcome = self._timed_out(env, spec, request_id)
+        elif env.init_error is not None:
             outcome = _init_failure(env.init_error)
         else:
-            outcome = self._call(env, spec, event, invoked_arn, request_id, start_ms)
+            outcome = self._call(env, spec, event, invoked_arn, request_id, start_ms, timeout_s)
         if env.out_of_memory:
             with self._lock:
                 self._stats.setdefault(spec.name, _Stats()).out_of_memory += 1
@@ -500,23 +506,46 @@ class Runtime:
             error_type=outcome.error_type,
         )
 
+    def _reinit(self, pool: _Pool, env: ExecutionEnvironment,
+                spec: FunctionSpec) -> tuple[ExecutionEnvironment, float]:
+        """The init phase passed its 10 s. AWS: "Lambda retries the Init phase at the time
+        of the first function invocation with the configured function timeout" (execution
+        environment lifecycle, Init phase) — so a burst of cold starts on a loaded machine
+        is slow, not failed. Returns the new environment and the part of the function's
+        timeout its handler has left (<= 0: the retried init used it all)."""
+        with self._lock:
+            pool.busy.discard(env)
+        self._flush_and_kill(env)
+        started = time.monotonic()
+        fresh = self._spawn(pool)
+        assert fresh is not None  # the interpreter was found for the first attempt
+        fresh.wait_ready(spec.timeout_s)
+        if _init_timed_out(fresh):
+            return fresh, 0.0
+        return fresh, spec.timeout_s - (time.monotonic() - started)
+
     @staticmethod
-    def _call(env: ExecutionEnvironment, spec: FunctionSpec, event: str, invoked_arn: str,
-              request_id: str, start_ms: int) -> _Outcome:
+    def _timed_out(env: ExecutionEnvironment, spec: FunctionSpec, request_id: str) -> _Outcome:
+        """The deadline passed: kill the environment; Lambda's timeout error."""
+        env.kill()
+        message = timeout_message(request_id, spec.timeout_s)
+        env.add_log(now_ms(), message + "\n")
+        return _Outcome(json.dumps({"errorMessage": message, "errorType": "Sandbox.Timedout"}),
+                        ok=False, status="timeout", error_type="Sandbox.Timedout",
+                        healthy=False)
+
+    @classmethod
+    def _call(cls, env: ExecutionEnvironment, spec: FunctionSpec, event: str, invoked_arn: str,
+              request_id: str, start_ms: int, timeout_s: float) -> _Outcome:
         """Send one request to a ready environment and read its answer (or its end)."""
         try:
-            env.send({"id": request_id, "event": event, "deadline": start_ms + spec.timeout_s * 1000,
-                      "arn": invoked_arn})
-            frame = env.next_frame(spec.timeout_s)
+            env.send({"id": request_id, "event": event,
+                      "deadline": start_ms + spec.timeout_s * 1000, "arn": invoked_arn})
+            frame = env.next_frame(timeout_s)
         except OSError:  # the environment died while idle (e.g. killed from outside)
             frame = {"t": "eof"}
-        if frame is None:  # the deadline passed: kill the environment
-            env.kill()
-            message = timeout_message(request_id, spec.timeout_s)
-            env.add_log(now_ms(), message + "\n")
-            return _Outcome(json.dumps({"errorMessage": message, "errorType": "Sandbox.Timedout"}),
-                            ok=False, status="timeout", error_type="Sandbox.Timedout",
-                            healthy=False)
+        if frame is None:
+            return cls._timed_out(env, spec, request_id)
         if frame.get("t") == "result":
             payload, ok = frame["payload"], bool(frame["ok"])
             size = len(payload.encode("utf-8"))
@@ -584,6 +613,10 @@ class Runtime:
                 self._dead = []
             for env in stale:
                 self._flush_and_kill(env)
+
+
+def _init_timed_out(env: ExecutionEnvironment) -> bool:
+    return (env.init_error or {}).get("errorType") == "Runtime.InitTimeout"
 
 
 def _init_failure(error: dict[str, Any]) -> _Outcome:
