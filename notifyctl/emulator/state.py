@@ -58,6 +58,7 @@ moto objects across moto versions would build broken objects).
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -274,7 +275,9 @@ def fork_writer(path: Path, header: Header, data: Callable[[], Any]) -> tuple[in
     (our pickler replaces moto's locks by fresh ones), never returns into the parent's
     code (os._exit, no atexit, no buffered output flushed twice) and keeps SIGTERM /
     SIGINT blocked, so a signal sent to the emulator's process group cannot run the
-    emulator's stop handler in it."""
+    emulator's stop handler in it; it runs no garbage collection (no finalizer of an
+    object the parent was about to free runs twice). Its memory: the pages it touches
+    are copied (about the pickled part of the heap, for the child's short life)."""
     started = time.monotonic()
     gathered = data()
     blocked = {signal.SIGINT, signal.SIGTERM}
@@ -284,6 +287,7 @@ def fork_writer(path: Path, header: Header, data: Callable[[], Any]) -> tuple[in
         if pid == 0:  # the child
             code = 1
             try:
+                gc.disable()  # no collection: no finalizer of the parent's garbage runs here
                 write(path, header, dumps(gathered))
                 code = 0
             except BaseException as exc:  # noqa: BLE001 - report, then exit: never return
