@@ -7,7 +7,8 @@ Each tree runs in its own subprocess (PYTHONPATH = the tree), in process, no emu
 1. alarm engine: a pipeline's metrics (18 datapoints per delivered email: Invocations, Errors,
    Duration for the function, its alias and the executed version, for the notifier and the
    feedback function) put into moto's CloudWatch backend; every 5 emails (0.25 s at 20
-   emails/s) one engine tick and three alarms' reads (`MotoAlarmStore.tick` / `.samples`).
+   emails/s) one engine tick and three alarms' reads of their window (`MotoAlarmStore.tick`
+   / `.samples`; WINDOW_S: a 60 s alarm's window at the default time scale).
    Reported: CPU of the ticks and reads per email (process time, so the machine's load
    moves it little), past the steady state where compaction rolls datapoints up.
 2. snapshot: a DynamoDB table of --items de-duplication items (moto, in process); one periodic
@@ -32,6 +33,7 @@ from types import SimpleNamespace
 from typing import Any
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
+WINDOW_S = 3.0  # what a 60 s alarm reads at the default time scale (0.01): 5 periods, scaled
 
 
 def _metrics(function: str, duration: float, stamp: datetime) -> list[dict[str, Any]]:
@@ -73,7 +75,7 @@ def alarm_engine(emails: int) -> dict[str, float]:
             t0 = time.process_time()
             store.tick(now)
             for spec in specs:
-                read += len(store.samples(spec, now - 300))  # type: ignore[arg-type]
+                read += len(store.samples(spec, now - WINDOW_S))  # type: ignore[arg-type]
             cpu += time.process_time() - t0
     return {"alarm_ms_per_email": cpu * 1000 / emails, "datapoints_kept":
             float(len(backend.metric_data)), "samples_read": float(read)}
