@@ -81,6 +81,11 @@ DEFAULT_INTERVAL_S = 5.0
 ENV_INTERVAL = "NOTIFYCTL_EMULATOR_SNAPSHOT_S"
 HOLD_SHARE = 10  # a periodic snapshot holds moto at most 1/10 of the time
 CPU_SHARE = 4  # ... and its child process works at most 1/4 of the time
+# A child that has not written its snapshot by then is killed (the previous snapshot
+# stays): a child stuck on something the fork copied mid-use must not stop the saves
+# or hold up `local stop`, which waits for a child under way before its own save.
+CHILD_TIMEOUT_S = 120.0
+CHILD_POLL_S = 0.05
 ENV_FRESH_HINT = "start it empty with `notifyctl local start --fresh` (discards the saved state)"
 
 
@@ -436,8 +441,10 @@ class Snapshotter:
                  generation: Callable[[], int], interval: float,
                  clock: Callable[[], float] = time.monotonic,
                  on_saved: Callable[[SaveReport], None] | None = None,
-                 fork: Callable[[Path, Header], tuple[int, int, float]] | None = None) -> None:
+                 fork: Callable[[Path, Header], tuple[int, int, float]] | None = None,
+                 child_timeout: float = CHILD_TIMEOUT_S) -> None:
         self.path = path
+        self.child_timeout = child_timeout
         self._header = header
         self._capture = capture
         self._fork = fork
@@ -482,7 +489,17 @@ class Snapshotter:
     def _save_forked(self, fork: Callable[[Path, Header], tuple[int, int, float]]) -> SaveReport:
         pid, events, held_ms = fork(self.path, self._header())
         started = self._clock()
-        _, status, usage = os.wait4(pid, 0)
+        while True:
+            done, status, usage = os.wait4(pid, os.WNOHANG)
+            if done:
+                break
+            if self._clock() - started >= self.child_timeout:
+                os.kill(pid, signal.SIGKILL)
+                os.wait4(pid, 0)
+                raise RuntimeError(f"the snapshot process {pid} had not finished after "
+                                   f"{self.child_timeout:g} s: killed (the previous "
+                                   "snapshot stays)")
+            time.sleep(CHILD_POLL_S)
         code = os.waitstatus_to_exitcode(status)
         if code != 0:
             raise RuntimeError(f"the snapshot process {pid} exited with {code} "

@@ -4,6 +4,7 @@ version check, the pickling of what moto holds, the dispatcher's pause/save/rest
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import weakref
 from collections import defaultdict
@@ -313,6 +314,33 @@ def test_a_child_that_cannot_pickle_fails_the_save_and_keeps_the_previous_snapsh
     assert "could not write" in capfd.readouterr().err
     assert state.read(path, header()) == {"previous": True}
     assert not list(tmp_path.glob(".*.tmp"))  # it failed before writing anything
+
+
+@needs_fork
+def test_a_child_that_never_finishes_is_killed_and_the_previous_snapshot_stays(
+        tmp_path: Path) -> None:
+    path = tmp_path / state.FILE_NAME
+    state.write(path, header(), state.dumps({"previous": True}))
+    children: list[int] = []
+
+    def stuck(_path: Path, _head: state.Header) -> tuple[int, int, float]:
+        pid = os.fork()
+        if pid == 0:  # a child stuck on a lock the fork copied while another thread held it
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+            threading.Event().wait()
+            os._exit(0)
+        children.append(pid)
+        return pid, 0, 0.0
+
+    snaps = state.Snapshotter(path, header, lambda: (b"", 0, 0.0), lambda: 1, interval=0,
+                              fork=stuck, child_timeout=0.2)
+    with pytest.raises(RuntimeError, match="had not finished after 0.2 s: killed"):
+        snaps.save(forked=True)
+
+    with pytest.raises(ChildProcessError):  # reaped: no zombie left behind
+        os.waitpid(children[0], os.WNOHANG)
+    assert state.read(path, header()) == {"previous": True}
+    assert snaps.save(force=True) is not None  # the lock is free: the next save runs
 
 
 def test_stop_and_reset_saves_run_in_process_even_with_a_fork(tmp_path: Path) -> None:
