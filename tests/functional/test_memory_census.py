@@ -59,3 +59,26 @@ def test_growth_without_tracing_says_so(not_tracing: None) -> None:
     tracemalloc.stop()
 
     assert memory.growth(top=5) == {"tracing": False}
+
+
+@pytest.fixture
+def sns_patched(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The emulator's SNS patch applied to moto for this test only (restored after)."""
+    from notifyctl.emulator.patches import sns as patch
+
+    for cls, name in patch.targets():
+        monkeypatch.setattr(cls, name, getattr(cls, name))
+    patch.apply()
+
+
+def test_a_topic_keeps_a_bounded_history_of_what_it_published(sns_patched: None) -> None:
+    from notifyctl.emulator.recent import KEPT
+
+    sns = boto3.client("sns", region_name="us-east-1")
+    topic = sns.create_topic(Name="books")["TopicArn"]
+    for n in range(5 * KEPT):
+        sns.publish(TopicArn=topic, Message=f"m{n}")
+
+    assert memory.census()["kept"]["sns_sent_notifications"] <= 2 * KEPT
+    # what AWS lets you read back about the topic is unchanged
+    assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["TopicArn"] == topic
