@@ -106,6 +106,14 @@ class Hub:
               f"{stats['failed']} failed, {stats['sns_failed']} refused; "
               f"{self.outbox.count()} emails", flush=True)
 
+    def saved(self, report: Any) -> None:
+        """After a periodic snapshot: log it, then give the memory freed since (the
+        snapshot's pickle, a drained backlog) back to the OS (allocator.py)."""
+        from notifyctl.emulator import allocator
+
+        self.log_saved(report)
+        allocator.release()
+
     def generation(self) -> int:
         """Changes since start: moto requests and deliveries (which write logs and
         metrics without a request)."""
@@ -409,7 +417,7 @@ def _persistence(hub: Hub, moto_version: str, fresh: bool) -> None:
     hub.snapshots = state.Snapshotter(
         path, lambda: state.Header.current(moto_version),
         lambda: state.capture(hub, moto_quiesced), hub.generation,
-        state.interval_s(), on_saved=hub.log_saved).start()
+        state.interval_s(), on_saved=hub.saved).start()
 
 
 def _start_engines(hub: Hub) -> None:
