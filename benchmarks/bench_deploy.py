@@ -89,26 +89,6 @@ def bench_target(label: str, clients: Any, runs: int, work: Path) -> None:
           f"{per_run} calls: {', '.join(calls[:per_run])}")
 
 
-CANARY_CONFIG = """\
-project: books
-defaults:
-  profile: null
-  region: us-east-1
-  endpoint_url: {endpoint}
-  prefix: {prefix}
-  sender: notifications@example.com
-  sending_domain: null
-  link_base_url: http://localhost:8000/books/
-  link_allowed_hosts: []
-  allow_http_links: true
-  function: {{runtime: python3.12, memory_mb: 256, timeout_s: 30,
-             log_retention_days: 30, log_level: INFO}}
-  dedup: {{retention_hours: 168, point_in_time_recovery: false, deletion_protection: false}}
-  release: {{strategy: canary10-5m, errors_threshold: 1, throttles_threshold: 1,
-            alarm_period_s: 60}}
-environments:
-  local: {{}}
-"""
 BROKEN = (
     "\n_working_handler = handler\n\n\ndef handler(event, context):\n"
     "    if event.get('Records'):\n        raise RuntimeError('broken build')\n"
@@ -116,6 +96,7 @@ BROKEN = (
 
 
 def _bootstrapped(endpoint: str, work: Path, prefix: str) -> tuple[Any, Any, Path]:
+    from emulator_configs import emulator_config
     from release_helpers import source_tree
 
     from notifyctl.aws.session import AwsClients, AwsSettings
@@ -123,7 +104,7 @@ def _bootstrapped(endpoint: str, work: Path, prefix: str) -> tuple[Any, Any, Pat
     from notifyctl.infra import bootstrap
 
     path = work / f"{prefix}.yaml"
-    path.write_text(CANARY_CONFIG.format(endpoint=endpoint, prefix=prefix))
+    path.write_text(emulator_config(endpoint, prefix, canary=True), encoding="utf-8")
     env = load(str(path), "local")[0]
     clients = AwsClients(AwsSettings(None, "us-east-1", endpoint, True, True))
     src = source_tree(work / prefix)

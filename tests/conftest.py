@@ -7,6 +7,7 @@ Every test runs with AWS and notifyctl settings isolated: a developer's own
 from __future__ import annotations
 
 import io
+import json
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -84,6 +85,11 @@ class CliResult:
     @property
     def output(self) -> str:
         return self.stdout + self.stderr
+
+    def json(self) -> Any:
+        """The `--output json` document of a command that must have succeeded."""
+        assert self.exit_code == 0, self.output
+        return json.loads(self.stdout)
 
 
 @pytest.fixture

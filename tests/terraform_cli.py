@@ -15,14 +15,19 @@ directories, then /opt/tf-plugins. A mirror holds the provider in the unpacked
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 PROVIDER = "registry.terraform.io/hashicorp/aws"
+# The provider's credentials against the emulator (never a real account's).
+EMULATOR_AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                    "AWS_EC2_METADATA_DISABLED": "true"}
 _MIRROR_FROM_ENV = os.environ.get("NOTIFYCTL_TF_MIRROR")
 IMPLIED_MIRRORS = (
     Path.home() / ".terraform.d" / "plugins",
@@ -99,3 +104,21 @@ class Terraform:
             raise AssertionError(f"terraform {' '.join(args)} exited {result.returncode}:\n"
                                  f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
         return result
+
+    @contextlib.contextmanager
+    def applied(self, *variables: str) -> Iterator[None]:
+        """`init` + `apply`; on leaving, `destroy` — also when the body failed, so the
+        emulator is left clean — and fail if that destroy did (after a passing body)."""
+        self.run("init", "-input=false")
+        self.run("apply", "-auto-approve", "-input=false", *variables)
+        try:
+            yield
+        finally:
+            destroyed = self.run("destroy", "-auto-approve", "-input=false", *variables,
+                                 check=False)
+        assert destroyed.returncode == 0, destroyed.stdout[-3000:] + destroyed.stderr[-3000:]
+
+    def assert_no_changes(self, *variables: str) -> None:
+        """`plan -detailed-exitcode` exits 0: everything reads back as Terraform wrote it."""
+        again = self.run("plan", "-detailed-exitcode", "-input=false", *variables, check=False)
+        assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]

@@ -18,6 +18,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from book_notifier.dedup import plain
 from notifyctl.aws.calls import DYNAMODB_NOT_FOUND, get_or_none
 from notifyctl.infra import reads
 from notifyctl.logs.events import JSON, LogEvent
@@ -113,18 +114,7 @@ def records(ddb: Any, table: str, keys: Iterable[str]) -> list[Record]:
         if got is None:  # no table: no records
             return out
         if got.get("Item"):
-            out.append(record_of(_plain(got["Item"])))
-    return out
-
-
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, typed in item.items():
-        if "S" in typed:
-            out[name] = typed["S"]
-        elif "N" in typed:
-            number = typed["N"]
-            out[name] = int(number) if number.lstrip("-").isdigit() else float(number)
+            out.append(record_of(plain(got["Item"])))
     return out
 
 

@@ -3,7 +3,6 @@ functional tier's moto_aws installs them: moto lacks the suppression list)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -22,27 +21,22 @@ def run(cli: Any, pipeline_config: Any, moto_aws: None) -> Any:
     return invoke
 
 
-def _json(result: Any) -> Any:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
 def test_add_check_list_remove_round_trip(run: Any) -> None:
-    assert _json(run("-o", "json", "suppression", "add", "jane@example.com",
-                     "--reason", "bounce"))["reason"] == "BOUNCE"
+    assert run("-o", "json", "suppression", "add", "jane@example.com",
+               "--reason", "bounce").json()["reason"] == "BOUNCE"
     run("suppression", "add", "joe@example.com", "--reason", "COMPLAINT")
 
-    checked = _json(run("-o", "json", "suppression", "check", "jane@example.com"))
-    listed = _json(run("-o", "json", "suppression", "list"))
-    complaints = _json(run("-o", "json", "suppression", "list", "--reason", "COMPLAINT"))
+    checked = run("-o", "json", "suppression", "check", "jane@example.com").json()
+    listed = run("-o", "json", "suppression", "list").json()
+    complaints = run("-o", "json", "suppression", "list", "--reason", "COMPLAINT").json()
 
     assert checked["suppressed"] is True and checked["entry"]["reason"] == "BOUNCE"
     assert sorted(e["address"] for e in listed) == ["jane@example.com", "joe@example.com"]
     assert [e["address"] for e in complaints] == ["joe@example.com"]
 
     assert run("suppression", "remove", "jane@example.com").exit_code == 0
-    assert _json(run("-o", "json", "suppression", "check",
-                     "jane@example.com"))["suppressed"] is False
+    assert run("-o", "json", "suppression", "check",
+               "jane@example.com").json()["suppressed"] is False
 
 
 def test_removing_an_address_that_is_not_listed_is_exit_1(run: Any) -> None:

@@ -190,32 +190,17 @@ def local_config(tmp_path: Path) -> Callable[[str], str]:
     return write
 
 
-# A complete config for one environment on the test emulator (no repository file):
-# the tests that bootstrap whole stacks write it with their own prefix.
-_EMULATOR_CONFIG = """\
-project: books
-defaults:
-  profile: null
-  region: us-east-1
-  endpoint_url: {endpoint}
-  prefix: {prefix}
-  sender: {sender}
-  sending_domain: null
-  link_base_url: http://localhost:8000/books/
-  link_allowed_hosts: []
-  allow_http_links: true
-  function: {{runtime: python3.12, memory_mb: 256, timeout_s: 30,
-             log_retention_days: 30, log_level: INFO}}
-  dedup: {{retention_hours: 168, point_in_time_recovery: false, deletion_protection: false}}
-{release}environments:
-  local: {{}}
-"""
-_CANARY_RELEASE = ("  release: {strategy: canary10-5m, errors_threshold: 1, throttles_threshold: 1,\n"
-                   "            alarm_period_s: 60}\n")
+@pytest.fixture
+def bootstrapped(local_config: Callable[[str], str], cli: Any,
+                 emulator: Emulator) -> Callable[[str], list[str]]:
+    """`bootstrapped(prefix)`: the `local` environment renamed to `prefix`, bootstrapped on
+    the session's emulator; the global options that address it."""
+    def build(prefix: str) -> list[str]:
+        options = ["--config", local_config(prefix), "--env", "local",
+                   "--endpoint-url", emulator.endpoint]
+        result = cli(*options, "bootstrap", "--yes")
+        assert result.exit_code == 0, result.output
+        return options
+    return build
 
 
-def emulator_config(endpoint: str, prefix: str, *, sender: str = "notifications@example.com",
-                    canary: bool = False) -> str:
-    """The text of that config; `canary` releases with canary10-5m and tight alarms."""
-    return _EMULATOR_CONFIG.format(endpoint=endpoint, prefix=prefix, sender=sender,
-                                   release=_CANARY_RELEASE if canary else "")

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.integration.conftest import emulator_config
+from emulator_configs import emulator_config
 
 pytestmark = pytest.mark.integration
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from emulator_configs import emulator_config
 
 from notifyctl.doctor import DoctorContext, DoctorReport, diagnose
 from notifyctl.doctor.model import FAIL, PASS, WARN
@@ -22,7 +23,6 @@ from notifyctl.infra import policies
 from notifyctl.infra.specs import INLINE_POLICY_NAME, SNS_PERMISSION_SID
 from notifyctl.trace.build import Where, trace
 from notifyctl.trace.model import Trace
-from tests.integration.conftest import emulator_config
 
 pytestmark = pytest.mark.integration
 

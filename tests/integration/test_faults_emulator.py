@@ -82,11 +82,9 @@ def test_a_fault_hits_the_functions_calls_and_spares_other_clients(
 
 
 def test_failures_list_on_a_fresh_environment_is_empty(
-    emulator: Any, tmp_path: Path, local_config: Any, cli: Any
+    bootstrapped: Any, cli: Any
 ) -> None:
-    config = local_config("books-failtest")
-    base = ["--config", config, "--env", "local", "--endpoint-url", emulator.endpoint]
-    assert cli(*base, "bootstrap", "--yes").exit_code == 0
+    base = bootstrapped("books-failtest")
     result = cli(*base, "-o", "json", "failures", "list")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["failures"] == []

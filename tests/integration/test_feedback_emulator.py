@@ -23,17 +23,8 @@ SIMULATOR = "simulator.amazonses.com"
 
 
 @pytest.fixture
-def config(local_config: Any) -> str:
-    return str(local_config(PREFIX))
-
-
-@pytest.fixture
-def base(cli: Any, emulator: Any, config: str) -> list[str]:
-    """The global options for the bootstrapped local environment on the emulator."""
-    options = ["--config", config, "--env", "local", "--endpoint-url", emulator.endpoint]
-    result = cli(*options, "bootstrap", "--yes")
-    assert result.exit_code == 0, result.output
-    return options
+def base(bootstrapped: Any) -> list[str]:
+    return list(bootstrapped(PREFIX))
 
 
 def address(kind: str) -> str:

@@ -76,12 +76,8 @@ def test_a_group_that_does_not_exist_exits_1(cli: Any, emulator: Any, config: st
 
 
 def test_after_a_publish_logs_by_request_shows_the_invocation(cli: Any, emulator: Any,
-                                                              config: str) -> None:
-    base = ["--config", config, "--env", "local", "--endpoint-url", emulator.endpoint]
-    boot = cli(*base, "bootstrap", "--yes")
-    if boot.exit_code != 0 and "No such command" in boot.output:
-        pytest.skip("bootstrap is not available yet")
-    assert boot.exit_code == 0, boot.output
+                                                              bootstrapped: Any) -> None:
+    base = bootstrapped(PREFIX)
     published = cli(*base, "-o", "json", "publish-book", "--wait", "--timeout", "60")
     assert published.exit_code == 0, published.output
     assert json.loads(published.stdout)["wait"]["sent"] == 1

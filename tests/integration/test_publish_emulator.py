@@ -18,21 +18,13 @@ PREFIX = "books-pubtest"
 
 
 @pytest.fixture
-def config(local_config: Any) -> str:
-    return str(local_config(PREFIX))
-
-
-@pytest.fixture
-def bootstrapped(cli, emulator, config) -> list[str]:
+def base(bootstrapped: Any) -> list[str]:
     """The global options for the bootstrapped local environment on the emulator."""
-    base = ["--config", config, "--env", "local", "--endpoint-url", emulator.endpoint]
-    result = cli(*base, "bootstrap", "--yes")
-    assert result.exit_code == 0, result.output
-    return base
+    return list(bootstrapped(PREFIX))
 
 
-def test_published_events_are_sent_and_waited_for(cli, bootstrapped) -> None:
-    result = cli(*bootstrapped, "-o", "json", "publish-book", "--count", "12", "--wait",
+def test_published_events_are_sent_and_waited_for(cli, base) -> None:
+    result = cli(*base, "-o", "json", "publish-book", "--count", "12", "--wait",
                  "--timeout", "60")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -42,12 +34,12 @@ def test_published_events_are_sent_and_waited_for(cli, bootstrapped) -> None:
     assert wait["latency_ms"]["p50"] <= wait["latency_ms"]["max"]
 
 
-def test_one_event_prints_its_message_id_then_is_sent(cli, bootstrapped) -> None:
-    result = cli(*bootstrapped, "publish-book", "--email", "jane@example.com",
+def test_one_event_prints_its_message_id_then_is_sent(cli, base) -> None:
+    result = cli(*base, "publish-book", "--email", "jane@example.com",
                  "--title", "Dune")
     assert result.exit_code == 0, result.output
     message_id = result.stdout.strip()
-    waited = cli(*bootstrapped, "-o", "json", "publish-book", "--wait", "--timeout", "60")
+    waited = cli(*base, "-o", "json", "publish-book", "--wait", "--timeout", "60")
     assert waited.exit_code == 0, waited.output
     assert json.loads(waited.stdout)["wait"]["sent"] == 1
     assert message_id

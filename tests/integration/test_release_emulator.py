@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from emulator_configs import emulator_config
 
 from notifyctl.emulator import control
-from tests.integration.conftest import Emulator, emulator_config
+from tests.integration.conftest import Emulator
 from tests.release_helpers import change_one_line, source_tree
 
 pytestmark = pytest.mark.integration

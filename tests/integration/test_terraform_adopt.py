@@ -22,23 +22,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from terraform_cli import Terraform, find_mirror, unavailable
+from emulator_configs import emulator_config
+from terraform_cli import EMULATOR_AWS_ENV, Terraform, find_mirror, unavailable
 
 from notifyctl.config.loader import load
 from notifyctl.export import module as export_module
 from notifyctl.export import terraform
 from notifyctl.export.syntax import Attribute, Block, File
-from tests.integration.conftest import emulator_config
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(unavailable() is not None, reason=str(unavailable()))]
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _json(result: Any) -> Any:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def _without_tags(file: File) -> File:
@@ -68,7 +63,7 @@ def test_a_terraform_built_stack_is_adopted_and_operated_without_either_undoing_
                    emulator.endpoint, *args)
 
     module_dir = tmp_path / "module"
-    _json(run("-o", "json", "export", "terraform", "--out", str(module_dir)))
+    run("-o", "json", "export", "terraform", "--out", str(module_dir)).json()
     built = terraform.build(load(str(config), "local")[0])
     tagged = export_module.render(built, export_module.HCL)
     assert tagged["main.tf"] == (module_dir / "main.tf").read_text(encoding="utf-8")
@@ -79,13 +74,10 @@ def test_a_terraform_built_stack_is_adopted_and_operated_without_either_undoing_
 
     mirror = find_mirror()
     assert mirror is not None
-    tf = Terraform.offline(module_dir, tmp_path, mirror, {
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"})
+    tf = Terraform.offline(module_dir, tmp_path, mirror, {**EMULATOR_AWS_ENV,
+                                                          "AWS_REGION": "us-east-1"})
     endpoint = ["-var", f"endpoint_url={emulator.endpoint}"]
-    tf.run("init", "-input=false")
-    tf.run("apply", "-auto-approve", "-input=false", *endpoint)
-    try:
+    with tf.applied(*endpoint):
         states = _states(run)
         # SES identities carry no tags; the account's suppression settings are nobody's
         assert {k for k, v in states.items() if v != "not-ours"} == {
@@ -94,29 +86,25 @@ def test_a_terraform_built_stack_is_adopted_and_operated_without_either_undoing_
         refused = run("rollback")
         assert refused.exit_code == 1 and "bootstrap --adopt" in refused.stderr, refused.output
 
-        adopted = _json(run("-o", "json", "bootstrap", "--adopt", "--yes"))
+        adopted = run("-o", "json", "bootstrap", "--adopt", "--yes").json()
         assert adopted["conflicts"] == [] and adopted["pending_changes"] == 0, adopted
         assert set(_states(run).values()) == {"present"}
-        plan = _json(run("-o", "json", "bootstrap", "--plan"))
+        plan = run("-o", "json", "bootstrap", "--plan").json()
         assert {step["action"] for step in plan} == {"unchanged"}, plan
 
         source = tmp_path / "lambda_src"
         shutil.copytree(REPO / "lambda_src", source)
         with (source / "book_notifier" / "handler.py").open("a", encoding="utf-8") as handler:
             handler.write("\n# release 2 (after adoption)\n")
-        deployed = _json(run("-o", "json", "deploy-lambda", "--source", str(source)))
+        deployed = run("-o", "json", "deploy-lambda", "--source", str(source)).json()
         assert deployed["version"] == "2", deployed
-        assert _json(run("-o", "json", "rollback"))["to_version"] == "1"
+        assert run("-o", "json", "rollback").json()["to_version"] == "1"
 
         # The documented hand-off: the Terraform code now declares notifyctl's tags (the
         # exported `local.tags`), so Terraform keeps what adopt added and changes nothing.
         for name, text in tagged.items():
             (module_dir / name).write_text(text, encoding="utf-8")
-        again = tf.run("plan", "-detailed-exitcode", "-input=false", *endpoint, check=False)
-        assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    finally:
-        destroyed = tf.run("destroy", "-auto-approve", "-input=false", *endpoint, check=False)
-    assert destroyed.returncode == 0, destroyed.stdout[-3000:] + destroyed.stderr[-3000:]
+        tf.assert_no_changes(*endpoint)
     after = _states(run)
     # The account's suppression attributes are an account setting: never "missing".
     after.pop("account-suppression account 123456789012 (us-east-1)")

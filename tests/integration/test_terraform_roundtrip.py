@@ -19,19 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from terraform_cli import Terraform, find_mirror, unavailable
-
-from tests.integration.conftest import emulator_config
+from emulator_configs import emulator_config
+from terraform_cli import EMULATOR_AWS_ENV, Terraform, find_mirror, unavailable
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(unavailable() is not None, reason=str(unavailable()))]
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _json(result: Any) -> Any:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def _states(status: dict[str, Any]) -> dict[str, str]:
@@ -52,46 +46,39 @@ def test_terraform_round_trip_leaves_both_tools_in_agreement(cli: Any, emulator:
                    emulator.endpoint, *args)
 
     module = tmp_path / "module"
-    exported = _json(run("-o", "json", "export", "terraform", "--out", str(module)))
+    exported = run("-o", "json", "export", "terraform", "--out", str(module)).json()
     assert (module / "main.tf").is_file() and (module / exported["package"]["file"]).is_file()
 
     mirror = find_mirror()
     assert mirror is not None
-    tf = Terraform.offline(module, tmp_path, mirror, {
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"})
+    tf = Terraform.offline(module, tmp_path, mirror, {**EMULATOR_AWS_ENV,
+                                                      "AWS_REGION": "us-east-1"})
     endpoint = ["-var", f"endpoint_url={emulator.endpoint}"]
-    tf.run("init", "-input=false")
-    tf.run("apply", "-auto-approve", "-input=false", *endpoint)
-    try:
+    with tf.applied(*endpoint):
         status = json.loads(run("-o", "json", "status").stdout)
         assert {r["state"] for r in status["resources"]} == {"present"}, _states(status)
         # every row is one resource, but the four roles' inline policies are their own
         assert len(status["resources"]) == len(exported["resources"]) - 4
 
-        plan = _json(run("-o", "json", "bootstrap", "--plan"))
+        plan = run("-o", "json", "bootstrap", "--plan").json()
         assert {step["action"] for step in plan} == {"unchanged"}, plan
 
         source = tmp_path / "lambda_src"
         shutil.copytree(REPO / "lambda_src", source)
         with (source / "book_notifier" / "handler.py").open("a", encoding="utf-8") as handler:
             handler.write("\n# release 2 (the round trip's new code)\n")
-        deployed = _json(run("-o", "json", "deploy-lambda", "--source", str(source)))
+        deployed = run("-o", "json", "deploy-lambda", "--source", str(source)).json()
         assert deployed["version"] == "2", deployed
-        rolled = _json(run("-o", "json", "rollback"))
+        rolled = run("-o", "json", "rollback").json()
         assert rolled["to_version"] == "1", rolled
 
         # Live is back on version 1 while version 2 is the newest: without the
         # module's ignore_changes Terraform would move the alias (or upload code).
-        again = tf.run("plan", "-detailed-exitcode", "-input=false", *endpoint, check=False)
-        assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+        tf.assert_no_changes(*endpoint)
 
-        published = _json(run("-o", "json", "publish-book", "--email", "reader@example.com",
-                              "--title", "Dune", "--wait", "--timeout", "60"))
+        published = run("-o", "json", "publish-book", "--email", "reader@example.com",
+                        "--title", "Dune", "--wait", "--timeout", "60").json()
         assert published["wait"]["sent"] == 1, published
-    finally:
-        destroyed = tf.run("destroy", "-auto-approve", "-input=false", *endpoint, check=False)
-    assert destroyed.returncode == 0, destroyed.stdout[-3000:] + destroyed.stderr[-3000:]
     after = run("-o", "json", "status")
     states = _states(json.loads(after.stdout))
     # The account's suppression attributes are an account setting: never "missing".

@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
-from terraform_cli import Terraform, find_mirror, unavailable
+from terraform_cli import EMULATOR_AWS_ENV, Terraform, find_mirror, unavailable
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(unavailable() is not None, reason=str(unavailable()))]
@@ -114,24 +114,16 @@ def test_terraform_manages_the_ses_feedback_resources(emulator: Any, tmp_path: P
     (module / "main.tf").write_text(MODULE, encoding="utf-8")
     mirror = find_mirror()
     assert mirror is not None
-    tf = Terraform.offline(module, tmp_path, mirror, {
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_EC2_METADATA_DISABLED": "true"})
+    tf = Terraform.offline(module, tmp_path, mirror, EMULATOR_AWS_ENV)
     north = boto3.session.Session().client(
         "sesv2", endpoint_url=emulator.endpoint, region_name="eu-north-1",
         aws_access_key_id="testing", aws_secret_access_key="testing")
     variables = ["-var", f"endpoint_url={emulator.endpoint}", "-var", f"prefix={prefix}"]
-    tf.run("init", "-input=false")
-    tf.run("apply", "-auto-approve", "-input=false", *variables)
-    try:
-        again = tf.run("plan", "-detailed-exitcode", "-input=false", *variables, check=False)
-        assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    with tf.applied(*variables):
+        tf.assert_no_changes(*variables)
         got = north.get_configuration_set(ConfigurationSetName=f"{prefix}-notifications")
         assert got["ReputationOptions"]["ReputationMetricsEnabled"] is True
         destinations = north.get_configuration_set_event_destinations(
             ConfigurationSetName=f"{prefix}-notifications")["EventDestinations"]
         assert [d["Name"] for d in destinations] == ["sns"]
-    finally:
-        destroyed = tf.run("destroy", "-auto-approve", "-input=false", *variables, check=False)
-    assert destroyed.returncode == 0, destroyed.stdout[-3000:] + destroyed.stderr[-3000:]
     assert f"{prefix}-notifications" not in north.list_configuration_sets()["ConfigurationSets"]
