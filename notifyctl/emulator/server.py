@@ -16,7 +16,7 @@ Our endpoints (everything else is moto):
     POST /_notifyctl/reset        empty everything (moto, engines, queue, outbox): `local reset`
     POST /_notifyctl/stop         {"timeout": S}: wait for deliveries, save the state, exit
     GET /_notifyctl/memory        ?top=N: RSS, stored vs kept record counts per service, and the
-                                  allocations that grew most (memory.py; PYTHONTRACEMALLOC)
+                                  allocations that grew most since the mark (memory.py)
     POST /_notifyctl/memory/mark  ?frames=N: start tracing allocations (or mark a snapshot)
 """
 
