@@ -2,12 +2,13 @@
 
 Python frees objects, but glibc's malloc keeps the freed chunks of its heap for
 reuse, and a few live objects among them keep whole regions resident. So after a
-burst — a backlog of thousands of queued async events, the multi-megabyte pickle of
-a state snapshot — the emulator's RSS stayed at the burst's high-water mark for the
-rest of its life, though the memory was free (issue 20h: 16 threads allocating
-125 MB of 2 KB event documents, 2 % of them kept: RSS 141 MB after the free, 24 MB
-after `malloc_trim(0)`). `release()` asks glibc to return free pages; the server
-calls it after each periodic state snapshot (emulator/server.py), i.e. within a
+burst (a backlog of thousands of queued async events; the multi-megabyte pickle of
+a state snapshot written in-process: `local stop`, or where it cannot fork) the
+emulator's RSS stayed at the burst's high-water mark for the rest of its life,
+though the memory was free. Measured (issue 20h): 16 threads allocating 125 MB of
+2 KB event documents, 2 % of them kept: RSS 141 MB after the free, 24 MB after
+`malloc_trim(0)`. `release()` asks glibc to return free pages; the server calls it
+after each periodic state snapshot (emulator/server.py `Hub.saved`), i.e. within a
 snapshot interval of the end of any burst of work. Elsewhere (macOS, musl) it does
 nothing.
 """

@@ -100,15 +100,16 @@ class Hub:
         """After a periodic snapshot (only when something changed): one log line with the
         async queue's counts, so the log tells what was queued, retried, dead-lettered."""
         stats = self.dispatcher.snapshot()
+        where = "a child process" if report.forked else "the emulator"
         print(f"emulator: state saved ({report.bytes} bytes, moto held {report.capture_ms:.0f} "
-              f"ms); async: {stats['pending']} queued, {stats['in_flight']} in flight, "
-              f"{stats['retries']} retried, {stats['dead_letters']} dead-lettered, "
-              f"{stats['failed']} failed, {stats['sns_failed']} refused; "
-              f"{self.outbox.count()} emails", flush=True)
+              f"ms, {report.cpu_ms:.0f} ms CPU in {where}); async: {stats['pending']} queued, "
+              f"{stats['in_flight']} in flight, {stats['retries']} retried, "
+              f"{stats['dead_letters']} dead-lettered, {stats['failed']} failed, "
+              f"{stats['sns_failed']} refused; {self.outbox.count()} emails", flush=True)
 
     def saved(self, report: Any) -> None:
-        """After a periodic snapshot: log it, then give the memory freed since (the
-        snapshot's pickle, a drained backlog) back to the OS (allocator.py)."""
+        """After a periodic snapshot: log it, then give the memory freed since (a drained
+        backlog, an in-process snapshot's pickle) back to the OS (allocator.py)."""
         from notifyctl.emulator import allocator
 
         self.log_saved(report)
@@ -414,10 +415,12 @@ def _persistence(hub: Hub, moto_version: str, fresh: bool) -> None:
                             "seconds": round(time.monotonic() - started, 3)}
             print(f"emulator: restored the state saved in {path} ({events} async events "
                   f"queued again, {hub.outbox.count()} emails in the outbox)", flush=True)
+    fork = ((lambda to, header: state.capture_forked(hub, moto_quiesced, to, header))
+            if state.can_fork() else None)  # periodic saves pickle in a child process
     hub.snapshots = state.Snapshotter(
         path, lambda: state.Header.current(moto_version),
         lambda: state.capture(hub, moto_quiesced), hub.generation,
-        state.interval_s(), on_saved=hub.saved).start()
+        state.interval_s(), on_saved=hub.saved, fork=fork).start()
 
 
 def _start_engines(hub: Hub) -> None:
