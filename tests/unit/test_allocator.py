@@ -51,6 +51,7 @@ def test_each_periodic_snapshot_is_followed_by_a_release(
     from types import SimpleNamespace
 
     from notifyctl.emulator.server import Hub
+    from notifyctl.emulator.state import SaveReport
 
     calls: list[str] = []
 
@@ -65,7 +66,8 @@ def test_each_periodic_snapshot_is_followed_by_a_release(
               dispatcher=SimpleNamespace(snapshot=lambda: counts), backend=None,
               outbox=SimpleNamespace(count=lambda: 3), moto_version="5.2.5")
 
-    hub.saved(SimpleNamespace(bytes=10, capture_ms=1.0))
+    hub.saved(SaveReport(path="snapshot.bin", bytes=10, capture_ms=1.0, write_ms=2.0,
+                         async_events=0, forked=True))
 
     assert calls == ["release"]
     assert "state saved (10 bytes" in capsys.readouterr().out
