@@ -15,6 +15,9 @@ Our endpoints (everything else is moto):
     GET|POST|DELETE /_notifyctl/faults   list, add, clear injected faults (faults.py)
     POST /_notifyctl/reset        empty everything (moto, engines, queue, outbox): `local reset`
     POST /_notifyctl/stop         {"timeout": S}: wait for deliveries, save the state, exit
+    GET /_notifyctl/memory        ?top=N: RSS, stored vs kept record counts per service, and the
+                                  allocations that grew most since the mark (memory.py)
+    POST /_notifyctl/memory/mark  ?frames=N: start tracing allocations (or mark a snapshot)
 """
 
 from __future__ import annotations
@@ -103,6 +106,14 @@ class Hub:
               f"{stats['in_flight']} in flight, {stats['retries']} retried, "
               f"{stats['dead_letters']} dead-lettered, {stats['failed']} failed, "
               f"{stats['sns_failed']} refused; {self.outbox.count()} emails", flush=True)
+
+    def saved(self, report: Any) -> None:
+        """After a periodic snapshot: log it, then give the memory freed since (a drained
+        backlog, an in-process snapshot's pickle) back to the OS (allocator.py)."""
+        from notifyctl.emulator import allocator
+
+        self.log_saved(report)
+        allocator.release()
 
     def generation(self) -> int:
         """Changes since start: moto requests and deliveries (which write logs and
@@ -261,6 +272,10 @@ def make_app(hub: Hub, moto_app: Any) -> Any:
             return _json(start_response, _reset(hub))
         if route == "stop" and environ.get("REQUEST_METHOD") == "POST":
             return _stop(hub, environ, start_response)
+        if route == "memory":
+            return _memory(environ, start_response)
+        if route == "memory/mark" and environ.get("REQUEST_METHOD") == "POST":
+            return _memory(environ, start_response, mark=True)
         if route == "ttl/sweep" and environ.get("REQUEST_METHOD") == "POST":
             return _json(start_response, {"deleted": hub.ttl.sweep()})
         if route.startswith("code/") and len(route.split("/")) == 5:
@@ -320,6 +335,22 @@ def _outbox_page(hub: Hub, environ: dict[str, Any], start_response: Any) -> list
                      "400 Bad Request")
     page = hub.outbox.store.page(since_ms=since, to=query.get("to") or None, limit=limit)
     return _json(start_response, page.to_dict())
+
+
+def _memory(environ: dict[str, Any], start_response: Any, mark: bool = False) -> list[bytes]:
+    """GET /_notifyctl/memory?top=N, POST /_notifyctl/memory/mark?frames=N (memory.py)."""
+    from urllib.parse import parse_qs
+
+    from notifyctl.emulator import memory
+
+    name = "frames" if mark else "top"
+    raw = parse_qs(environ.get("QUERY_STRING", "")).get(name, ["12" if mark else "0"])[-1]
+    if not raw.isdigit():
+        return _json(start_response, {"message": f"{name} is a whole number"},
+                     "400 Bad Request")
+    if mark:
+        return _json(start_response, {"tracing": memory.mark(int(raw))})
+    return _json(start_response, memory.report(int(raw)))
 
 
 def _role_credentials(spec: Any) -> dict[str, str]:
@@ -389,7 +420,7 @@ def _persistence(hub: Hub, moto_version: str, fresh: bool) -> None:
     hub.snapshots = state.Snapshotter(
         path, lambda: state.Header.current(moto_version),
         lambda: state.capture(hub, moto_quiesced), hub.generation,
-        state.interval_s(), on_saved=hub.log_saved, fork=fork).start()
+        state.interval_s(), on_saved=hub.saved, fork=fork).start()
 
 
 def _start_engines(hub: Hub) -> None:

@@ -132,7 +132,7 @@ What moto does without Docker, and what each patch changes:
 | CloudWatch keeps every datapoint forever (one list, scanned  | cloudwatch (metric_store.py): newest    |
 |   by every read)                                              |   2,000 raw per series, then 1-minute / |
 |                                                               |   1-hour statistics, AWS's retention    |
-| SNS topics keep every published message; SES every sent email | sns / ses: the newest 1,000 (recent.py) |
+| SNS topics keep every published message; SES every sent email | sns / ses: the newest 100 (recent.py)   |
 | (server) every request lists moto's package directory to find | dispatch: listed once at start          |
 |   its service (~150 system calls)                             |                                         |
 
