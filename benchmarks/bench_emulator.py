@@ -378,11 +378,27 @@ def pipeline(endpoint: str, pid: int, args: argparse.Namespace) -> None:
     def sent() -> int:
         return int(control._get_json(f"{endpoint}/_notifyctl/status", timeout=10)["outbox"])
 
+    def async_counts() -> dict[str, int]:
+        return dict(control._get_json(f"{endpoint}/_notifyctl/status", timeout=10)
+                    .get("async") or {})
+
+    def lost(snap: dict[str, int]) -> int:
+        """Events Lambda gave up on: sent to the on-failure destination, or dropped."""
+        return snap.get("destinations", 0) + snap.get("dropped", 0)
+
+    lost_before = lost(async_counts())
+
     def settled() -> bool:
         """No asynchronous invocation left: SES's events for the sent emails reach the
         feedback function after the email is in the outbox, and that work is part of
-        each delivery's cost."""
-        snap = control._get_json(f"{endpoint}/_notifyctl/status", timeout=10).get("async") or {}
+        each delivery's cost. An event sent to the on-failure destination will never
+        be an email: the run is void, said at once rather than after the timeout."""
+        snap = async_counts()
+        failed = lost(snap) - lost_before
+        if failed:
+            raise SystemExit(f"{failed} event(s) failed for good (the failure queue, or "
+                             "dropped: see `notifyctl failures list` and the emulator's "
+                             "log): the run is void")
         return not snap.get("pending") and not snap.get("in_flight")
 
     def publish(count: int, rate: float | None, wait: bool) -> dict[str, Any]:

@@ -15,6 +15,9 @@ Our endpoints (everything else is moto):
     GET|POST|DELETE /_notifyctl/faults   list, add, clear injected faults (faults.py)
     POST /_notifyctl/reset        empty everything (moto, engines, queue, outbox): `local reset`
     POST /_notifyctl/stop         {"timeout": S}: wait for deliveries, save the state, exit
+    GET /_notifyctl/memory        ?top=N: RSS, stored vs kept record counts per service, and the
+                                  allocations that grew most since the mark (memory.py)
+    POST /_notifyctl/memory/mark  ?frames=N: start tracing allocations (or mark a snapshot)
 """
 
 from __future__ import annotations
@@ -97,11 +100,20 @@ class Hub:
         """After a periodic snapshot (only when something changed): one log line with the
         async queue's counts, so the log tells what was queued, retried, dead-lettered."""
         stats = self.dispatcher.snapshot()
+        where = "a child process" if report.forked else "the emulator"
         print(f"emulator: state saved ({report.bytes} bytes, moto held {report.capture_ms:.0f} "
-              f"ms); async: {stats['pending']} queued, {stats['in_flight']} in flight, "
-              f"{stats['retries']} retried, {stats['dead_letters']} dead-lettered, "
-              f"{stats['failed']} failed, {stats['sns_failed']} refused; "
-              f"{self.outbox.count()} emails", flush=True)
+              f"ms, {report.cpu_ms:.0f} ms CPU in {where}); async: {stats['pending']} queued, "
+              f"{stats['in_flight']} in flight, {stats['retries']} retried, "
+              f"{stats['dead_letters']} dead-lettered, {stats['failed']} failed, "
+              f"{stats['sns_failed']} refused; {self.outbox.count()} emails", flush=True)
+
+    def saved(self, report: Any) -> None:
+        """After a periodic snapshot: log it, then give the memory freed since (a drained
+        backlog, an in-process snapshot's pickle) back to the OS (allocator.py)."""
+        from notifyctl.emulator import allocator
+
+        self.log_saved(report)
+        allocator.release()
 
     def generation(self) -> int:
         """Changes since start: moto requests and deliveries (which write logs and
@@ -260,6 +272,10 @@ def make_app(hub: Hub, moto_app: Any) -> Any:
             return _json(start_response, _reset(hub))
         if route == "stop" and environ.get("REQUEST_METHOD") == "POST":
             return _stop(hub, environ, start_response)
+        if route == "memory":
+            return _memory(environ, start_response)
+        if route == "memory/mark" and environ.get("REQUEST_METHOD") == "POST":
+            return _memory(environ, start_response, mark=True)
         if route == "ttl/sweep" and environ.get("REQUEST_METHOD") == "POST":
             return _json(start_response, {"deleted": hub.ttl.sweep()})
         if route.startswith("code/") and len(route.split("/")) == 5:
@@ -319,6 +335,22 @@ def _outbox_page(hub: Hub, environ: dict[str, Any], start_response: Any) -> list
                      "400 Bad Request")
     page = hub.outbox.store.page(since_ms=since, to=query.get("to") or None, limit=limit)
     return _json(start_response, page.to_dict())
+
+
+def _memory(environ: dict[str, Any], start_response: Any, mark: bool = False) -> list[bytes]:
+    """GET /_notifyctl/memory?top=N, POST /_notifyctl/memory/mark?frames=N (memory.py)."""
+    from urllib.parse import parse_qs
+
+    from notifyctl.emulator import memory
+
+    name = "frames" if mark else "top"
+    raw = parse_qs(environ.get("QUERY_STRING", "")).get(name, ["12" if mark else "0"])[-1]
+    if not raw.isdigit():
+        return _json(start_response, {"message": f"{name} is a whole number"},
+                     "400 Bad Request")
+    if mark:
+        return _json(start_response, {"tracing": memory.mark(int(raw))})
+    return _json(start_response, memory.report(int(raw)))
 
 
 def _role_credentials(spec: Any) -> dict[str, str]:
@@ -383,10 +415,12 @@ def _persistence(hub: Hub, moto_version: str, fresh: bool) -> None:
                             "seconds": round(time.monotonic() - started, 3)}
             print(f"emulator: restored the state saved in {path} ({events} async events "
                   f"queued again, {hub.outbox.count()} emails in the outbox)", flush=True)
+    fork = ((lambda to, header: state.capture_forked(hub, moto_quiesced, to, header))
+            if state.can_fork() else None)  # periodic saves pickle in a child process
     hub.snapshots = state.Snapshotter(
         path, lambda: state.Header.current(moto_version),
         lambda: state.capture(hub, moto_quiesced), hub.generation,
-        state.interval_s(), on_saved=hub.log_saved).start()
+        state.interval_s(), on_saved=hub.saved, fork=fork).start()
 
 
 def _start_engines(hub: Hub) -> None:

@@ -24,13 +24,27 @@ states (Pending / InProgress last a scaled 10 s: after a restart every function 
 Active), warm environments and invocation counters (processes, not data).
 
 When: every DEFAULT_INTERVAL_S (5 s; NOTIFYCTL_EMULATOR_SNAPSHOT_S, 0: only at the
-stop) when something changed, and at every stop. The capture holds every moto lock
-(0.6-0.85 s for a bootstrapped environment with 10,000 items and 10,000 emails on the
-loaded 2-core machine), so the interval stretches to HOLD_SHARE times the last
-capture when that is longer: moto is held at most a tenth of the time. A crash (kill -9,
-power) loses what changed since the last snapshot: at most max(5 s, 10 x the last
-capture) of moto state (about 8 s at that size), never an accepted email (the outbox
-is written as it goes).
+stop) when something changed, and at every stop.
+
+Where the work runs: pickling costs what is STORED (0.1-1 s of CPU for a bootstrapped
+environment with thousands of items and emails on the loaded 2-core machine), and it
+used to run in the emulator's own process every 5 s under load: 16 % of the GIL of
+an emulator delivering emails (py-spy, issue 20f). A periodic snapshot now forks
+(POSIX): under every moto lock the hub's state is gathered and the process forks,
+which freezes a consistent copy (copy-on-write) in the child; the locks are released
+at once (moto is held for the fork, a few ms) and the CHILD pickles and writes the
+file, then exits; the parent's snapshot thread reaps it (its CPU is reported as
+`cpu_ms`). The serving process no longer pays for what is stored; the machine still
+does, in the child, so the interval stretches to keep that at most a quarter of a
+core (CPU_SHARE) and moto's hold at most a tenth of the time (HOLD_SHARE).
+`local stop`, `local reset` and SIGTERM save in-process (nothing else runs then).
+
+Crash bound: a crash (kill -9, power) loses what changed since the last snapshot
+that was renamed in place: at most the wait (max(5 s, 10 x the hold, 4 x the child's
+CPU)) plus the child's run time - about 5-6 s up to tens of thousands of items and
+emails on this machine - never an accepted email (the outbox is written as it goes).
+A crash of the parent while a child writes leaves that child to finish its (complete,
+consistent) snapshot.
 
 How: moto's backends pickle once their locks are replaced by fresh ones (SQS's
 Condition, Lambda's WeakValueDictionary of ARNs, S3's locks): `_Pickler` does that
@@ -44,11 +58,13 @@ moto objects across moto versions would build broken objects).
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
 import pickle
 import platform
+import signal
 import sys
 import threading
 import time
@@ -64,6 +80,12 @@ FILE_NAME = "snapshot.bin"
 DEFAULT_INTERVAL_S = 5.0
 ENV_INTERVAL = "NOTIFYCTL_EMULATOR_SNAPSHOT_S"
 HOLD_SHARE = 10  # a periodic snapshot holds moto at most 1/10 of the time
+CPU_SHARE = 4  # ... and its child process works at most 1/4 of the time
+# A child that has not written its snapshot by then is killed (the previous snapshot
+# stays): a child stuck on something the fork copied mid-use must not stop the saves
+# or hold up `local stop`, which waits for a child under way before its own save.
+CHILD_TIMEOUT_S = 120.0
+CHILD_POLL_S = 0.05
 ENV_FRESH_HINT = "start it empty with `notifyctl local start --fresh` (discards the saved state)"
 
 
@@ -92,13 +114,17 @@ class Header:
 
 @dataclass(frozen=True)
 class SaveReport:
-    """One snapshot written: where, how big, how long the capture held moto's locks."""
+    """One snapshot written: where, how big, how long the capture held moto's locks,
+    how long the pickling and writing took (`write_ms`: in the child when `forked`) and
+    the CPU it cost (the child's, or the saving thread's)."""
 
     path: str
     bytes: int
     capture_ms: float
     write_ms: float
     async_events: int
+    cpu_ms: float = 0.0
+    forked: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -215,25 +241,86 @@ def install_moto_backends(saved: dict[str, dict[str, dict[str, Any]]]) -> None:
 
 # -- the hub's state ----------------------------------------------------------------
 
-def capture(hub: Any, quiesced: Callable[[], Any]) -> tuple[bytes, int, float]:
-    """(pickled state, async events in it, ms moto was held) of a running hub.
+def gather(hub: Any) -> dict[str, Any]:
+    """The hub's state to pickle; the caller holds every moto lock (`quiesced`).
 
-    Under `quiesced` (every moto lock): SNS Publish enqueues and a delivery's calls
-    reach moto under those locks, so the queue and moto's backends agree; a delivery
-    whose moto calls are done but which still runs is saved as queued (it runs again:
-    at least once, which book_notifier's de-duplication absorbs)."""
+    SNS Publish enqueues and a delivery's calls reach moto under those locks, so the
+    queue and moto's backends agree; a delivery whose moto calls are done but which
+    still runs is saved as queued (it runs again: at least once, which book_notifier's
+    de-duplication absorbs)."""
     from notifyctl.emulator import ses_account
 
+    return {"async_events": hub.dispatcher.saved_events(), "moto": moto_backends(),
+            "ses_accounts": ses_account.saved(),
+            "alarm_history": hub.alarms.history.saved() if hub.alarms else {},
+            "deployments": hub.deployments.saved() if hub.deployments else []}
+
+
+def capture(hub: Any, quiesced: Callable[[], Any]) -> tuple[bytes, int, float]:
+    """(pickled state, async events in it, ms moto was held) of a running hub, pickled
+    in this process (`local stop`, `local reset`, SIGTERM)."""
     with quiesced():
         held = time.monotonic()
-        events = hub.dispatcher.saved_events()
-        data = {"async_events": events, "moto": moto_backends(),
-                "ses_accounts": ses_account.saved(),
-                "alarm_history": hub.alarms.history.saved() if hub.alarms else {},
-                "deployments": hub.deployments.saved() if hub.deployments else []}
+        data = gather(hub)
         payload = dumps(data)
         held_ms = (time.monotonic() - held) * 1000
-    return payload, len(events), held_ms
+    return payload, len(data["async_events"]), held_ms
+
+
+def can_fork() -> bool:
+    return hasattr(os, "fork") and hasattr(signal, "pthread_sigmask")
+
+
+def fork_writer(path: Path, header: Header, data: Callable[[], Any]) -> tuple[int, float]:
+    """Fork; the child writes `data()` (called in the parent, under the caller's locks)
+    to `path` and exits 0, or 1 with one line on stderr. Returns (child pid, ms from
+    the call to the fork's return in the parent).
+
+    The child has only this thread and a frozen copy of the heap: it touches no lock
+    (our pickler replaces moto's locks by fresh ones), never returns into the parent's
+    code (os._exit, no atexit, no buffered output flushed twice) and keeps SIGTERM /
+    SIGINT blocked, so a signal sent to the emulator's process group cannot run the
+    emulator's stop handler in it; it runs no garbage collection (no finalizer of an
+    object the parent was about to free runs twice). Its memory: the pages it touches
+    are copied (about the pickled part of the heap, for the child's short life)."""
+    started = time.monotonic()
+    gathered = data()
+    blocked = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child
+            code = 1
+            try:
+                gc.disable()  # no collection: no finalizer of the parent's garbage runs here
+                write(path, header, dumps(gathered))
+                code = 0
+            except BaseException as exc:  # noqa: BLE001 - report, then exit: never return
+                os.write(2, f"emulator: the snapshot process could not write {path}: "
+                            f"{exc!r}\n".encode())
+            finally:
+                os._exit(code)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    return pid, (time.monotonic() - started) * 1000
+
+
+def capture_forked(hub: Any, quiesced: Callable[[], Any], path: Path,
+                   header: Header) -> tuple[int, int, float]:
+    """A periodic snapshot written by a forked child: (child pid, async events in it, ms
+    moto was held: the gathering and the fork, not the pickling)."""
+    from moto.iam.models import AWSManagedPolicy  # noqa: F401 - imported before the fork
+
+    events = [0]
+
+    def data() -> dict[str, Any]:
+        gathered = gather(hub)
+        events[0] = len(gathered["async_events"])
+        return gathered
+
+    with quiesced():
+        pid, held_ms = fork_writer(path, header, data)
+    return pid, events[0], held_ms
 
 
 def restore(hub: Any, data: dict[str, Any], quiesced: Callable[[], Any]) -> int:
@@ -343,17 +430,24 @@ def discard(state_dir: Path) -> list[str]:
 class Snapshotter:
     """Writes the hub's snapshot every `interval_s` when something changed, and on demand.
 
-    `capture` returns the state to pickle (called with moto quiesced by the caller's
-    function); `generation` tells whether anything changed since the last write."""
+    `capture` returns the pickled state (moto quiesced by the caller's function);
+    `fork`, when given, is used by the periodic saves instead: it starts a child process
+    that writes the snapshot to the path it is given and returns (pid, async events,
+    ms moto was held); the saving thread waits for that child. `generation` tells
+    whether anything changed since the last write."""
 
     def __init__(self, path: Path, header: Callable[[], Header],
                  capture: Callable[[], tuple[bytes, int, float]],
                  generation: Callable[[], int], interval: float,
                  clock: Callable[[], float] = time.monotonic,
-                 on_saved: Callable[[SaveReport], None] | None = None) -> None:
+                 on_saved: Callable[[SaveReport], None] | None = None,
+                 fork: Callable[[Path, Header], tuple[int, int, float]] | None = None,
+                 child_timeout: float = CHILD_TIMEOUT_S) -> None:
         self.path = path
+        self.child_timeout = child_timeout
         self._header = header
         self._capture = capture
+        self._fork = fork
         self._generation = generation
         self.interval = interval
         self._clock = clock
@@ -371,33 +465,65 @@ class Snapshotter:
             self._thread.start()
         return self
 
-    def save(self, *, force: bool = False) -> SaveReport | None:
-        """Write a snapshot now (None: nothing changed since the last one)."""
+    def save(self, *, force: bool = False, forked: bool = False) -> SaveReport | None:
+        """Write a snapshot now (None: nothing changed since the last one); `forked`: in
+        a child process when the Snapshotter has `fork` (the periodic saves)."""
         with self._lock:
             generation = self._generation()
             if not force and generation == self._saved_generation:
                 return None
-            payload, events, held_ms = self._capture()
-            written = self._clock()
-            size = write(self.path, self._header(), payload)
+            if forked and self._fork is not None:
+                report = self._save_forked(self._fork)
+            else:
+                cpu = time.thread_time()
+                payload, events, held_ms = self._capture()
+                written = self._clock()
+                size = write(self.path, self._header(), payload)
+                report = SaveReport(str(self.path), size, round(held_ms, 1),
+                                    round((self._clock() - written) * 1000, 1), events,
+                                    cpu_ms=round((time.thread_time() - cpu) * 1000, 1))
             self._saved_generation = generation
-            self.last = SaveReport(str(self.path), size, round(held_ms, 1),
-                                   round((self._clock() - written) * 1000, 1), events)
-            return self.last
+            self.last = report
+            return report
+
+    def _save_forked(self, fork: Callable[[Path, Header], tuple[int, int, float]]) -> SaveReport:
+        pid, events, held_ms = fork(self.path, self._header())
+        started = self._clock()
+        while True:
+            done, status, usage = os.wait4(pid, os.WNOHANG)
+            if done:
+                break
+            if self._clock() - started >= self.child_timeout:
+                os.kill(pid, signal.SIGKILL)
+                os.wait4(pid, 0)
+                raise RuntimeError(f"the snapshot process {pid} had not finished after "
+                                   f"{self.child_timeout:g} s: killed (the previous "
+                                   "snapshot stays)")
+            time.sleep(CHILD_POLL_S)
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            raise RuntimeError(f"the snapshot process {pid} exited with {code} "
+                               f"(its error is the line above)")
+        return SaveReport(str(self.path), self.path.stat().st_size, round(held_ms, 1),
+                          round((self._clock() - started) * 1000, 1), events,
+                          cpu_ms=round((usage.ru_utime + usage.ru_stime) * 1000, 1),
+                          forked=True)
 
     def close(self) -> None:
         self._stop.set()
 
     def next_wait(self) -> float:
         """The interval, stretched so that holding moto takes at most 1/HOLD_SHARE of the
-        time (a big state's capture holds every moto lock for most of a second)."""
-        held_s = self.last.capture_ms / 1000 if self.last is not None else 0.0
-        return max(self.interval, HOLD_SHARE * held_s)
+        time and the pickling at most 1/CPU_SHARE of a core (both grow with the state)."""
+        if self.last is None:
+            return self.interval
+        return max(self.interval, HOLD_SHARE * self.last.capture_ms / 1000,
+                   CPU_SHARE * self.last.cpu_ms / 1000)
 
     def _loop(self) -> None:
         while not self._stop.wait(self.next_wait()):
             try:
-                report = self.save()
+                report = self.save(forked=True)
                 if report is not None and self._on_saved is not None:
                     self._on_saved(report)
             except Exception as exc:  # noqa: BLE001 - keep serving; say so in the log

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from notifyctl.emulator.runtime import pool
 from notifyctl.emulator.runtime.pool import FunctionSpec, Invocation, Runtime
 
 pytestmark = pytest.mark.integration
@@ -55,10 +56,10 @@ class Recorder:
             self.records.append((resource, invocation, throttled))
 
 
-def spec(tag: str, **changes: Any) -> FunctionSpec:
+def spec(tag: str, source: str = SOURCE, **changes: Any) -> FunctionSpec:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as archive:
-        archive.writestr("app.py", SOURCE % tag)
+        archive.writestr("app.py", source % tag)
     fields = dict(account_id="123456789012", region="us-east-1", name="fn", version="$LATEST",
                   arn="arn:aws:lambda:us-east-1:123456789012:function:fn", handler="app.handler",
                   runtime="python3.11", memory_mb=128, timeout_s=5, environment=(),
@@ -90,6 +91,65 @@ def test_overlapping_invocations_run_in_separate_environments(runtime: Any) -> N
 
     assert len({r["pid"] for r in results}) == 3
     assert rt.status()[0]["warm"] == 3
+
+
+def test_a_burst_of_one_function_keeps_another_functions_warm_environment(
+        tmp_path: Path) -> None:
+    """Each function scales on its own (AWS: only the account's concurrency is shared).
+    The local cap is per function: a burst of `fn` up to its cap does not evict `other`'s
+    idle environment, so `other`'s next invocation is warm (same process)."""
+    rt = Runtime(tmp_path, "http://127.0.0.1:9", Recorder(), max_environments=2)
+    try:
+        other = spec("a", name="other", arn="arn:aws:lambda:us-east-1:123456789012:function:other")
+        first = json.loads(rt.invoke(other, "{}").payload)["pid"]
+        results: list[dict[str, Any]] = []
+
+        def call() -> None:
+            results.append(json.loads(rt.invoke(spec("a"), json.dumps({"hold": 0.3})).payload))
+
+        threads = [threading.Thread(target=call) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+        assert len(results) == 3
+        assert len({r["pid"] for r in results}) <= 2  # fn's own cap
+        assert {f["name"]: f["warm"] for f in rt.status()} == {"fn": 2, "other": 1}
+        assert json.loads(rt.invoke(other, "{}").payload)["pid"] == first
+        assert {f["name"]: f["cold_starts"] for f in rt.status()}["other"] == 1
+    finally:
+        rt.close()
+
+
+SLOW_INIT = "import time\ntime.sleep(%s)\n" + SOURCE % "slow"
+
+
+def test_an_init_over_its_limit_is_retried_within_the_invocation(
+        runtime: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """AWS: an Init phase over 10 s is retried at the first invocation with the function's
+    timeout (a loaded machine's burst of cold starts is slow, not failed). The limit is
+    lowered here so a 0.5 s module import passes it."""
+    rt, recorder = runtime
+    monkeypatch.setattr(pool, "INIT_TIMEOUT_S", 0.1)
+
+    result = rt.invoke(spec("0.5", source=SLOW_INIT, timeout_s=30), "{}")
+
+    assert result.ok, result.payload
+    assert json.loads(result.payload)["tag"] == "slow"
+    assert sum(1 for _, _, m in recorder.logs if m.startswith("INIT_START")) == 2
+
+
+def test_a_retried_init_that_outlasts_the_function_timeout_times_the_invocation_out(
+        runtime: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    rt, _ = runtime
+    monkeypatch.setattr(pool, "INIT_TIMEOUT_S", 0.1)
+
+    result = rt.invoke(spec("30", source=SLOW_INIT, timeout_s=1), "{}")
+
+    assert (result.function_error, result.error_type) == ("Unhandled", "Sandbox.Timedout")
+    assert json.loads(result.payload)["errorMessage"].endswith(
+        "Task timed out after 1.00 seconds")
 
 
 def test_new_code_retires_the_old_environments(runtime: Any) -> None:

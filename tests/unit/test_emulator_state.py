@@ -3,6 +3,8 @@ version check, the pickling of what moto holds, the dispatcher's pause/save/rest
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import weakref
 from collections import defaultdict
@@ -226,3 +228,136 @@ def test_moto_histories_trimmed_by_recent_come_back_with_their_limit(size: int) 
     assert type(back) is Recent and back.limit == 1000 and list(back) == list(history)
     back.append("next")
     assert back[-1] == "next"
+
+
+# -- periodic snapshots written by a forked child (issue 20f) -------------------------
+
+needs_fork = pytest.mark.skipif(not state.can_fork(), reason="POSIX fork")
+
+
+def _payload(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        fh.readline()
+        return fh.read()
+
+
+def _forking(data: dict[str, Any], forks: list[int]) -> Any:
+    def fork(path: Path, head: state.Header) -> tuple[int, int, float]:
+        pid, held_ms = state.fork_writer(path, head, lambda: data)
+        forks.append(pid)
+        return pid, len(data.get("async_events", [])), held_ms
+    return fork
+
+
+@needs_fork
+def test_a_forked_snapshot_holds_the_same_bytes_as_one_pickled_in_process(
+        tmp_path: Path) -> None:
+    lock = threading.Lock()
+    data: dict[str, Any] = {"async_events": [(0.0, "e1")], "moto": {"table": {"k": [1, 2]}},
+                            "lock": lock, "weak": weakref.WeakValueDictionary()}
+    forks: list[int] = []
+    snaps = state.Snapshotter(tmp_path / state.FILE_NAME, header, lambda: (b"", 0, 0.0),
+                              lambda: 1, interval=0, fork=_forking(data, forks))
+
+    with lock:  # held in the parent at the fork: the child never waits for it
+        report = snaps.save(forked=True)
+
+    assert report is not None and report.forked and len(forks) == 1 and forks[0] > 0
+    assert report.async_events == 1 and report.cpu_ms >= 0
+    assert report.bytes == (tmp_path / state.FILE_NAME).stat().st_size
+    assert _payload(tmp_path / state.FILE_NAME) == state.dumps(data)
+    back = state.read(tmp_path / state.FILE_NAME, header())
+    assert back is not None and back["moto"] == {"table": {"k": [1, 2]}}
+
+
+@needs_fork
+def test_the_child_writes_the_state_as_it_was_at_the_fork(tmp_path: Path) -> None:
+    data: dict[str, Any] = {"items": list(range(5))}
+    path = tmp_path / state.FILE_NAME
+    pid, _ = state.fork_writer(path, header(), lambda: data)
+    data["items"].append("written after the fork")  # the parent goes on changing its state
+    _, status, _ = os.wait4(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert state.read(path, header()) == {"items": [0, 1, 2, 3, 4]}
+
+
+@needs_fork
+def test_nothing_changed_means_no_child_and_the_file_is_not_rewritten(tmp_path: Path) -> None:
+    generation = [0]
+    forks: list[int] = []
+    snaps = state.Snapshotter(tmp_path / state.FILE_NAME, header, lambda: (b"", 0, 0.0),
+                              lambda: generation[0], interval=0,
+                              fork=_forking({"g": 1}, forks))
+    assert snaps.save(forked=True) is not None
+    written = (tmp_path / state.FILE_NAME).stat()
+    assert snaps.save(forked=True) is None
+    assert len(forks) == 1
+    after = (tmp_path / state.FILE_NAME).stat()
+    assert (after.st_ino, after.st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
+    generation[0] += 1
+    assert snaps.save(forked=True) is not None and len(forks) == 2
+
+
+@needs_fork
+def test_a_child_that_cannot_pickle_fails_the_save_and_keeps_the_previous_snapshot(
+        tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / state.FILE_NAME
+    state.write(path, header(), state.dumps({"previous": True}))
+    bad = defaultdict(lambda: {"not": "empty"})  # a factory the pickler refuses
+    generation = [1]
+    snaps = state.Snapshotter(path, header, lambda: (b"", 0, 0.0), lambda: generation[0],
+                              interval=0, fork=_forking({"bad": bad}, []))
+
+    with pytest.raises(RuntimeError, match="exited with 1"):
+        snaps.save(forked=True)
+
+    assert "could not write" in capfd.readouterr().err
+    assert state.read(path, header()) == {"previous": True}
+    assert not list(tmp_path.glob(".*.tmp"))  # it failed before writing anything
+
+
+@needs_fork
+def test_a_child_that_never_finishes_is_killed_and_the_previous_snapshot_stays(
+        tmp_path: Path) -> None:
+    path = tmp_path / state.FILE_NAME
+    state.write(path, header(), state.dumps({"previous": True}))
+    children: list[int] = []
+
+    def stuck(_path: Path, _head: state.Header) -> tuple[int, int, float]:
+        pid = os.fork()
+        if pid == 0:  # a child stuck on a lock the fork copied while another thread held it
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+            threading.Event().wait()
+            os._exit(0)
+        children.append(pid)
+        return pid, 0, 0.0
+
+    snaps = state.Snapshotter(path, header, lambda: (b"", 0, 0.0), lambda: 1, interval=0,
+                              fork=stuck, child_timeout=0.2)
+    with pytest.raises(RuntimeError, match="had not finished after 0.2 s: killed"):
+        snaps.save(forked=True)
+
+    with pytest.raises(ChildProcessError):  # reaped: no zombie left behind
+        os.waitpid(children[0], os.WNOHANG)
+    assert state.read(path, header()) == {"previous": True}
+    assert snaps.save(force=True) is not None  # the lock is free: the next save runs
+
+
+def test_stop_and_reset_saves_run_in_process_even_with_a_fork(tmp_path: Path) -> None:
+    forks: list[int] = []
+    snaps = state.Snapshotter(tmp_path / state.FILE_NAME, header,
+                              lambda: (state.dumps({"in": "process"}), 2, 1.0), lambda: 1,
+                              interval=0, fork=_forking({"g": 1}, forks))
+    report = snaps.save(force=True)
+    assert report is not None and not report.forked and forks == []
+    assert state.read(tmp_path / state.FILE_NAME, header()) == {"in": "process"}
+
+
+def test_the_child_cpu_stretches_the_interval_to_a_quarter_of_a_core(tmp_path: Path) -> None:
+    snaps = state.Snapshotter(tmp_path / state.FILE_NAME, header, lambda: (b"", 0, 0.0),
+                              lambda: 1, interval=5.0)
+    snaps.last = state.SaveReport("p", 1, capture_ms=5.0, write_ms=2000.0, async_events=0,
+                                  cpu_ms=2000.0, forked=True)
+    assert snaps.next_wait() == pytest.approx(state.CPU_SHARE * 2.0)
+    snaps.last = state.SaveReport("p", 1, 5.0, 100.0, 0, cpu_ms=100.0, forked=True)
+    assert snaps.next_wait() == 5.0

@@ -133,3 +133,110 @@ def test_the_series_index_rebuilds_after_the_list_is_rewritten(
     index.refresh(restored)
     assert index.since("AWS/Lambda", "Duration", dims, NOW - 5000) == _naive(
         restored, "Duration", NOW - 5000)
+
+
+# -- issue 20f: the alarm tick is O(new datapoints), compaction amortised ----------------
+
+def _scan(data: list[Any], key: tuple[str, str, frozenset[tuple[str, str]]],
+          since: float) -> list[tuple[float, Any]]:
+    """A full scan of the list: the series' datapoints at/after `since`, newest first
+    (ties: the later in the list first)."""
+    namespace, name, dims = key
+    found = [(metric_store._epoch(d.timestamp), i, d) for i, d in enumerate(data)
+             if (d.namespace, d.name) == (namespace, name)
+             and frozenset((x.name, x.value) for x in d.dimensions) == dims
+             and metric_store._epoch(d.timestamp) >= since]
+    return [(t, d) for t, _, d in sorted(found, key=lambda f: (f[0], f[1]), reverse=True)]
+
+
+def test_the_index_answers_as_a_full_scan_after_many_ticks_compactions_and_prunes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import random
+
+    from moto.cloudwatch.models import MetricDatum
+
+    from notifyctl.emulator.metric_store import SeriesIndex, rewrite
+
+    monkeypatch.setattr(metric_store, "RAW_PER_SERIES", 15)
+    rng = random.Random(20)
+    functions = ["notifier", "feedback", "other"]
+    data: list[Any] = []
+    index = SeriesIndex()
+    keys = {("AWS/Lambda", name, frozenset({("FunctionName", fn)}))
+            for name in ("Duration", "Errors") for fn in functions}
+    clock = NOW - 4 * 3600
+    for tick in range(120):
+        for _ in range(rng.randrange(0, 12)):
+            clock += rng.choice([0.0, 0.5, 7.0])  # ties included
+            late = rng.random() < 0.1  # written with an earlier timestamp
+            stamp = clock - rng.uniform(0, 300) if late else clock
+            data.append(MetricDatum("AWS/Lambda", rng.choice(["Duration", "Errors"]),
+                                    float(rng.randrange(100)),
+                                    [{"Name": "FunctionName", "Value": rng.choice(functions)}],
+                                    datetime.fromtimestamp(stamp, tz=UTC), "Milliseconds"))
+        if tick % 7 == 3:
+            rewrite(data, compact(data, clock))
+        if tick % 11 == 5:  # a prune: some datapoints dropped, nothing added
+            rewrite(data, [d for d in data if rng.random() < 0.9])
+        index.refresh(data)
+        for key in keys:
+            for since in (clock - 20_000, clock - 600, clock - 60):
+                assert index.since(*key, since) == _scan(data, key, since), (tick, key)
+    assert any(isinstance(d, Rollup) for d in data)
+
+
+def test_after_a_rewrite_the_index_reads_only_the_datapoints_it_added(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from notifyctl.emulator.metric_store import SeriesIndex, rewrite
+
+    monkeypatch.setattr(metric_store, "RAW_PER_SERIES", 10)
+    data = [datum(float(i), NOW - 3000 + i * 60) for i in range(40)]
+    index = SeriesIndex()
+    index.refresh(data)
+    rewrite(data, compact(data, NOW))
+    rollups = sum(isinstance(d, Rollup) for d in data)
+    data.append(datum(7.0, NOW))
+    read: list[Any] = []
+    real = metric_store._epoch
+    monkeypatch.setattr(metric_store, "_epoch", lambda stamp: read.append(stamp) or real(stamp))
+
+    index.refresh(data)
+
+    assert len(read) == rollups + 1  # not the 10 raw datapoints the rewrite kept
+    dims = frozenset({("FunctionName", "f")})
+    assert index.since("AWS/Lambda", "Duration", dims, 0) == _naive(data, "Duration", 0)
+
+
+@pytest.mark.parametrize(("size", "kept", "due"), [
+    (4_999, 0, False), (5_000, 0, True), (14_999, 10_000, False), (15_000, 10_000, True),
+    (80_999, 54_000, False), (81_000, 54_000, True)])
+def test_compaction_is_due_once_the_list_grew_by_half_of_what_the_last_pass_kept(
+        size: int, kept: int, due: bool) -> None:
+    assert metric_store.compact_due(size, kept) is due
+
+
+def test_the_sqs_metric_prune_rewrites_the_list_only_when_a_datapoint_is_old() -> None:
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    from notifyctl.emulator.patches.cloudwatch import SQS_METRIC, MotoAlarmStore
+
+    backend = cloudwatch_backends["123456789012"]["eu-west-3"]
+    backend.metric_data.clear()
+    try:
+        store = MotoAlarmStore(lambda seconds: seconds)
+        for at in (NOW - 100, NOW - 50):
+            backend.put_metric_data("AWS/SQS", [{
+                "MetricName": SQS_METRIC, "Value": 1.0, "Unit": "Count",
+                "Timestamp": datetime.fromtimestamp(at, tz=UTC).replace(tzinfo=None),
+                "Dimensions": [{"Name": "QueueName", "Value": "q"}]}])
+        before = dict(metric_store._rewrites)
+
+        store._prune(NOW - 200)  # nothing that old: the list is not rewritten
+        assert metric_store._rewrites.get(id(backend.metric_data)) == before.get(
+            id(backend.metric_data))
+        assert len(backend.metric_data) == 2
+
+        store._prune(NOW - 75)
+        assert [metric_store._epoch(d.timestamp) for d in backend.metric_data] == [NOW - 50]
+    finally:
+        backend.metric_data.clear()

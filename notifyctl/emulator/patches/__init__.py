@@ -121,12 +121,18 @@ What moto does without Docker, and what each patch changes:
 | DynamoDB TTL never deletes                                    | ttl.TtlSweeper (server.py), not a patch |
 |                                                               | dynamodb: puts/updates feed the         |
 |                                                               |   sweeper's expiry index (ttl.py)       |
+| DynamoDB parses each UpdateExpression twice and each          | dynamodb: parsed once per text          |
+|   ConditionExpression twice per request, deep-copies the      |   (expression_cache.py, bounded LRU),   |
+|   parsed update, re-walks its pure tree checks every time,    |   copied from a pickle, tree checks     |
+|   scans a 573-word list per attribute name                    |   once per text + names + key schema,   |
+|                                                               |   a set for the reserved words; same    |
+|                                                               |   answers and errors                    |
 | (server) one lock for every service; an SQS long poll held it | one lock per service group (backends.   |
 |   while it waited (all other calls stalled)                   |   MotoLock); sqs: the wait releases it  |
 | CloudWatch keeps every datapoint forever (one list, scanned  | cloudwatch (metric_store.py): newest    |
 |   by every read)                                              |   2,000 raw per series, then 1-minute / |
 |                                                               |   1-hour statistics, AWS's retention    |
-| SNS topics keep every published message; SES every sent email | sns / ses: the newest 1,000 (recent.py) |
+| SNS topics keep every published message; SES every sent email | sns / ses: the newest 100 (recent.py)   |
 | (server) every request lists moto's package directory to find | dispatch: listed once at start          |
 |   its service (~150 system calls)                             |                                         |
 

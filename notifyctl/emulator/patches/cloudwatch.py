@@ -88,20 +88,28 @@ class MotoAlarmStore:
             return [spec_of(alarm, account, region) for account, region, backend in _backends()
                     for alarm in list(backend.alarms.values()) if alarm.rule is None]
 
+    def _index(self, account: str, region: str, backend: Any) -> Any:
+        """The backend's SeriesIndex, brought up to date once per engine tick (shared by
+        its alarms and the SQS metric prune). Caller holds the CloudWatch lock."""
+        from notifyctl.emulator.metric_store import SeriesIndex
+
+        key = (account, region)
+        index = self._indexes.get(key)
+        if index is None:
+            index = self._indexes[key] = SeriesIndex()
+        if key not in self._fresh:
+            index.refresh(backend.metric_data)
+            self._fresh.add(key)
+        return index
+
     def samples(self, spec: AlarmSpec, since: float) -> list[Sample]:
         from moto.cloudwatch.models import MetricAggregatedDatum, MetricDatum, cloudwatch_backends
 
         from notifyctl.emulator.backends import MOTO_LOCK
-        from notifyctl.emulator.metric_store import SeriesIndex
 
-        key = (spec.account_id, spec.region)
-        index = self._indexes.get(key)
-        if index is None:
-            index = self._indexes[key] = SeriesIndex()
-        if key not in self._fresh:  # once per engine tick, shared by its alarms
-            with MOTO_LOCK.hold("cloudwatch"):
-                index.refresh(cloudwatch_backends[spec.account_id][spec.region].metric_data)
-            self._fresh.add(key)
+        with MOTO_LOCK.hold("cloudwatch"):
+            index = self._index(spec.account_id, spec.region,
+                                cloudwatch_backends[spec.account_id][spec.region])
         found: list[Sample] = []
         for stamp, datum in index.since(spec.namespace or "", spec.metric_name or "",
                                         frozenset(spec.dimensions), since):
@@ -166,17 +174,22 @@ class MotoAlarmStore:
                     if data:
                         cloudwatch_backends[account][region].put_metric_data("AWS/SQS", data)
 
-    @staticmethod
-    def _prune(before: float) -> None:
+    def _prune(self, before: float) -> None:
+        """Drop SQS queue metrics stamped before `before`: the list is rewritten only when
+        its index says one is (O(new datapoints + series) otherwise)."""
         from notifyctl.emulator.backends import MOTO_LOCK
         from notifyctl.emulator.metric_store import rewrite
 
         with MOTO_LOCK.hold("cloudwatch"):
-            for _, _, backend in _backends():
+            for account, region, backend in _backends():
+                oldest = self._index(account, region, backend).oldest("AWS/SQS", SQS_METRIC)
+                if oldest is None or oldest >= before:
+                    continue
                 rewrite(backend.metric_data, [
                     d for d in backend.metric_data
                     if not (d.namespace == "AWS/SQS" and d.name == SQS_METRIC
                             and _epoch(d.timestamp) < before)])
+        self._fresh.clear()  # this tick's alarms read the lists as they are after the prune
 
 
 def apply() -> None:

@@ -265,7 +265,10 @@ class MotoSesSink:
         if len(parts) < 6:
             _dropped(publication, "not a topic ARN")
             return
-        with MOTO_LOCK:
+        # What an SNS Publish request holds (sns + sqs: SQS subscriptions are written
+        # inside it), not every service: a Send/Delivery event must not wait for the
+        # DynamoDB or Lambda requests of the functions running meanwhile, nor stop them.
+        with MOTO_LOCK.hold(*MOTO_LOCK.for_service("sns")):
             backend = sns_backends[parts[4]][parts[3]]
             topic = backend.topics.get(publication.topic_arn)
             if topic is None:
@@ -317,7 +320,7 @@ class MotoSesSink:
                           "Unit": "None", "Timestamp": now, "Dimensions": dims},
                          {"MetricName": "Reputation.ComplaintRate", "Value": complaint_rate,
                           "Unit": "None", "Timestamp": now, "Dimensions": dims}]
-            with MOTO_LOCK:
+            with MOTO_LOCK.hold("cloudwatch"):  # PutMetricData writes CloudWatch only
                 cloudwatch_backends[account_id][region].put_metric_data("AWS/SES", data)
 
 

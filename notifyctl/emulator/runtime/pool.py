@@ -4,12 +4,20 @@ A `Runtime` keeps one pool of execution environments per function version (and
 per code + configuration: updating $LATEST retires the old environments, as
 Lambda does). Each environment (environment.py: the parent's handle on a child
 process, function_process.py) runs one invocation at a time; overlapping
-invocations start more, up to a local cap on processes shared by all functions
-(NOTIFYCTL_EMULATOR_CONCURRENCY, default 8: beyond it invocations wait for a
-free process). Lambda's own limits throttle (TooManyRequestsException): the
-function's reserved concurrency, and the account's concurrency
-(NOTIFYCTL_EMULATOR_ACCOUNT_CONCURRENCY, default 1000 as on AWS). No moto here:
-logs and metrics leave through a `Telemetry` object given by the server.
+invocations start more.
+
+Scaling is per function, as on AWS (each function scales on its own; only the
+account's concurrency is shared): a function may run up to a LOCAL cap of processes
+(NOTIFYCTL_EMULATOR_CONCURRENCY, default 8, per function: beyond it that function's
+invocations wait for one of its own processes to be free). One function's burst never
+takes another's warm environments: the cap used to be one pool for all functions, and
+the notifier and the feedback function (SES's events) evicted each other's idle
+environments at every switch, so most invocations were cold starts (a boto3 import
+each) and one function's queued invocations waited on the other's. Lambda's own
+limits throttle (TooManyRequestsException): the function's reserved concurrency, and
+the account's concurrency (NOTIFYCTL_EMULATOR_ACCOUNT_CONCURRENCY, default 1000 as on
+AWS), shared by all functions. No moto here: logs and metrics leave through a
+`Telemetry` object given by the server.
 
 What the function sees (interpreter, sys.path, /tmp, /opt) is view.py's business;
 the lines of its log stream are platform_log.py's. An invocation, as the stream
@@ -211,7 +219,7 @@ class Runtime:
         self.interpreters = interpreters or InterpreterFinder()
         self.sandbox = sandbox_wanted() if sandbox is None else sandbox
         self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(self.max_environments)
+        self._slots: dict[str, threading.BoundedSemaphore] = {}  # per function (ARN)
         self._pools: dict[FunctionSpec, _Pool] = {}
         self._by_slot: dict[tuple[str, str], FunctionSpec] = {}
         self._in_flight: dict[str, int] = {}
@@ -236,11 +244,12 @@ class Runtime:
         event_text = event.decode("utf-8") if isinstance(event, bytes) else event
         self._enter(spec, resource)
         try:
-            self._slots.acquire()
+            slots = self._slots_for(spec)
+            slots.acquire()
             try:
                 result = self._run(spec, event_text, invoked_arn, request_id)
             finally:
-                self._slots.release()
+                slots.release()
         finally:
             with self._lock:
                 self._in_flight[spec.name] -= 1
@@ -321,6 +330,16 @@ class Runtime:
             env.kill()
 
     # -- admission -------------------------------------------------------------------
+    def _slots_for(self, spec: FunctionSpec) -> threading.BoundedSemaphore:
+        """The function's local cap (all its versions share it, as they share its
+        reserved concurrency)."""
+        with self._lock:
+            slots = self._slots.get(spec.arn)
+            if slots is None:
+                slots = self._slots[spec.arn] = threading.BoundedSemaphore(
+                    self.max_environments)
+            return slots
+
     def _stats_for(self, name: str) -> _Stats:
         with self._lock:
             return self._stats.setdefault(name, _Stats())
@@ -388,16 +407,18 @@ class Runtime:
             if keep:
                 env.last_used = time.monotonic()
                 pool.idle.append(env)
-            evict = self._over_capacity() if keep else []
+            evict = self._over_capacity(pool.spec.arn) if keep else []
         if not keep:
             self._flush_and_kill(env)
         for old in evict:
             self._flush_and_kill(old)
 
-    def _over_capacity(self) -> list[ExecutionEnvironment]:
-        """Idle environments beyond the cap, least recently used first (with the lock)."""
-        idle = [(w.last_used, id(w), w, p) for p in self._pools.values() for w in p.idle]
-        total = sum(len(p.idle) + len(p.busy) for p in self._pools.values())
+    def _over_capacity(self, function_arn: str) -> list[ExecutionEnvironment]:
+        """The function's idle environments beyond its cap (all its versions), least
+        recently used first (with the lock). Other functions' are never touched."""
+        pools = [p for p in self._pools.values() if p.spec.arn == function_arn]
+        idle = [(w.last_used, id(w), w, p) for p in pools for w in p.idle]
+        total = sum(len(p.idle) + len(p.busy) for p in pools)
         excess = total - self.max_environments
         evicted = []
         for _, _, env, pool in sorted(idle, key=lambda t: (t[0], t[1]))[:max(excess, 0)]:
@@ -442,21 +463,27 @@ class Runtime:
         pool = self._pool(spec)
         env = self._checkout(pool)
         cold = env is None
+        timeout_s: float = spec.timeout_s
+        invoke_began: tuple[int, float] | None = None  # when a retried init ran in the invoke
         if env is None:
             env = self._spawn(pool)
             if env is None:
                 return self._invalid_runtime(spec, request_id)
             env.wait_ready(INIT_TIMEOUT_S)
+            if _init_timed_out(env):
+                invoke_began = (now_ms(), time.perf_counter())
+                env, timeout_s = self._reinit(pool, env, spec)
             with self._lock:
                 self._sandbox_seen = env.sandbox if env.init_error is None else self._sandbox_seen
-        start_ms = now_ms()
-        started = time.perf_counter()
+        start_ms, started = invoke_began or (now_ms(), time.perf_counter())
         init_ms = env.init_ms if not env.init_reported else None
         env.init_reported = True
-        if env.init_error is not None:
+        if timeout_s <= 0:  # the retried init used up the function's timeout
+            outcome = self._timed_out(env, spec, request_id)
+        elif env.init_error is not None:
             outcome = _init_failure(env.init_error)
         else:
-            outcome = self._call(env, spec, event, invoked_arn, request_id, start_ms)
+            outcome = self._call(env, spec, event, invoked_arn, request_id, start_ms, timeout_s)
         if env.out_of_memory:
             with self._lock:
                 self._stats.setdefault(spec.name, _Stats()).out_of_memory += 1
@@ -479,23 +506,46 @@ class Runtime:
             error_type=outcome.error_type,
         )
 
+    def _reinit(self, pool: _Pool, env: ExecutionEnvironment,
+                spec: FunctionSpec) -> tuple[ExecutionEnvironment, float]:
+        """The init phase passed its 10 s. AWS: "Lambda retries the Init phase at the time
+        of the first function invocation with the configured function timeout" (execution
+        environment lifecycle, Init phase) — so a burst of cold starts on a loaded machine
+        is slow, not failed. Returns the new environment and the part of the function's
+        timeout its handler has left (<= 0: the retried init used it all)."""
+        with self._lock:
+            pool.busy.discard(env)
+        self._flush_and_kill(env)
+        started = time.monotonic()
+        fresh = self._spawn(pool)
+        assert fresh is not None  # the interpreter was found for the first attempt
+        fresh.wait_ready(spec.timeout_s)
+        if _init_timed_out(fresh):
+            return fresh, 0.0
+        return fresh, spec.timeout_s - (time.monotonic() - started)
+
     @staticmethod
-    def _call(env: ExecutionEnvironment, spec: FunctionSpec, event: str, invoked_arn: str,
-              request_id: str, start_ms: int) -> _Outcome:
+    def _timed_out(env: ExecutionEnvironment, spec: FunctionSpec, request_id: str) -> _Outcome:
+        """The deadline passed: kill the environment; Lambda's timeout error."""
+        env.kill()
+        message = timeout_message(request_id, spec.timeout_s)
+        env.add_log(now_ms(), message + "\n")
+        return _Outcome(json.dumps({"errorMessage": message, "errorType": "Sandbox.Timedout"}),
+                        ok=False, status="timeout", error_type="Sandbox.Timedout",
+                        healthy=False)
+
+    @classmethod
+    def _call(cls, env: ExecutionEnvironment, spec: FunctionSpec, event: str, invoked_arn: str,
+              request_id: str, start_ms: int, timeout_s: float) -> _Outcome:
         """Send one request to a ready environment and read its answer (or its end)."""
         try:
-            env.send({"id": request_id, "event": event, "deadline": start_ms + spec.timeout_s * 1000,
-                      "arn": invoked_arn})
-            frame = env.next_frame(spec.timeout_s)
+            env.send({"id": request_id, "event": event,
+                      "deadline": start_ms + spec.timeout_s * 1000, "arn": invoked_arn})
+            frame = env.next_frame(timeout_s)
         except OSError:  # the environment died while idle (e.g. killed from outside)
             frame = {"t": "eof"}
-        if frame is None:  # the deadline passed: kill the environment
-            env.kill()
-            message = timeout_message(request_id, spec.timeout_s)
-            env.add_log(now_ms(), message + "\n")
-            return _Outcome(json.dumps({"errorMessage": message, "errorType": "Sandbox.Timedout"}),
-                            ok=False, status="timeout", error_type="Sandbox.Timedout",
-                            healthy=False)
+        if frame is None:
+            return cls._timed_out(env, spec, request_id)
         if frame.get("t") == "result":
             payload, ok = frame["payload"], bool(frame["ok"])
             size = len(payload.encode("utf-8"))
@@ -563,6 +613,10 @@ class Runtime:
                 self._dead = []
             for env in stale:
                 self._flush_and_kill(env)
+
+
+def _init_timed_out(env: ExecutionEnvironment) -> bool:
+    return (env.init_error or {}).get("errorType") == "Runtime.InitTimeout"
 
 
 def _init_failure(error: dict[str, Any]) -> _Outcome:
