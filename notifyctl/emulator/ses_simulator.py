@@ -142,6 +142,7 @@ class SesSimulator:
         self._clock = clock
         self._wall = wall
         self._heap: list[_Due] = []
+        self._running = 0  # popped, its action not finished yet
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._closed = False
@@ -186,8 +187,10 @@ class SesSimulator:
                                                          groups["complain"]))
 
     def idle(self) -> bool:
+        """Nothing due and nothing being published (an event popped from the heap is
+        not done until its action returned)."""
         with self._cond:
-            return not self._heap
+            return not self._heap and not self._running
 
     def snapshot(self) -> dict[str, int]:
         with self._cond:
@@ -220,11 +223,16 @@ class SesSimulator:
                     return
                 if self._heap and self._heap[0].due <= time.monotonic():
                     item = heapq.heappop(self._heap)
+                    self._running += 1
             if item is None:
                 next_flush = time.monotonic() + self._flush_every
                 self._guarded(self._sink.flush, "metrics")
             else:
-                self._guarded(item.action, "event")
+                try:
+                    self._guarded(item.action, "event")
+                finally:
+                    with self._cond:
+                        self._running -= 1
 
     def _guarded(self, action: Callable[[], None], what: str) -> None:
         try:

@@ -4,6 +4,7 @@ ses_simulator.py, ses_account.SendingStats): compared with AWS's samples in test
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -212,6 +213,35 @@ def run(fates: dict[str, str], routing: ses_simulator.Routing,
     finally:
         engine.close()
     return sink
+
+
+def test_the_engine_is_not_idle_while_an_event_is_being_published() -> None:
+    class SlowSink(RecordingSink):
+        def __init__(self) -> None:
+            super().__init__()
+            self.entered, self.release = threading.Event(), threading.Event()
+
+        def publish(self, publication: ses_simulator.Publication) -> None:
+            if json.loads(publication.message).get("eventType") == "Delivery":  # the last
+                self.entered.set()
+                assert self.release.wait(10)
+            super().publish(publication)
+
+    sink = SlowSink()
+    engine = ses_simulator.SesSimulator(sink, Clock(factor=0.0001))
+    try:
+        engine.accepted(mail(destination=("a@x.example",)), "us-east-1",
+                        ses_simulator.Routing(destinations=(EVERYTHING,)), {"a@x.example": "deliver"})
+        assert sink.entered.wait(10)
+        assert not engine.idle()  # the last event: off the heap, still being published
+        sink.release.set()
+        deadline = time.monotonic() + 10
+        while not engine.idle() and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert engine.idle() and kinds(sink) == ["Send", "Delivery"]
+    finally:
+        sink.release.set()
+        engine.close()
 
 
 def kinds(sink: RecordingSink) -> list[str]:
