@@ -197,8 +197,30 @@ def destination_record(event: AsyncEvent, condition: str, function_arn: str,
     return record
 
 
+def lane_of(event: AsyncEvent) -> tuple[str, str, str]:
+    """The function whose event queue holds `event`: (account, region, bare name). AWS
+    keeps one queue per function (its versions and aliases share it), so one function's
+    backlog never delays another's events."""
+    name = event.function
+    if name.startswith("arn:"):
+        parts = name.split(":")
+        return parts[4], parts[3], parts[6]
+    return event.account_id, event.region, name.split(":", 1)[0]
+
+
+@dataclass
+class _Lane:
+    """One function's queue and the threads that drain it (started on its first event)."""
+
+    cond: threading.Condition
+    heap: list[_Queued] = field(default_factory=list)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+
 class Dispatcher:
-    """The event queue plus the threads that drain it. Thread-safe."""
+    """The event queues (one per function, as Lambda's) plus the threads that drain
+    them: `threads` per function (default: the runtime's local cap per function).
+    Thread-safe."""
 
     def __init__(self, runtime: Runtime, backend: Backend, *, retry_scale: float = DEFAULT_RETRY_SCALE,
                  age_scale: float | None = None, threads: int | None = None,
@@ -212,9 +234,10 @@ class Dispatcher:
         self._clock = clock
         self._on_started = on_started
         self.check_permissions = check_permissions
-        self._heap: list[_Queued] = []
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)  # pause() waits on it
+        self._lanes: dict[tuple[str, str, str], _Lane] = {}
         self._seq = itertools.count()
-        self._cond = threading.Condition()
         self._closed = False
         self._paused = False  # stop(): no new deliveries start; the queue is kept
         self._running: dict[int, AsyncEvent] = {}  # by seq: the deliveries under way
@@ -223,37 +246,32 @@ class Dispatcher:
         self.stats = {"queued": 0, "in_flight": 0, "succeeded": 0, "failed": 0, "retries": 0,
                       "throttled": 0, "sns_failed": 0, "dropped": 0, "destinations": 0,
                       "dead_letters": 0}
-        count = threads or runtime.max_environments
-        self._threads = [threading.Thread(target=self._loop, daemon=True, name=f"async-{i}")
-                         for i in range(count)]
-        for thread in self._threads:
-            thread.start()
+        self._per_lane = threads or runtime.max_environments
 
     # -- public ----------------------------------------------------------------------
     def submit(self, event: AsyncEvent, delay_s: float = 0.0) -> None:
         """Queue an event (never raises on a missing function: that is checked at delivery)."""
-        with self._cond:
+        with self._lock:
             if event.attempts == 0:
                 self.stats["queued"] += 1
-            heapq.heappush(self._heap, _Queued(time.monotonic() + delay_s, next(self._seq), event))
-            self._cond.notify()
+            self._push(_Queued(time.monotonic() + delay_s, next(self._seq), event))
 
     def snapshot(self) -> dict[str, int]:
-        with self._cond:
-            return {**self.stats, "pending": len(self._heap)}
+        with self._lock:
+            return {**self.stats, "pending": self._queued()}
 
     def snapshot_refused(self) -> list[dict[str, Any]]:
-        with self._cond:
+        with self._lock:
             return list(self.refused)
 
     def idle(self) -> bool:
-        with self._cond:
-            return not self._heap and self.stats["in_flight"] == 0
+        with self._lock:
+            return not self._queued() and self.stats["in_flight"] == 0
 
     def close(self) -> None:
-        with self._cond:
+        with self._lock:
             self._closed = True
-            self._cond.notify_all()
+            self._wake_all()
 
     # -- persistence (emulator/state.py) -------------------------------------------------
     def pause(self, timeout: float, *, clock: Callable[[], float] = time.monotonic) -> Drained:
@@ -264,54 +282,76 @@ class Dispatcher:
             running = len(self._running)
             while self._running and clock() < deadline:
                 self._cond.wait(min(0.05, max(deadline - clock(), 0.001)))
-            return Drained(queued=len(self._heap), finished=running - len(self._running),
+            return Drained(queued=self._queued(), finished=running - len(self._running),
                            unfinished=len(self._running))
 
     def resume(self) -> None:
-        with self._cond:
+        with self._lock:
             self._paused = False
-            self._cond.notify_all()
+            self._wake_all()
 
     def saved_events(self) -> list[tuple[float, AsyncEvent]]:
         """(seconds until due, event) for every queued event and every delivery still under
         way (those run again after a restore: at least once, as Lambda's queue)."""
         now = time.monotonic()
-        with self._cond:
+        with self._lock:
+            queued = sorted(q for lane in self._lanes.values() for q in lane.heap)
             return ([(0.0, e) for e in self._running.values()]
-                    + [(max(0.0, q.due - now), q.event) for q in sorted(self._heap)])
+                    + [(max(0.0, q.due - now), q.event) for q in queued])
 
     def restore(self, saved: list[tuple[float, AsyncEvent]]) -> None:
         for delay, event in saved:
-            with self._cond:
-                heapq.heappush(self._heap, _Queued(time.monotonic() + delay, next(self._seq),
-                                                   event))
-                self._cond.notify()
+            with self._lock:
+                self._push(_Queued(time.monotonic() + delay, next(self._seq), event))
 
     def clear(self) -> int:
         """`local reset`: forget every queued event (deliveries under way finish)."""
-        with self._cond:
-            dropped = len(self._heap)
-            self._heap.clear()
+        with self._lock:
+            dropped = self._queued()
+            for lane in self._lanes.values():
+                lane.heap.clear()
             self.refused.clear()
             for key in self.stats:
                 if key != "in_flight":
                     self.stats[key] = 0
             return dropped
 
-    # -- internals -------------------------------------------------------------------
-    def _loop(self) -> None:
+    # -- internals (callers hold self._lock) ---------------------------------------------
+    def _queued(self) -> int:
+        return sum(len(lane.heap) for lane in self._lanes.values())
+
+    def _wake_all(self) -> None:
+        self._cond.notify_all()
+        for lane in self._lanes.values():
+            lane.cond.notify_all()
+
+    def _push(self, item: _Queued) -> None:
+        key = lane_of(item.event)
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = self._lanes[key] = _Lane(threading.Condition(self._lock))
+            name = f"async-{key[2][:40]}"
+            lane.threads = [threading.Thread(target=self._loop, args=(lane,), daemon=True,
+                                             name=f"{name}-{i}")
+                            for i in range(self._per_lane)]
+            for thread in lane.threads:
+                thread.start()
+        heapq.heappush(lane.heap, item)
+        lane.cond.notify()
+
+    def _loop(self, lane: _Lane) -> None:
         while True:
-            with self._cond:
+            with self._lock:
                 while not self._closed:
-                    if (not self._paused and self._heap
-                            and self._heap[0].due <= time.monotonic()):
+                    if (not self._paused and lane.heap
+                            and lane.heap[0].due <= time.monotonic()):
                         break
-                    wait = (self._heap[0].due - time.monotonic()
-                            if self._heap and not self._paused else None)
-                    self._cond.wait(wait)
+                    wait = (lane.heap[0].due - time.monotonic()
+                            if lane.heap and not self._paused else None)
+                    lane.cond.wait(wait)
                 if self._closed:
                     return
-                item = heapq.heappop(self._heap)
+                item = heapq.heappop(lane.heap)
                 self.stats["in_flight"] += 1
                 self._running[item.seq] = item.event
             try:
@@ -319,7 +359,7 @@ class Dispatcher:
             except Exception as exc:  # noqa: BLE001 - one bad event must not kill the thread
                 print(f"emulator: async delivery failed: {exc!r}", file=sys.stderr)
             finally:
-                with self._cond:
+                with self._lock:
                     self.stats["in_flight"] -= 1
                     self._running.pop(item.seq, None)
                     self._cond.notify_all()

@@ -13,6 +13,7 @@ from notifyctl.emulator.delivery import (
     Dispatcher,
     FunctionNotFound,
     Target,
+    lane_of,
 )
 from notifyctl.emulator.runtime.pool import FunctionSpec, Invocation, Throttled
 
@@ -260,3 +261,60 @@ def test_an_sns_delivery_refused_by_the_policy_goes_to_the_subscription_dlq() ->
     assert runtime.calls == []
     assert backend.dead_letters == [("arn:aws:sqs:sub-dlq",
                                      '{"MessageId": "m1", "Message": "hi"}', {})]
+
+
+class GatedRuntime(FakeRuntime):
+    """Function `busy` blocks until released; any other function runs at once."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+        self.release = threading.Event()
+        self.ran: list[str] = []
+
+    def invoke(self, spec: FunctionSpec, payload: str, **kwargs: Any) -> Invocation:
+        if spec.name == "busy":
+            assert self.release.wait(10)
+        self.ran.append(spec.name)
+        return Invocation(kwargs["request_id"], b"{}", None, "$LATEST", 1.0)
+
+
+class ByName(FakeBackend):
+    def resolve(self, account_id: str, region: str, function: str,
+                qualifier: str | None = None) -> Target:
+        name = lane_of(AsyncEvent(account_id, region, function, "{}"))[2]
+        spec = FunctionSpec(account_id, region, name, "$LATEST",
+                            f"arn:aws:lambda:{region}:{account_id}:function:{name}",
+                            "app.handler", "python3.11", 128, 3, (), "sha")
+        return Target(spec, spec.arn, None)
+
+
+def test_one_functions_backlog_never_delays_another_functions_events() -> None:
+    runtime = GatedRuntime()
+    dispatcher = Dispatcher(runtime, ByName(AsyncConfig()), retry_scale=0.0,  # type: ignore[arg-type]
+                            threads=1)
+    try:
+        for _ in range(5):  # a backlog for `busy`; its one thread is stuck on the first
+            dispatcher.submit(AsyncEvent("123456789012", "us-east-1", "busy", "{}"))
+        dispatcher.submit(AsyncEvent("123456789012", "us-east-1",
+                                     "arn:aws:lambda:us-east-1:123456789012:function:other:live",
+                                     "{}"))
+        for _ in range(2000):  # Lambda keeps one queue per function: `other` runs now
+            if "other" in runtime.ran:
+                break
+            threading.Event().wait(0.005)
+        assert runtime.ran == ["other"]
+        assert dispatcher.snapshot()["pending"] == 4  # busy's backlog, still queued
+    finally:
+        runtime.release.set()
+    wait_idle(dispatcher)
+    assert runtime.ran.count("busy") == 5
+
+
+def test_the_queue_of_an_event_is_its_function_whatever_the_qualifier_or_arn() -> None:
+    arn = "arn:aws:lambda:eu-west-1:210987654321:function:fn"
+    assert lane_of(AsyncEvent("123456789012", "us-east-1", "fn", "{}")) == (
+        "123456789012", "us-east-1", "fn")
+    assert lane_of(AsyncEvent("123456789012", "us-east-1", "fn:live", "{}")) == (
+        "123456789012", "us-east-1", "fn")
+    assert lane_of(AsyncEvent("123456789012", "us-east-1", arn + ":7", "{}")) == (
+        "210987654321", "eu-west-1", "fn")
