@@ -76,18 +76,24 @@ def runtime(tmp_path: Path) -> Iterator[tuple[Runtime, Recorder]]:
     rt.close()
 
 
-def test_overlapping_invocations_run_in_separate_environments(runtime: Any) -> None:
-    rt, _ = runtime
+def burst(rt: Runtime, n: int) -> list[dict[str, Any]]:
+    """`n` overlapping invocations of function `fn` (each holds 0.3 s): their answers."""
     results: list[dict[str, Any]] = []
 
     def call() -> None:
         results.append(json.loads(rt.invoke(spec("a"), json.dumps({"hold": 0.3})).payload))
 
-    threads = [threading.Thread(target=call) for _ in range(3)]
+    threads = [threading.Thread(target=call) for _ in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    return results
+
+
+def test_overlapping_invocations_run_in_separate_environments(runtime: Any) -> None:
+    rt, _ = runtime
+    results = burst(rt, 3)
 
     assert len({r["pid"] for r in results}) == 3
     assert rt.status()[0]["warm"] == 3
@@ -102,16 +108,7 @@ def test_a_burst_of_one_function_keeps_another_functions_warm_environment(
     try:
         other = spec("a", name="other", arn="arn:aws:lambda:us-east-1:123456789012:function:other")
         first = json.loads(rt.invoke(other, "{}").payload)["pid"]
-        results: list[dict[str, Any]] = []
-
-        def call() -> None:
-            results.append(json.loads(rt.invoke(spec("a"), json.dumps({"hold": 0.3})).payload))
-
-        threads = [threading.Thread(target=call) for _ in range(3)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        results = burst(rt, 3)
 
         assert len(results) == 3
         assert len({r["pid"] for r in results}) <= 2  # fn's own cap
