@@ -197,6 +197,9 @@ def destination_record(event: AsyncEvent, condition: str, function_arn: str,
     return record
 
 
+LANE_IDLE_S = 30.0  # a dispatcher thread with nothing queued for its function ends
+
+
 def lane_of(event: AsyncEvent) -> tuple[str, str, str]:
     """The function whose event queue holds `event`: (account, region, bare name). AWS
     keeps one queue per function (its versions and aliases share it), so one function's
@@ -210,16 +213,19 @@ def lane_of(event: AsyncEvent) -> tuple[str, str, str]:
 
 @dataclass
 class _Lane:
-    """One function's queue and the threads that drain it (started on its first event)."""
+    """One function's queue and the threads draining it: started as events arrive (up to
+    the per-function count), ended after LANE_IDLE_S with nothing queued, so a long-lived
+    emulator that saw many functions keeps no idle threads for them."""
 
     cond: threading.Condition
     heap: list[_Queued] = field(default_factory=list)
-    threads: list[threading.Thread] = field(default_factory=list)
+    threads: int = 0  # alive
+    waiting: int = 0  # of those, waiting for an event to be due
 
 
 class Dispatcher:
     """The event queues (one per function, as Lambda's) plus the threads that drain
-    them: `threads` per function (default: the runtime's local cap per function).
+    them: up to `threads` per function (default: the runtime's local cap per function).
     Thread-safe."""
 
     def __init__(self, runtime: Runtime, backend: Backend, *, retry_scale: float = DEFAULT_RETRY_SCALE,
@@ -330,26 +336,38 @@ class Dispatcher:
         lane = self._lanes.get(key)
         if lane is None:
             lane = self._lanes[key] = _Lane(threading.Condition(self._lock))
-            name = f"async-{key[2][:40]}"
-            lane.threads = [threading.Thread(target=self._loop, args=(lane,), daemon=True,
-                                             name=f"{name}-{i}")
-                            for i in range(self._per_lane)]
-            for thread in lane.threads:
-                thread.start()
         heapq.heappush(lane.heap, item)
-        lane.cond.notify()
+        if lane.waiting == 0 and lane.threads < self._per_lane:
+            lane.threads += 1
+            threading.Thread(target=self._loop, args=(key, lane), daemon=True,
+                             name=f"async-{key[2][:40]}").start()
+        else:
+            lane.cond.notify()
 
-    def _loop(self, lane: _Lane) -> None:
+    def _loop(self, key: tuple[str, str, str], lane: _Lane) -> None:
         while True:
             with self._lock:
+                idle_until = time.monotonic() + LANE_IDLE_S
                 while not self._closed:
-                    if (not self._paused and lane.heap
-                            and lane.heap[0].due <= time.monotonic()):
+                    now = time.monotonic()
+                    if not self._paused and lane.heap and lane.heap[0].due <= now:
                         break
-                    wait = (lane.heap[0].due - time.monotonic()
-                            if lane.heap and not self._paused else None)
-                    lane.cond.wait(wait)
+                    if not lane.heap and not self._paused and now >= idle_until:
+                        self._end_thread(key, lane)
+                        return
+                    if self._paused:
+                        wait: float | None = None
+                    elif lane.heap:
+                        wait = lane.heap[0].due - now
+                    else:
+                        wait = idle_until - now
+                    lane.waiting += 1
+                    try:
+                        lane.cond.wait(wait)
+                    finally:
+                        lane.waiting -= 1
                 if self._closed:
+                    self._end_thread(key, lane)
                     return
                 item = heapq.heappop(lane.heap)
                 self.stats["in_flight"] += 1
@@ -363,6 +381,11 @@ class Dispatcher:
                     self.stats["in_flight"] -= 1
                     self._running.pop(item.seq, None)
                     self._cond.notify_all()
+
+    def _end_thread(self, key: tuple[str, str, str], lane: _Lane) -> None:
+        lane.threads -= 1
+        if lane.threads == 0 and not lane.heap and self._lanes.get(key) is lane:
+            del self._lanes[key]
 
     def _count(self, key: str) -> None:
         with self._cond:

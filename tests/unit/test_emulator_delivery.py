@@ -318,3 +318,35 @@ def test_the_queue_of_an_event_is_its_function_whatever_the_qualifier_or_arn() -
         "123456789012", "us-east-1", "fn")
     assert lane_of(AsyncEvent("123456789012", "us-east-1", arn + ":7", "{}")) == (
         "210987654321", "eu-west-1", "fn")
+
+
+def test_a_functions_threads_end_when_its_queue_stays_empty_and_come_back_with_work(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from notifyctl.emulator import delivery
+
+    monkeypatch.setattr(delivery, "LANE_IDLE_S", 0.05)
+    runtime = GatedRuntime()
+    runtime.release.set()
+    dispatcher = Dispatcher(runtime, ByName(AsyncConfig()), retry_scale=0.0,  # type: ignore[arg-type]
+                            threads=3)
+
+    def lane_threads() -> list[str]:
+        return [t.name for t in threading.enumerate() if t.name == "async-quiet"]
+
+    try:
+        for _ in range(3):
+            dispatcher.submit(AsyncEvent("123456789012", "us-east-1", "quiet", "{}"))
+        for _ in range(2000):  # all three delivered, then the idle threads end
+            if runtime.ran.count("quiet") == 3 and not lane_threads():
+                break
+            threading.Event().wait(0.005)
+        assert runtime.ran.count("quiet") == 3 and lane_threads() == []
+
+        dispatcher.submit(AsyncEvent("123456789012", "us-east-1", "quiet", "{}"))
+        for _ in range(2000):
+            if runtime.ran.count("quiet") == 4:
+                break
+            threading.Event().wait(0.005)
+        assert runtime.ran.count("quiet") == 4
+    finally:
+        dispatcher.close()
