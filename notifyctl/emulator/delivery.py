@@ -201,9 +201,8 @@ LANE_IDLE_S = 30.0  # a dispatcher thread with nothing queued for its function e
 
 
 def lane_of(event: AsyncEvent) -> tuple[str, str, str]:
-    """The function whose event queue holds `event`: (account, region, bare name). AWS
-    keeps one queue per function (its versions and aliases share it), so one function's
-    backlog never delays another's events."""
+    """The function whose event queue holds `event`: (account, region, bare name):
+    a function's versions and aliases share it; other functions never wait behind it."""
     name = event.function
     if name.startswith("arn:"):
         parts = name.split(":")
@@ -224,7 +223,8 @@ class _Lane:
 
 
 class Dispatcher:
-    """The event queues (one per function, as Lambda's) plus the threads that drain
+    """The event queues (one per function: each function's async processing scales on its
+    own, so one function's backlog never delays another's) plus the threads that drain
     them: up to `threads` per function (default: the runtime's local cap per function).
     Thread-safe."""
 
