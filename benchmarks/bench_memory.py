@@ -47,6 +47,16 @@ def show(label: str, pid: int, census: dict[str, Any], warm: dict[str, Any] | No
     rss = rss_mb(pid)
     growth = f" ({(rss - rss_warm) / rss_warm * 100:+.1f} % of warm)" if rss_warm else ""
     print(f"\n{label}: RSS {rss:.0f} MB{growth}; {load()}")
+    stored = sum(census["stored_mb"].values())
+    sizes = ", ".join(f"{k} {v:,.1f}" for k, v in census["stored_mb"].items())
+    if warm is not None and rss_warm:
+        added = stored - sum(warm["stored_mb"].values())
+        beyond = (rss - rss_warm) - added
+        print(f"  stored data {stored:,.1f} MB ({added:+,.1f} MB since warm: {sizes}); "
+              f"RSS growth beyond it {beyond:+,.1f} MB = {beyond / rss_warm * 100:+.1f} % "
+              f"of warm (goal < 10 %)")
+    else:
+        print(f"  stored data {stored:,.1f} MB ({sizes})")
     for kind in ("stored", "kept"):
         parts = []
         for name, value in census[kind].items():
@@ -123,6 +133,11 @@ def run(endpoint: str, pid: int, args: argparse.Namespace) -> None:
         deliver(step)
         done += step
         show(f"after {done:,} more deliveries", pid, get(endpoint, "memory"), warm, rss_warm)
+    collected = get(endpoint, "memory?collect=1")
+    gc_run = collected["gc"]
+    show(f"after a full garbage collection ({gc_run['collected']:,} objects freed in "
+         f"{gc_run['ms']:.0f} ms; RSS was {gc_run['rss_before_mb']:.0f} MB)", pid, collected,
+         warm, rss_warm)
     if args.trace:
         report = get(endpoint, f"memory?top={args.top}")["tracemalloc"]
         print(f"\ntracemalloc: traced {report['traced_mb']} MB (peak {report['peak_mb']} MB); "

@@ -48,6 +48,7 @@ def census() -> dict[str, dict[str, int]]:
     "kept" what moto or the emulator keeps for itself. The caller holds no lock:
     counts taken while requests run are approximate (they are len() of live lists)."""
     from notifyctl.emulator import iam_enforce
+    from notifyctl.emulator.patches import models
 
     stored = {
         "dynamodb_items": _sum("moto.dynamodb.models", "dynamodb_backends", lambda b: sum(
@@ -75,6 +76,7 @@ def census() -> dict[str, dict[str, int]]:
         "cloudwatch_paged_results": _sum("moto.cloudwatch.models", "cloudwatch_backends",
                                          lambda b: len(b.paged_metric_data)),
         "iam_decisions_memo": iam_enforce._decide.cache_info().currsize,
+        "moto_model_registry": models.registry_size(),
     }
     return {"stored": stored, "kept": kept}
 
@@ -120,6 +122,65 @@ def growth(top: int) -> dict[str, Any]:
             "peak_mb": round(peak / 2**20, 1), "since_mark": base is not None, "top": rows}
 
 
+_LEAF = (str, bytes, int, float, bool, type(None))
+
+
+def _deep_size(root: Any, seen: set[int]) -> int:
+    """Bytes of `root` and what it refers to through containers and instance
+    attributes (classes, functions and modules are not followed; `seen` counts an
+    object shared between records once)."""
+    total, stack = 0, [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, (type, Callable)):  # type: ignore[arg-type]
+            continue
+        seen.add(id(obj))
+        total += sys.getsizeof(obj)
+        if isinstance(obj, _LEAF):
+            continue
+        if isinstance(obj, dict):
+            stack.extend(obj.keys())
+            stack.extend(obj.values())
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            stack.extend(obj)
+        elif hasattr(obj, "__dict__"):
+            stack.append(vars(obj))
+    return total
+
+
+def stored_mb(sample: int = 200) -> dict[str, float]:
+    """The size of what a user stored, per kind: the newest `sample` records measured
+    (moto's objects, deeply), times the count. An estimate: records of one kind are
+    alike in the pipeline (a de-dup item, a log line, a datapoint)."""
+    kinds: dict[str, Callable[[], Iterator[Any]]] = {
+        "dynamodb_items": lambda: (item for b in _backends("moto.dynamodb.models",
+                                                           "dynamodb_backends")
+                                   for t in list(b.tables.values())
+                                   for v in list(t.items.values())
+                                   for item in (list(v.values()) if t.has_range_key else [v])),
+        "log_events": lambda: (e for b in _backends("moto.logs.models", "logs_backends")
+                               for g in list(b.groups.values())
+                               for st in list(g.streams.values()) for e in list(st.events)),
+        "metric_datapoints": lambda: (d for b in _backends("moto.cloudwatch.models",
+                                                           "cloudwatch_backends")
+                                      for d in list(b.metric_data)),
+        "sqs_messages": lambda: (m for b in _backends("moto.sqs.models", "sqs_backends")
+                                 for q in list(b.queues.values()) for m in list(q._messages)),
+    }
+    out: dict[str, float] = {}
+    for kind, records in kinds.items():
+        count, newest = 0, []
+        for count, record in enumerate(records(), 1):  # noqa: B007 - count is the result
+            newest.append(record)
+            if len(newest) > 2 * sample:
+                del newest[:sample]
+        newest = newest[-sample:]
+        seen: set[int] = set()
+        each = sum(_deep_size(r, seen) for r in newest) / len(newest) if newest else 0.0
+        out[kind] = round(count * each / 2**20, 1)
+    return out
+
+
 def rss_mb() -> float | None:
     """The process's resident set (Linux /proc; None elsewhere)."""
     try:
@@ -132,8 +193,27 @@ def rss_mb() -> float | None:
     return None
 
 
-def report(top: int = 0) -> dict[str, Any]:
-    out: dict[str, Any] = {"rss_mb": rss_mb(), **census()}
+def collect() -> dict[str, Any]:
+    """A full garbage collection, then free pages back to the OS: what is left is live.
+    Stops the world for as long as the collection takes (reported)."""
+    import gc
+    import time
+
+    from notifyctl.emulator import allocator
+
+    before = rss_mb()
+    started = time.perf_counter()
+    found = gc.collect()
+    took = (time.perf_counter() - started) * 1000
+    allocator.release()
+    return {"collected": found, "ms": round(took, 1), "rss_before_mb": before}
+
+
+def report(top: int = 0, full_collection: bool = False) -> dict[str, Any]:
+    gc_report = collect() if full_collection else None
+    out: dict[str, Any] = {"rss_mb": rss_mb(), **census(), "stored_mb": stored_mb()}
+    if gc_report is not None:
+        out["gc"] = gc_report
     if top:
         out["tracemalloc"] = growth(top)
     return out

@@ -350,7 +350,8 @@ def _memory(environ: dict[str, Any], start_response: Any, mark: bool = False) ->
                      "400 Bad Request")
     if mark:
         return _json(start_response, {"tracing": memory.mark(int(raw))})
-    return _json(start_response, memory.report(int(raw)))
+    collect = parse_qs(environ.get("QUERY_STRING", "")).get("collect", ["0"])[-1] == "1"
+    return _json(start_response, memory.report(int(raw), full_collection=collect))
 
 
 def _role_credentials(spec: Any) -> dict[str, str]:

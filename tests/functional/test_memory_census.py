@@ -82,3 +82,19 @@ def test_a_topic_keeps_a_bounded_history_of_what_it_published(sns_patched: None)
     assert memory.census()["kept"]["sns_sent_notifications"] <= 2 * KEPT
     # what AWS lets you read back about the topic is unchanged
     assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["TopicArn"] == topic
+
+
+def test_stored_size_grows_with_what_was_stored(moto_aws: None) -> None:
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    ddb.create_table(TableName="dedup", BillingMode="PAY_PER_REQUEST",
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    for key in range(300):
+        ddb.put_item(TableName="dedup", Item={"pk": {"S": f"k{key}"}, "body": {"S": "x" * 2000}})
+    first = memory.stored_mb(sample=50)["dynamodb_items"]
+    for key in range(300, 900):
+        ddb.put_item(TableName="dedup", Item={"pk": {"S": f"k{key}"}, "body": {"S": "x" * 2000}})
+    later = memory.stored_mb(sample=50)["dynamodb_items"]
+
+    assert 0.55 < first < 1.5  # 300 items of ~2 KB, with moto's objects around them
+    assert later == pytest.approx(3 * first, rel=0.1)
