@@ -330,3 +330,19 @@ def test_ses_publishes_only_where_the_topic_policy_lets_it(statement: dict[str, 
 
     publication = ses_simulator.Publication(TOPIC, "{}", None, SET_ARN)
     assert ses_may_publish(_policy(statement), publication) is allowed
+
+
+def test_the_kept_decision_follows_a_changed_policy_and_another_source() -> None:
+    from notifyctl.emulator.patches.ses import ses_may_publish
+
+    allow = _policy({"Effect": "Allow", "Principal": {"Service": "ses.amazonaws.com"},
+                     "Action": "sns:Publish", "Resource": TOPIC,
+                     "Condition": {"StringEquals": {"AWS:SourceArn": SET_ARN}}})
+    deny = allow.replace('"Allow"', '"Deny"')
+    ours = ses_simulator.Publication(TOPIC, "{}", None, SET_ARN)
+    other = ses_simulator.Publication(TOPIC, "{}", None, SET_ARN + "-other")
+
+    assert [ses_may_publish(allow, ours) for _ in range(3)] == [True] * 3
+    assert ses_may_publish(deny, ours) is False
+    assert ses_may_publish(allow, other) is False
+    assert ses_may_publish(allow, ours) is True

@@ -11,6 +11,8 @@ topics and their header flags live in moto's `sns_topics[identity]`."""
 
 from __future__ import annotations
 
+import functools
+
 import json
 import sys
 import threading
@@ -329,17 +331,24 @@ def ses_may_publish(policy: str, publication: ses_simulator.Publication) -> bool
     access to SES to publish notifications to the topic"; conditions on AWS:SourceAccount
     and AWS:SourceArn, the configuration set or identity). The default topic policy allows
     the owner account's callers (AWS:SourceOwner), SES acting for it included."""
+    return _ses_may_publish(policy, publication.topic_arn, publication.source_arn)
+
+
+@functools.lru_cache(maxsize=256)
+def _ses_may_publish(policy: str, topic_arn: str, source_arn: str) -> bool:
+    """The decision, kept per policy TEXT and ARNs: it reads nothing else (no time or
+    request keys), and a changed policy is a new text (every SES event asked it: 5 % of
+    the emulator's CPU under the pipeline)."""
     from notifyctl.emulator.iam_policy import Policy, Request, evaluate
 
-    parts = publication.topic_arn.split(":")
-    account = parts[4]
-    request = Request(action="sns:Publish", resource=publication.topic_arn, account=account,
+    account = topic_arn.split(":")[4]
+    request = Request(action="sns:Publish", resource=topic_arn, account=account,
                       service="ses.amazonaws.com",
                       context={"aws:SourceAccount": [account],
-                               "aws:SourceArn": [publication.source_arn],
+                               "aws:SourceArn": [source_arn],
                                "aws:SourceOwner": [account]})
     try:
-        parsed = Policy.parse(policy, source_id=publication.topic_arn, kind="resource")
+        parsed = Policy.parse(policy, source_id=topic_arn, kind="resource")
     except ValueError:
         return False
     return evaluate(request, [], [parsed]).allowed
