@@ -46,6 +46,7 @@ to SNS through the emulator's own SNS path, keeps the suppression list and the m
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import json
@@ -71,8 +72,11 @@ METRIC_PERIOD_S = 60.0  # AWS seconds between two flushes of the metrics (CloudW
 EICAR = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
 
+@functools.lru_cache(maxsize=4096)
 def bare(address: str) -> str:
-    """The address without display name, lower-cased: how SES compares recipients."""
+    """The address without display name, lower-cased: how SES compares recipients.
+    Kept per address: each event of a message asks again (parseaddr: 4 % of the
+    emulator's CPU under the pipeline)."""
     return parseaddr(address)[1].lower()
 
 
