@@ -30,10 +30,16 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "lambda_src"))
 
 
+def _own_or_inherited(obj: Any, name: str) -> Any:
+    """What moto's class answers for `name`; setting it back is moto as shipped (for an
+    inherited method such as DynamoResult.execute_result, the base class's function)."""
+    return obj.__dict__[name] if name in obj.__dict__ else getattr(obj, name)
+
+
 def _snapshot() -> list[tuple[Any, str, Any]]:
     from notifyctl.emulator.patches import dynamodb as patch
 
-    return [(obj, name, obj.__dict__[name]) for obj, name in patch.targets()]
+    return [(obj, name, _own_or_inherited(obj, name)) for obj, name in patch.targets()]
 
 
 def _restore(saved: list[tuple[Any, str, Any]]) -> None:

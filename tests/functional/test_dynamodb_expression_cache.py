@@ -21,13 +21,19 @@ from notifyctl.emulator import expression_cache
 from notifyctl.emulator.expression_cache import ByText, UpdateTrees
 
 
+def _own_or_inherited(obj: Any, name: str) -> Any:
+    """What moto's class answers for `name`; setting it back is moto as shipped (for an
+    inherited method such as DynamoResult.execute_result, the base class's function)."""
+    return obj.__dict__[name] if name in obj.__dict__ else getattr(obj, name)
+
+
 @pytest.fixture
 def toggle(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[bool], None]]:
     """toggle(True) applies the real patch, toggle(False) puts moto back as shipped;
     monkeypatch restores everything after the test."""
     from notifyctl.emulator.patches import dynamodb as patch
 
-    shipped = [(obj, name, obj.__dict__[name]) for obj, name in patch.targets()]
+    shipped = [(obj, name, _own_or_inherited(obj, name)) for obj, name in patch.targets()]
     for obj, name, value in shipped:
         monkeypatch.setattr(obj, name, value)
     monkeypatch.setattr(expression_cache, "UPDATES", UpdateTrees())

@@ -12,7 +12,6 @@ topics and their header flags live in moto's `sns_topics[identity]`."""
 from __future__ import annotations
 
 import functools
-
 import json
 import sys
 import threading
