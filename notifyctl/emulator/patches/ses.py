@@ -78,7 +78,7 @@ def identity_verified(backend: Any, identity: str) -> bool:
 
 def address_verified(backend: Any, address: str) -> bool:
     """An address is verified as itself or through its domain (as SES checks)."""
-    addr = parseaddr(address)[1]
+    addr = ses_account.address_of(address)
     return identity_verified(backend, addr) or \
         identity_verified(backend, addr.split("@", 1)[-1].lower())
 
@@ -156,7 +156,7 @@ def sending_enabled(config_set: Any) -> bool:
 def sending_identity(backend: Any, source: str) -> str:
     """The identity a message is sent as: the address when it is an identity itself,
     else its domain (SES prefers the address identity when both exist)."""
-    address = parseaddr(source)[1]
+    address = ses_account.address_of(source)
     return address if address in backend.email_identities else \
         address.split("@", 1)[-1].lower()
 
