@@ -151,7 +151,8 @@ def _deep_size(root: Any, seen: set[int]) -> int:
 def stored_mb(sample: int = 200) -> dict[str, float]:
     """The size of what a user stored, per kind: the newest `sample` records measured
     (moto's objects, deeply), times the count. An estimate: records of one kind are
-    alike in the pipeline (a de-dup item, a log line, a datapoint)."""
+    alike in the pipeline (a de-dup item, a log line, a datapoint). Like census(), it
+    holds no lock; it reads every record once (a diagnostic, not a hot path)."""
     kinds: dict[str, Callable[[], Iterator[Any]]] = {
         "dynamodb_items": lambda: (item for b in _backends("moto.dynamodb.models",
                                                            "dynamodb_backends")
@@ -176,7 +177,13 @@ def stored_mb(sample: int = 200) -> dict[str, float]:
                 del newest[:sample]
         newest = newest[-sample:]
         seen: set[int] = set()
-        each = sum(_deep_size(r, seen) for r in newest) / len(newest) if newest else 0.0
+        sizes = []
+        for record in newest:
+            try:
+                sizes.append(_deep_size(record, seen))
+            except RuntimeError:  # changed by a request while measured (no lock held)
+                continue
+        each = sum(sizes) / len(sizes) if sizes else 0.0
         out[kind] = round(count * each / 2**20, 1)
     return out
 

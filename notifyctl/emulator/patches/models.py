@@ -2,9 +2,9 @@
 
 Where: `moto.core.common_models.BaseModel.__new__` appends every model object moto
 creates to its class's `instances_tracked` list, for the moto-api dashboard, and
-nothing ever removes one. Under the pipeline that is every DynamoDB item twice more
-per UpdateItem (moto deep-copies the item before and after), every log event, every
-datapoint: measured (issue 20, bench_memory.py) about 15 KB per delivered email that
+nothing ever removes one. Under the pipeline that is every DynamoDB item, two more
+copies of it per UpdateItem (moto deep-copies the item twice to compare old and new),
+every log event, every datapoint: measured (issue 20, bench_memory.py) about 15 KB per delivered email that
 no table, stream or metric held, RSS growing 25 KB per email where the data a user
 stored grew 10 KB.
 
