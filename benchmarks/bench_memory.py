@@ -13,7 +13,10 @@ for themselves ("kept": must stay bounded). With --trace N the emulator starts
 tracing allocations (N frames; slower) once warm, and the end prints the --top
 tracebacks whose allocations grew most since. The reference is the warm figure of
 the same run: growth is printed as a ratio of it, with the load average (2 shared
-cores: RSS is steady under load, time is not).
+cores: RSS is steady under load, time is not). Each step also prints the stored data's
+size (the census's `stored_mb`: the newest records of each kind deep-sized, times the
+count) and how far RSS grew beyond it (issue 20's goal: < 10 % of warm); the last step
+is taken after a full garbage collection (`?collect=1`), so what remains is live.
 """
 
 from __future__ import annotations
