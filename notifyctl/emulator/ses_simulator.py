@@ -46,7 +46,6 @@ to SNS through the emulator's own SNS path, keeps the suppression list and the m
 
 from __future__ import annotations
 
-import functools
 import heapq
 import itertools
 import json
@@ -55,11 +54,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from email.utils import parseaddr
 from typing import Protocol
 
 from notifyctl.emulator import ses_events
 from notifyctl.emulator.clock import Clock
+from notifyctl.emulator.ses_account import address_of
 
 SIMULATOR_DOMAIN = "simulator.amazonses.com"
 SIMULATOR = {"success": "deliver", "bounce": "bounce", "ooto": "deliver",
@@ -72,12 +71,10 @@ METRIC_PERIOD_S = 60.0  # AWS seconds between two flushes of the metrics (CloudW
 EICAR = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
 
-@functools.lru_cache(maxsize=4096)
 def bare(address: str) -> str:
-    """The address without display name, lower-cased: how SES compares recipients.
-    Kept per address: each event of a message asks again (parseaddr: 4 % of the
-    emulator's CPU under the pipeline)."""
-    return parseaddr(address)[1].lower()
+    """The address without display name, lower-cased: how SES compares recipients
+    (`ses_account.address_of` parses each text once)."""
+    return address_of(address).lower()
 
 
 def simulator_scenario(address: str) -> str | None:
